@@ -1,0 +1,3 @@
+#ifndef TSD_CONN_H
+#define TSD_CONN_H
+#endif

@@ -1,0 +1,44 @@
+/* Per-worker counters in memory shared with the master: workers write their
+ * own slot without locks, the master (and a future status interface) reads. */
+#ifndef TSD_COUNTERS_H
+#define TSD_COUNTERS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Processing time T3 - T2 histogram: bucket i counts times in
+ * [2^i, 2^(i+1)) nanoseconds; bucket 0 also holds 0 and 1 ns. */
+#define COUNTERS_HIST_BUCKETS 40
+
+struct worker_counters {
+	pid_t pid;                      /* 0: slot free */
+	uint32_t generation;
+	uint64_t heartbeat_ns;          /* CLOCK_MONOTONIC, updated every loop turn (watchdog) */
+	uint64_t accepted;
+	uint64_t active_connections;
+	uint64_t native_requests;       /* TCP NTP exchanges answered */
+	uint64_t text_requests;         /* seed text replies sent */
+	uint64_t refused_overload;      /* closed at accept: max_connections reached */
+	uint64_t closed_request_timeout;
+	uint64_t closed_idle_timeout;
+	uint64_t closed_bad_request;    /* invalid native request */
+	uint64_t closed_error;          /* read/write errors, peer reset */
+	uint64_t clock_errors;          /* clock plugin readings refused */
+	uint64_t accept_emfile;         /* accept paused for lack of descriptors */
+	uint64_t udp_served;
+	uint64_t udp_dropped;           /* invalid packets, no reply */
+	uint64_t udp_limited;           /* rate limited, no reply */
+	uint64_t udp_kod;               /* rate limited, KoD RATE sent */
+	uint64_t proc_time_hist[COUNTERS_HIST_BUCKETS];
+};
+
+/* Shared anonymous mapping for `slots` workers (MAP_SHARED, made before
+ * fork). Returns NULL on failure. */
+struct worker_counters *counters_create(unsigned slots);
+void counters_destroy(struct worker_counters *c, unsigned slots);
+/* Add one processing time to the histogram. */
+void counters_add_proc_time(struct worker_counters *c, int64_t ns);
+/* The q-quantile (0..1) of a histogram, as the upper edge of its bucket, ns. */
+uint64_t counters_hist_quantile(const uint64_t *hist, double q);
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef TSD_HANDOFF_H
+#define TSD_HANDOFF_H
+#endif

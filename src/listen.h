@@ -1,0 +1,3 @@
+#ifndef TSD_LISTEN_H
+#define TSD_LISTEN_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef TSD_MASTER_H
+#define TSD_MASTER_H
+#endif

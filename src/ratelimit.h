@@ -1,0 +1,3 @@
+#ifndef TSD_RATELIMIT_H
+#define TSD_RATELIMIT_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef TSD_REPORT_H
+#define TSD_REPORT_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef TSD_SELECT_H
+#define TSD_SELECT_H
+#endif

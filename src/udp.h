@@ -1,0 +1,27 @@
+/* NTP over UDP for tsd: the shared socket every worker serves, with a
+ * per-address rate limit in a bounded table. */
+#ifndef TSD_UDP_H
+#define TSD_UDP_H
+
+#include <stddef.h>
+#include "clock.h"
+#include "config.h"
+#include "counters.h"
+
+struct udp_limiter;
+
+/* Master: bind one UDP socket per server.listen address on
+ * server.udp.port, non-blocking, with receive timestamps enabled. Returns
+ * the number bound (fds[0..n-1]) or -1 with a message in err. */
+int udp_bind(const struct config *cfg, int *fds, size_t max_fds, char *err, size_t errlen);
+
+/* Worker: its own limiter (NULL config disables rate limiting). */
+struct udp_limiter *udp_limiter_new(const struct config_udp *cfg);
+void udp_limiter_free(struct udp_limiter *rl);
+
+/* Worker: the socket is readable. Drain it (bounded, so the event loop
+ * stays fair), answering valid client requests. Never blocks. */
+void udp_serve_ready(int fd, struct clock_source *cs, struct udp_limiter *rl,
+                     struct worker_counters *ctr);
+
+#endif

@@ -1,0 +1,80 @@
+/* The wire formats: the 48-byte NTPv4 packet, NTP timestamps, the seed text
+ * reply, and the first-bytes test that tells a native client from a text one. */
+#ifndef TSD_WIRE_H
+#define TSD_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tsd/plugin.h"
+
+#define NTP_PACKET_SIZE 48
+#define NTP_MODE_CLIENT 3
+#define NTP_MODE_SERVER 4
+#define NTP_VERSION 4
+#define NTP_STRATUM_UNSYNC 16
+/* Seconds from 1900-01-01 (NTP era 0) to 1970-01-01. */
+#define NTP_UNIX_EPOCH_DELTA 2208988800LL
+/* Longest seed text reply: two 20-digit numbers, a tab and a newline. */
+#define WIRE_TEXT_REPLY_MAX 48
+
+/* A 64-bit NTP timestamp: seconds since the era start and a binary fraction. */
+typedef uint64_t ntp_ts;
+
+struct ntp_packet {
+	uint8_t leap;                   /* 0..3 */
+	uint8_t version;                /* 1..7 */
+	uint8_t mode;                   /* 0..7 */
+	uint8_t stratum;
+	int8_t poll;
+	int8_t precision;
+	uint32_t root_delay;            /* NTP short format, 16.16 seconds */
+	uint32_t root_dispersion;       /* NTP short format */
+	uint8_t refid[4];
+	ntp_ts reference;
+	ntp_ts origin;
+	ntp_ts receive;
+	ntp_ts transmit;
+};
+
+/* Nanoseconds since the Unix epoch to an NTP timestamp and back. The era is
+ * taken from a pivot: the NTP timestamp is read as the instant nearest the
+ * pivot (RFC 5905 era handling), so 2036's wrap is invisible. */
+ntp_ts wire_ns_to_ntp(tsd_time_ns ns);
+tsd_time_ns wire_ntp_to_ns(ntp_ts ts, tsd_time_ns pivot_ns);
+uint32_t wire_seconds_to_short(double seconds);   /* clamps to 0..65535.99 */
+double wire_short_to_seconds(uint32_t s);
+
+/* Exactly 48 bytes each way. decode fails (-1) only on a short buffer;
+ * validity is a separate question. */
+void wire_encode(const struct ntp_packet *p, uint8_t out[NTP_PACKET_SIZE]);
+int wire_decode(const uint8_t *buf, size_t len, struct ntp_packet *p);
+
+/* A request a server answers: mode 3, version 1..4 (0 and 5..7 refused),
+ * transmit timestamp not zero. Returns 0 or -1. */
+int wire_valid_client_request(const struct ntp_packet *p);
+/* A reply a client accepts for a request whose transmit field was `cookie`:
+ * mode 4, version 1..4, origin == cookie, transmit not zero. Leap 3 and
+ * stratum 0 or 16 are returned as a separate condition by the caller. */
+int wire_valid_server_reply(const struct ntp_packet *p, ntp_ts cookie);
+
+/* The first-bytes rule. Returns WIRE_NATIVE, WIRE_TEXT, or WIRE_UNDECIDED
+ * when fewer than the bytes needed have arrived. */
+enum wire_kind { WIRE_UNDECIDED = 0, WIRE_NATIVE = 1, WIRE_TEXT = 2 };
+enum wire_kind wire_classify(const uint8_t *buf, size_t len);
+
+/* "T2<TAB>T3\n" in Unix milliseconds (floor). Returns the length written
+ * (at most WIRE_TEXT_REPLY_MAX - 1, NUL-terminated), or -1 if out is too small. */
+int wire_text_reply(char *out, size_t outlen, tsd_time_ns t2, tsd_time_ns t3);
+/* Parse "T2<TAB>T3\n" (the newline optional); -1 on anything else. */
+int wire_parse_text_reply(const char *buf, size_t len, int64_t *t2_ms, int64_t *t3_ms);
+
+/* Build a server reply to `req` from the clock's info, T2 and T3. */
+void wire_make_reply(struct ntp_packet *reply, const struct ntp_packet *req,
+                     const struct tsd_clock_info *info,
+                     tsd_time_ns t2, tsd_time_ns t3);
+
+/* The NTP on-wire quantities (RFC 5905), in seconds. */
+double wire_offset_s(const struct tsd_sample *s);
+double wire_delay_s(const struct tsd_sample *s);
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef TSD_WORKER_H
+#define TSD_WORKER_H
+#endif
