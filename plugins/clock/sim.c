@@ -1,2 +1,347 @@
+/* Clock plugin "sim": a simulated clock for tests and demonstrations. Real
+ * time plus a configured offset, drift, jitter and one scheduled step; its
+ * step and slew change only this plugin's state, never the machine's clock. */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "tsd/plugin.h"
-const struct tsd_plugin tsd_plugin = { TSD_PLUGIN_ABI_VERSION, sizeof(struct tsd_plugin), 0, "placeholder", 0, 0, 0, 0, 0 };
+
+#define NS_PER_S 1000000000LL
+/* adjtime's rate: a slew never moves the clock faster than this. */
+#define SLEW_RATE 500e-6
+/* Offsets beyond this many seconds (about three years) are refused, so the
+ * sums below stay far from int64 nanoseconds' limits. */
+#define MAX_OFFSET_S 1e8
+
+/* Every numeric setting, as a double; the integer ones are checked whole. */
+struct sim_config {
+	double offset_s;
+	double drift_ppm;
+	double jitter_s;
+	double seed;
+	double step_at_s;
+	double step_by_s;
+	double stratum;
+	double leap;
+	double error_s;
+};
+
+struct sim {
+	struct sim_config cfg;
+	int gaussian;            /* jitter shape: gaussian (default) or uniform */
+	int has_step_at;
+	int has_step_by;
+	int has_error;
+	int precision_log2;
+	int64_t start_ns;        /* real time at init: drift and step_at count from it */
+	double stepped_s;        /* sum of step() calls */
+	double slewed_s;         /* slews already folded in */
+	int64_t slew_start_ns;
+	double slew_total_s;     /* the slew in progress */
+	uint64_t rng;
+};
+
+/* ---- a small seeded PRNG (splitmix64): reproducible, no libm ---- */
+
+static uint64_t next_random(struct sim *s)
+{
+	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static double uniform01(struct sim *s)
+{
+	return (double)(next_random(s) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Jitter never exceeds `jitter`, so the error bound (1 us + jitter by
+ * default) is a true bound. Uniform: flat on [-jitter, +jitter]. Gaussian:
+ * sigma = jitter / 3, cut at 3 sigma; the twelve-uniform sum is close to
+ * normal and needs no libm. */
+static double jitter_s(struct sim *s)
+{
+	double z;
+
+	if (s->cfg.jitter_s == 0)
+		return 0;
+	if (!s->gaussian)
+		return (2 * uniform01(s) - 1) * s->cfg.jitter_s;
+	do {
+		z = -6;
+		for (int k = 0; k < 12; k++)
+			z += uniform01(s);
+	} while (z < -3 || z > 3);
+	return z / 3 * s->cfg.jitter_s;
+}
+
+/* ---- the simulated time scale ---- */
+
+static double slew_done_s(const struct sim *s, int64_t real_ns)
+{
+	double moved_s, total = s->slew_total_s;
+
+	if (real_ns <= s->slew_start_ns || total == 0)
+		return 0;
+	moved_s = SLEW_RATE * (double)(real_ns - s->slew_start_ns) / NS_PER_S;
+	if (total > 0)
+		return moved_s < total ? moved_s : total;
+	return -moved_s > total ? -moved_s : total;
+}
+
+/* Simulated minus real time at a real instant, without jitter. */
+static double sim_offset_s(const struct sim *s, int64_t real_ns)
+{
+	double elapsed_s = (double)(real_ns - s->start_ns) / NS_PER_S;
+	double offset = s->cfg.offset_s + s->cfg.drift_ppm * 1e-6 * elapsed_s;
+
+	if (s->has_step_at && elapsed_s >= s->cfg.step_at_s)
+		offset += s->cfg.step_by_s;
+	return offset + s->stepped_s + s->slewed_s + slew_done_s(s, real_ns);
+}
+
+static int64_t seconds_to_ns(double seconds)
+{
+	double ns = seconds * 1e9;
+
+	return (int64_t)(ns >= 0 ? ns + 0.5 : ns - 0.5);
+}
+
+static int read_real_ns(int64_t *out)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return -errno;
+	*out = (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+	return 0;
+}
+
+static int sim_now(void *state, struct tsd_clock_reading *out)
+{
+	struct sim *s = state;
+	int64_t real_ns = 0;
+	int rc = read_real_ns(&real_ns);
+
+	if (rc != 0)
+		return rc;
+	out->time_ns = real_ns + seconds_to_ns(sim_offset_s(s, real_ns) + jitter_s(s));
+	out->error_s = s->cfg.error_s;
+	return 0;
+}
+
+static int sim_from_realtime(void *state, tsd_time_ns realtime_ns, tsd_time_ns *out)
+{
+	const struct sim *s = state;
+
+	*out = realtime_ns + seconds_to_ns(sim_offset_s(s, realtime_ns));
+	return 0;
+}
+
+static int sim_info(void *state, struct tsd_clock_info *out)
+{
+	const struct sim *s = state;
+
+	memset(out, 0, sizeof(*out));
+	out->leap = (enum tsd_leap)s->cfg.leap;
+	out->stratum = (int)s->cfg.stratum;
+	out->precision_log2 = s->precision_log2;
+	out->root_delay_s = 0;
+	out->root_dispersion_s = s->cfg.error_s;
+	memcpy(out->refid, "SIM", 4);
+	return 0;
+}
+
+static int sim_step(void *state, double offset_s)
+{
+	struct sim *s = state;
+	double total = s->stepped_s + offset_s;
+
+	if (!(total > -MAX_OFFSET_S && total < MAX_OFFSET_S))
+		return -ERANGE;
+	s->stepped_s = total;
+	return 0;
+}
+
+/* Like adjtime: a new slew replaces what is left of the previous one. */
+static int sim_slew(void *state, double offset_s)
+{
+	struct sim *s = state;
+	int64_t real_ns = 0;
+	int rc;
+
+	if (!(offset_s > -2000.0 && offset_s < 2000.0))
+		return -ERANGE;
+	rc = read_real_ns(&real_ns);
+	if (rc != 0)
+		return rc;
+	s->slewed_s += slew_done_s(s, real_ns);
+	s->slew_start_ns = real_ns;
+	s->slew_total_s = offset_s;
+	return 0;
+}
+
+/* ---- settings ---- */
+
+struct numeric_setting {
+	const char *name;
+	size_t field;            /* offsetof(struct sim_config, ...) */
+	double min, max;
+	int integer;
+};
+
+static const struct numeric_setting numeric_settings[] = {
+	{ "offset", offsetof(struct sim_config, offset_s), -MAX_OFFSET_S, MAX_OFFSET_S, 0 },
+	{ "drift_ppm", offsetof(struct sim_config, drift_ppm), -10000, 10000, 0 },
+	{ "jitter", offsetof(struct sim_config, jitter_s), 0, 10, 0 },
+	{ "seed", offsetof(struct sim_config, seed), 0, 9007199254740992.0, 1 },
+	{ "step_at", offsetof(struct sim_config, step_at_s), 0, MAX_OFFSET_S, 0 },
+	{ "step_by", offsetof(struct sim_config, step_by_s), -MAX_OFFSET_S, MAX_OFFSET_S, 0 },
+	{ "stratum", offsetof(struct sim_config, stratum), 1, 16, 1 },
+	{ "leap", offsetof(struct sim_config, leap), 0, 3, 1 },
+	{ "error", offsetof(struct sim_config, error_s), 0, 1000, 0 },
+};
+#define N_NUMERIC (sizeof(numeric_settings) / sizeof(numeric_settings[0]))
+
+static int set_numeric(struct sim *s, const struct numeric_setting *ns,
+                       const struct tsd_setting *set, int i,
+                       struct tsd_plugin_error *err)
+{
+	double v;
+
+	if (ns->integer && set->type != TSD_SETTING_INT)
+		return tsd_plugin_fail(err, i, -EINVAL, "%s must be an integer", ns->name);
+	if (tsd_setting_number(set, &v) != 0 || !(v >= ns->min && v <= ns->max))
+		return tsd_plugin_fail(err, i, -EINVAL, "%s must be a number from %g to %g",
+		                       ns->name, ns->min, ns->max);
+	*(double *)((char *)&s->cfg + ns->field) = v;
+	if (strcmp(ns->name, "step_at") == 0)
+		s->has_step_at = 1;
+	else if (strcmp(ns->name, "step_by") == 0)
+		s->has_step_by = 1;
+	else if (strcmp(ns->name, "error") == 0)
+		s->has_error = 1;
+	return 0;
+}
+
+static int set_distribution(struct sim *s, const struct tsd_setting *set, int i,
+                            struct tsd_plugin_error *err)
+{
+	const char *v = set->type == TSD_SETTING_STRING ? set->string_value : NULL;
+
+	if (v != NULL && strcmp(v, "gaussian") == 0)
+		s->gaussian = 1;
+	else if (v != NULL && strcmp(v, "uniform") == 0)
+		s->gaussian = 0;
+	else
+		return tsd_plugin_fail(err, i, -EINVAL,
+		                       "jitter_distribution must be \"gaussian\" or \"uniform\"");
+	return 0;
+}
+
+static int apply_setting(struct sim *s, const struct tsd_setting *set, int i,
+                         struct tsd_plugin_error *err)
+{
+	if (strcmp(set->name, "jitter_distribution") == 0)
+		return set_distribution(s, set, i, err);
+	for (size_t k = 0; k < N_NUMERIC; k++)
+		if (strcmp(set->name, numeric_settings[k].name) == 0)
+			return set_numeric(s, &numeric_settings[k], set, i, err);
+	return tsd_plugin_fail(err, i, -EINVAL,
+	                       "unknown setting \"%s\" (known: offset, drift_ppm, jitter, "
+	                       "jitter_distribution, seed, step_at, step_by, stratum, leap, error)",
+	                       set->name);
+}
+
+static int apply_settings(struct sim *s, const struct tsd_setting *settings,
+                          size_t n, struct tsd_plugin_error *err)
+{
+	int step_by_index = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		int rc = apply_setting(s, &settings[i], (int)i, err);
+
+		if (rc != 0)
+			return rc;
+		if (strcmp(settings[i].name, "step_by") == 0)
+			step_by_index = (int)i;
+	}
+	if (s->has_step_by && !s->has_step_at)
+		return tsd_plugin_fail(err, step_by_index, -EINVAL,
+		                       "step_by needs step_at (seconds after start)");
+	if (!s->has_error)
+		s->cfg.error_s = 1e-6 + s->cfg.jitter_s;
+	return 0;
+}
+
+static int precision_log2_of_realtime(void)
+{
+	struct timespec res;
+	double resolution_s = 1e-9, step = 1.0;
+	int p = 0;
+
+	if (clock_getres(CLOCK_REALTIME, &res) == 0 && (res.tv_sec || res.tv_nsec))
+		resolution_s = (double)res.tv_sec + res.tv_nsec / 1e9;
+	while (p > -30 && step / 2 >= resolution_s) {
+		step /= 2;
+		p--;
+	}
+	return p;
+}
+
+static int sim_init(void **state, const struct tsd_setting *settings,
+                    size_t n_settings, struct tsd_plugin_error *err)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (s == NULL)
+		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
+	s->gaussian = 1;
+	s->cfg.seed = 1;
+	s->cfg.stratum = 1;
+	rc = apply_settings(s, settings, n_settings, err);
+	if (rc == 0 && read_real_ns(&s->start_ns) != 0)
+		rc = tsd_plugin_fail(err, -1, -errno, "cannot read CLOCK_REALTIME");
+	if (rc != 0) {
+		free(s);
+		return rc;
+	}
+	s->rng = (uint64_t)s->cfg.seed;
+	s->precision_log2 = precision_log2_of_realtime();
+	*state = s;
+	return 0;
+}
+
+static void sim_fini(void *state)
+{
+	free(state);
+}
+
+static const struct tsd_clock_ops sim_ops = {
+	.now = sim_now,
+	.info = sim_info,
+	.from_realtime = sim_from_realtime,
+	.step = sim_step,
+	.slew = sim_slew,
+};
+
+const struct tsd_plugin tsd_plugin = {
+	.abi_version = TSD_PLUGIN_ABI_VERSION,
+	.size = sizeof(struct tsd_plugin),
+	.kind = TSD_PLUGIN_CLOCK,
+	.name = "sim",
+	.description = "a simulated clock (offset, drift_ppm, bounded jitter, a scheduled step); "
+	               "step and slew change only the simulation",
+	.init = sim_init,
+	.fini = sim_fini,
+	.clock = &sim_ops,
+	.estimator = NULL,
+};
