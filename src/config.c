@@ -1,1 +1,856 @@
-/* placeholder: being written */
+/* The configuration file shared by tsd and tsclient: parse with libconfig,
+ * check every value where it enters, fill in the defaults. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "measure.h"
+
+#define MAX_TIMEOUT_S 86400.0
+#define MAX_RATELIMIT_INTERVAL_S 3600.0
+#define MAX_PLUGIN_NAME 64
+#define PATH_TEXT 128
+
+/* One load in progress: where errors go and how many there were. */
+struct loadctx {
+	struct config *cfg;
+	struct config_errors *errs;
+	const char *file;
+	int failed;
+};
+
+enum field_kind { F_INT, F_SECONDS, F_BOOL, F_STRING, F_CHOICE, F_GROUP, F_CUSTOM };
+
+typedef void (*custom_fn)(struct loadctx *c, const config_setting_t *s);
+
+/* A known setting: how to check it and where in struct config it goes. */
+struct field {
+	const char *name;
+	enum field_kind kind;
+	size_t offset;
+	long long min, max;           /* F_INT range; F_SECONDS uses max */
+	const char *const *choices;   /* F_CHOICE: stored as the index */
+	const struct field *group;    /* F_GROUP: its own fields */
+	custom_fn custom;             /* F_CUSTOM */
+};
+
+#define OFF(member) offsetof(struct config, member)
+
+/* ---- error list ---- */
+
+void config_error(struct config_errors *errs, const char *file, int line,
+                  const char *fmt, ...)
+{
+	char text[512], full[1024];
+	char **grown;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (file != NULL && line > 0)
+		snprintf(full, sizeof(full), "%s:%d: %s", file, line, text);
+	else if (file != NULL)
+		snprintf(full, sizeof(full), "%s: %s", file, text);
+	else
+		snprintf(full, sizeof(full), "%s", text);
+
+	if (errs == NULL)
+		return;
+	grown = realloc(errs->messages, (errs->count + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return;
+	errs->messages = grown;
+	errs->messages[errs->count] = strdup(full);
+	if (errs->messages[errs->count] != NULL)
+		errs->count++;
+}
+
+void config_errors_free(struct config_errors *errs)
+{
+	if (errs == NULL)
+		return;
+	for (size_t i = 0; i < errs->count; i++)
+		free(errs->messages[i]);
+	free(errs->messages);
+	errs->messages = NULL;
+	errs->count = 0;
+}
+
+void config_errors_print(const struct config_errors *errs, FILE *out)
+{
+	for (size_t i = 0; i < errs->count; i++)
+		fprintf(out, "%s\n", errs->messages[i]);
+}
+
+static void fail(struct loadctx *c, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fail(struct loadctx *c, const config_setting_t *s, const char *fmt, ...)
+{
+	const char *file = s != NULL ? config_setting_source_file(s) : NULL;
+	int line = s != NULL ? config_setting_source_line(s) : 0;
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	config_error(c->errs, file != NULL ? file : c->file, line, "%s", text);
+	c->failed++;
+}
+
+/* "server.udp.port", "client.servers[2]"; the root is "". */
+static void setting_path(const config_setting_t *s, char *buf, size_t len)
+{
+	const config_setting_t *parent = config_setting_parent(s);
+	const char *name = config_setting_name(s);
+	size_t used;
+
+	buf[0] = '\0';
+	if (parent == NULL)
+		return;
+	setting_path(parent, buf, len);
+	used = strlen(buf);
+	if (name == NULL)
+		snprintf(buf + used, len - used, "[%d]", config_setting_index(s));
+	else
+		snprintf(buf + used, len - used, "%s%s", used > 0 ? "." : "", name);
+}
+
+static const char *type_text(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_GROUP: return "a group";
+	case CONFIG_TYPE_ARRAY: return "an array";
+	case CONFIG_TYPE_LIST: return "a list";
+	default: return "nothing";
+	}
+}
+
+static int is_integer(const config_setting_t *s)
+{
+	int t = config_setting_type(s);
+
+	return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+}
+
+/* ---- scalar checks ---- */
+
+static int get_int(struct loadctx *c, const config_setting_t *s,
+                   long long min, long long max, int *out)
+{
+	char name[PATH_TEXT];
+	long long v;
+
+	setting_path(s, name, sizeof(name));
+	if (!is_integer(s)) {
+		fail(c, s, "%s must be an integer (got %s)", name,
+		     type_text(config_setting_type(s)));
+		return -1;
+	}
+	v = config_setting_get_int64(s);
+	if (v < min || v > max) {
+		fail(c, s, "%s must be an integer from %lld to %lld (got %lld)",
+		     name, min, max, v);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* A duration: a finite number of seconds in (0, max_s]. */
+static int get_seconds(struct loadctx *c, const config_setting_t *s,
+                       double max_s, double *out)
+{
+	char name[PATH_TEXT];
+	double v;
+
+	setting_path(s, name, sizeof(name));
+	if (is_integer(s))
+		v = (double)config_setting_get_int64(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
+		v = config_setting_get_float(s);
+	else {
+		fail(c, s, "%s must be a number of seconds (got %s)", name,
+		     type_text(config_setting_type(s)));
+		return -1;
+	}
+	if (!isfinite(v) || v <= 0) {
+		fail(c, s, "%s must be a number greater than 0 (got %g)", name, v);
+		return -1;
+	}
+	if (v > max_s) {
+		fail(c, s, "%s must be at most %g seconds (got %g)", name, max_s, v);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int get_bool(struct loadctx *c, const config_setting_t *s, int *out)
+{
+	char name[PATH_TEXT];
+
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		setting_path(s, name, sizeof(name));
+		fail(c, s, "%s must be true or false (got %s)", name,
+		     type_text(config_setting_type(s)));
+		return -1;
+	}
+	*out = config_setting_get_bool(s) ? 1 : 0;
+	return 0;
+}
+
+/* The string itself (owned by libconfig), or NULL after an error. */
+static const char *get_text(struct loadctx *c, const config_setting_t *s)
+{
+	char name[PATH_TEXT];
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		setting_path(s, name, sizeof(name));
+		fail(c, s, "%s must be a string (got %s)", name,
+		     type_text(config_setting_type(s)));
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+/* Replace *slot with a copy of text. */
+static int set_string(struct loadctx *c, const config_setting_t *s,
+                      char **slot, const char *text)
+{
+	char *copy = strdup(text);
+
+	if (copy == NULL) {
+		fail(c, s, "out of memory");
+		return -1;
+	}
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+static int get_choice(struct loadctx *c, const config_setting_t *s,
+                      const char *const *choices, int *out)
+{
+	char name[PATH_TEXT], list[PATH_TEXT] = "";
+	const char *text = get_text(c, s);
+
+	if (text == NULL)
+		return -1;
+	for (int i = 0; choices[i] != NULL; i++) {
+		if (strcmp(text, choices[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		         "%s\"%s\"", i == 0 ? "" : choices[i + 1] ? ", " : " or ",
+		         choices[i]);
+	}
+	setting_path(s, name, sizeof(name));
+	fail(c, s, "%s must be %s (got \"%s\")", name, list, text);
+	return -1;
+}
+
+/* ---- groups ---- */
+
+static void walk_group(struct loadctx *c, const config_setting_t *group,
+                       const struct field *fields);
+
+static const struct field *find_field(const struct field *fields, const char *name)
+{
+	for (; fields->name != NULL; fields++)
+		if (strcmp(fields->name, name) == 0)
+			return fields;
+	return NULL;
+}
+
+static void apply_field(struct loadctx *c, const config_setting_t *s,
+                        const struct field *f)
+{
+	char *base = (char *)c->cfg;
+	const char *text;
+
+	switch (f->kind) {
+	case F_INT:
+		get_int(c, s, f->min, f->max, (int *)(base + f->offset));
+		break;
+	case F_SECONDS:
+		get_seconds(c, s, (double)f->max, (double *)(base + f->offset));
+		break;
+	case F_BOOL:
+		get_bool(c, s, (int *)(base + f->offset));
+		break;
+	case F_STRING:
+		text = get_text(c, s);
+		if (text != NULL)
+			set_string(c, s, (char **)(base + f->offset), text);
+		break;
+	case F_CHOICE:
+		get_choice(c, s, f->choices, (int *)(base + f->offset));
+		break;
+	case F_GROUP:
+		walk_group(c, s, f->group);
+		break;
+	case F_CUSTOM:
+		f->custom(c, s);
+		break;
+	}
+}
+
+static void walk_group(struct loadctx *c, const config_setting_t *group,
+                       const struct field *fields)
+{
+	char where[PATH_TEXT];
+	int n;
+
+	setting_path(group, where, sizeof(where));
+	if (!config_setting_is_group(group)) {
+		fail(c, group, "%s must be a group { ... } (got %s)", where,
+		     type_text(config_setting_type(group)));
+		return;
+	}
+	n = config_setting_length(group);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const struct field *f = find_field(fields, config_setting_name(s));
+
+		if (f == NULL)
+			fail(c, s, "unknown setting '%s' in %s", config_setting_name(s),
+			     where[0] != '\0' ? where : "top level");
+		else
+			apply_field(c, s, f);
+	}
+}
+
+/* ---- plugin sections ---- */
+
+static int plain_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > MAX_PLUGIN_NAME)
+		return 0;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == len;
+}
+
+static void plugin_clear(struct config_plugin *p)
+{
+	for (size_t i = 0; i < p->n_settings; i++) {
+		free((char *)p->settings[i].name);
+		free((char *)p->settings[i].string_value);
+	}
+	free(p->name);
+	memset(p, 0, sizeof(*p));
+}
+
+/* One scalar setting of a plugin section, handed to the plugin as it is. */
+static int plugin_setting(struct loadctx *c, const config_setting_t *s,
+                          struct config_plugin *p)
+{
+	char where[PATH_TEXT];
+	struct tsd_setting *out = &p->settings[p->n_settings];
+
+	setting_path(s, where, sizeof(where));
+	if (!config_setting_is_scalar(s)) {
+		fail(c, s, "%s must be a number, string or boolean "
+		     "(plugin settings cannot be %s)", where,
+		     config_setting_is_group(s) ? "groups" : "lists");
+		return -1;
+	}
+	if (p->n_settings == CONFIG_MAX_SETTINGS) {
+		fail(c, s, "%s: too many plugin settings (at most %d)", where,
+		     CONFIG_MAX_SETTINGS);
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	out->line = config_setting_source_line(s);
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		out->type = TSD_SETTING_INT;
+		out->int_value = config_setting_get_int64(s);
+		out->float_value = (double)out->int_value;
+		break;
+	case CONFIG_TYPE_FLOAT:
+		out->type = TSD_SETTING_FLOAT;
+		out->float_value = config_setting_get_float(s);
+		break;
+	case CONFIG_TYPE_BOOL:
+		out->type = TSD_SETTING_BOOL;
+		out->int_value = config_setting_get_bool(s) ? 1 : 0;
+		break;
+	default:
+		out->type = TSD_SETTING_STRING;
+		out->string_value = strdup(config_setting_get_string(s));
+		if (out->string_value == NULL)
+			goto oom;
+		break;
+	}
+	out->name = strdup(config_setting_name(s));
+	if (out->name == NULL)
+		goto oom;
+	p->n_settings++;
+	return 0;
+oom:
+	free((char *)out->string_value);
+	out->string_value = NULL;
+	fail(c, s, "out of memory");
+	return -1;
+}
+
+static int plugin_name(struct loadctx *c, const config_setting_t *s,
+                       struct config_plugin *p)
+{
+	char where[PATH_TEXT];
+	const char *text = get_text(c, s);
+
+	if (text == NULL)
+		return -1;
+	if (!plain_name(text)) {
+		setting_path(s, where, sizeof(where));
+		fail(c, s, "%s must be a plain name of a-z, 0-9 and _, at most %d "
+		     "characters (got \"%s\")", where, MAX_PLUGIN_NAME, text);
+		return -1;
+	}
+	return set_string(c, s, &p->name, text);
+}
+
+/* clock = { plugin = "sim"; offset = 5.0; }: the whole section replaces
+ * the default choice. */
+static void plugin_section(struct loadctx *c, const config_setting_t *group,
+                           struct config_plugin *target)
+{
+	struct config_plugin p;
+	char where[PATH_TEXT];
+	int errors = c->failed;
+	int n;
+
+	memset(&p, 0, sizeof(p));
+	setting_path(group, where, sizeof(where));
+	if (!config_setting_is_group(group)) {
+		fail(c, group, "%s must be a group { plugin = \"...\"; ... } (got %s)",
+		     where, type_text(config_setting_type(group)));
+		return;
+	}
+	p.line = config_setting_source_line(group);
+	n = config_setting_length(group);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+
+		if (strcmp(config_setting_name(s), "plugin") == 0)
+			plugin_name(c, s, &p);
+		else
+			plugin_setting(c, s, &p);
+	}
+	if (p.name == NULL && c->failed == errors)
+		fail(c, group, "%s.plugin is required (the name of the %s plugin)",
+		     where, where);
+	if (c->failed != errors) {
+		plugin_clear(&p);
+		return;
+	}
+	plugin_clear(target);
+	*target = p;
+}
+
+static void clock_section(struct loadctx *c, const config_setting_t *s)
+{
+	plugin_section(c, s, &c->cfg->clock);
+}
+
+static void estimator_section(struct loadctx *c, const config_setting_t *s)
+{
+	plugin_section(c, s, &c->cfg->estimator);
+}
+
+/* ---- lists of strings ---- */
+
+typedef const char *(*check_fn)(const char *text);
+
+/* NULL if text is an IPv4 or IPv6 literal, else what it should be. */
+static const char *check_address(const char *text)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, text, buf) == 1 || inet_pton(AF_INET6, text, buf) == 1)
+		return NULL;
+	return "an IPv4 or IPv6 address";
+}
+
+static int port_text_ok(const char *text)
+{
+	char *end;
+	long port;
+
+	if (*text < '0' || *text > '9')
+		return 0;
+	errno = 0;
+	port = strtol(text, &end, 10);
+	return errno == 0 && *end == '\0' && port >= 1 && port <= 65535;
+}
+
+/* "host", "host:port", "[v6]:port" or a bare IPv6 literal. */
+static const char *check_server(const char *text)
+{
+	const char *bad = "a host name or address with an optional :port (1..65535)";
+	const char *colon = strchr(text, ':');
+	const char *close;
+
+	if (text[0] == '\0' || strpbrk(text, " \t\r\n/") != NULL)
+		return bad;
+	if (text[0] == '[') {
+		close = strchr(text, ']');
+		if (close == NULL || close == text + 1)
+			return bad;
+		if (close[1] == '\0')
+			return NULL;
+		return close[1] == ':' && port_text_ok(close + 2) ? NULL : bad;
+	}
+	if (colon == NULL)
+		return NULL;
+	if (strchr(colon + 1, ':') != NULL)
+		return check_address(text) == NULL ? NULL : bad;
+	return colon != text && port_text_ok(colon + 1) ? NULL : bad;
+}
+
+/* A list (or a single string) of at most max strings, each passing check;
+ * replaces slots[] only when every entry is good. */
+static void string_list(struct loadctx *c, const config_setting_t *s,
+                        char **slots, size_t *count, size_t max, check_fn check)
+{
+	char where[PATH_TEXT];
+	char *items[CONFIG_MAX_SERVERS] = { NULL };
+	int scalar = config_setting_type(s) == CONFIG_TYPE_STRING;
+	int n = scalar ? 1 : config_setting_length(s);
+	int errors = c->failed;
+
+	setting_path(s, where, sizeof(where));
+	if (!scalar && !config_setting_is_array(s) && !config_setting_is_list(s)) {
+		fail(c, s, "%s must be a list of strings [ \"...\", ... ] (got %s)",
+		     where, type_text(config_setting_type(s)));
+		return;
+	}
+	if (n == 0 || (size_t)n > max) {
+		fail(c, s, "%s must have from 1 to %zu entries (got %d)", where, max, n);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = scalar ? s : config_setting_get_elem(s, (unsigned)i);
+		const char *text = get_text(c, e);
+		const char *want = text != NULL ? check(text) : NULL;
+
+		if (want != NULL)
+			fail(c, e, "%s[%d] must be %s (got \"%s\")", where, i, want, text);
+		else if (text != NULL)
+			set_string(c, e, &items[i], text);
+	}
+	if (c->failed != errors) {
+		for (int i = 0; i < n; i++)
+			free(items[i]);
+		return;
+	}
+	for (size_t i = 0; i < *count; i++)
+		free(slots[i]);
+	memcpy(slots, items, (size_t)n * sizeof(*slots));
+	*count = (size_t)n;
+}
+
+static void listen_list(struct loadctx *c, const config_setting_t *s)
+{
+	struct config_server *srv = &c->cfg->server;
+
+	string_list(c, s, srv->listen, &srv->n_listen, CONFIG_MAX_LISTEN, check_address);
+}
+
+static void servers_list(struct loadctx *c, const config_setting_t *s)
+{
+	struct config_client *cl = &c->cfg->client;
+
+	string_list(c, s, cl->servers, &cl->n_servers, CONFIG_MAX_SERVERS, check_server);
+}
+
+static void plugin_dir_setting(struct loadctx *c, const config_setting_t *s)
+{
+	const char *text = get_text(c, s);
+
+	if (text == NULL)
+		return;
+	if (text[0] == '\0') {
+		fail(c, s, "plugin_dir must not be empty");
+		return;
+	}
+	set_string(c, s, &c->cfg->plugin_dir, text);
+}
+
+/* ---- the schema ---- */
+
+static const char *const dispatch_choices[] = { "accept", "handoff", NULL };
+static const char *const log_choices[] = { "stderr", "syslog", NULL };
+
+static const struct field ratelimit_fields[] = {
+	{ "interval", F_SECONDS, OFF(server.udp.ratelimit_interval), 0,
+	  (long long)MAX_RATELIMIT_INTERVAL_S, NULL, NULL, NULL },
+	{ "burst", F_INT, OFF(server.udp.ratelimit_burst), 1, 65535, NULL, NULL, NULL },
+	{ "leak", F_INT, OFF(server.udp.ratelimit_leak), 0, 65535, NULL, NULL, NULL },
+	{ "kod", F_BOOL, OFF(server.udp.ratelimit_kod), 0, 0, NULL, NULL, NULL },
+	{ "table_size", F_INT, OFF(server.udp.ratelimit_table_size), 1, 16777216,
+	  NULL, NULL, NULL },
+	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
+};
+
+static const struct field udp_fields[] = {
+	{ "enable", F_BOOL, OFF(server.udp.enable), 0, 0, NULL, NULL, NULL },
+	{ "port", F_INT, OFF(server.udp.port), 1, 65535, NULL, NULL, NULL },
+	{ "ratelimit", F_GROUP, 0, 0, 0, NULL, ratelimit_fields, NULL },
+	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
+};
+
+static const struct field server_fields[] = {
+	{ "listen", F_CUSTOM, 0, 0, 0, NULL, NULL, listen_list },
+	{ "workers", F_INT, OFF(server.workers), 0, 1024, NULL, NULL, NULL },
+	{ "dispatch", F_CHOICE, OFF(server.dispatch), 0, 0, dispatch_choices, NULL, NULL },
+	{ "max_connections", F_INT, OFF(server.max_connections), 1, 1000000,
+	  NULL, NULL, NULL },
+	{ "request_timeout", F_SECONDS, OFF(server.request_timeout), 0,
+	  (long long)MAX_TIMEOUT_S, NULL, NULL, NULL },
+	{ "idle_timeout", F_SECONDS, OFF(server.idle_timeout), 0,
+	  (long long)MAX_TIMEOUT_S, NULL, NULL, NULL },
+	{ "shutdown_timeout", F_SECONDS, OFF(server.shutdown_timeout), 0,
+	  (long long)MAX_TIMEOUT_S, NULL, NULL, NULL },
+	{ "watchdog_timeout", F_SECONDS, OFF(server.watchdog_timeout), 0,
+	  (long long)MAX_TIMEOUT_S, NULL, NULL, NULL },
+	{ "user", F_STRING, OFF(server.user), 0, 0, NULL, NULL, NULL },
+	{ "log", F_CHOICE, OFF(server.log_syslog), 0, 0, log_choices, NULL, NULL },
+	{ "udp", F_GROUP, 0, 0, 0, NULL, udp_fields, NULL },
+	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
+};
+
+static const struct field client_fields[] = {
+	{ "servers", F_CUSTOM, 0, 0, 0, NULL, NULL, servers_list },
+	{ "samples", F_INT, OFF(client.samples), 1, MEASURE_MAX_SAMPLES, NULL, NULL, NULL },
+	{ "timeout", F_SECONDS, OFF(client.timeout), 0, (long long)MAX_TIMEOUT_S,
+	  NULL, NULL, NULL },
+	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
+};
+
+static const struct field top_fields[] = {
+	{ "port", F_INT, OFF(port), 1, 65535, NULL, NULL, NULL },
+	{ "plugin_dir", F_CUSTOM, 0, 0, 0, NULL, NULL, plugin_dir_setting },
+	{ "clock", F_CUSTOM, 0, 0, 0, NULL, NULL, clock_section },
+	{ "estimator", F_CUSTOM, 0, 0, 0, NULL, NULL, estimator_section },
+	{ "server", F_GROUP, 0, 0, 0, NULL, server_fields, NULL },
+	{ "client", F_GROUP, 0, 0, 0, NULL, client_fields, NULL },
+	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
+};
+
+/* ---- defaults ---- */
+
+const char *config_default_path(void)
+{
+	return TSD_CONFIG_PATH;
+}
+
+int config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->port = CONFIG_DEFAULT_PORT;
+	cfg->plugin_dir = strdup(TSD_PLUGIN_DIR);
+	cfg->clock.name = strdup("realtime");
+	cfg->estimator.name = strdup("minfilter");
+	cfg->server.listen[0] = strdup("0.0.0.0");
+	cfg->server.n_listen = 1;
+	cfg->server.workers = 0;
+	cfg->server.max_connections = 4096;
+	cfg->server.request_timeout = 2.0;
+	cfg->server.idle_timeout = 30.0;
+	cfg->server.shutdown_timeout = 5.0;
+	cfg->server.watchdog_timeout = 10.0;
+	cfg->server.user = strdup("");
+	cfg->server.dispatch = DISPATCH_ACCEPT;
+	cfg->server.log_syslog = 0;
+	cfg->server.udp = (struct config_udp){ .enable = 0, .port = 123,
+		.ratelimit_interval = 0.125, .ratelimit_burst = 16, .ratelimit_leak = 4,
+		.ratelimit_kod = 1, .ratelimit_table_size = 65536 };
+	cfg->client.servers[0] = strdup("127.0.0.1");
+	cfg->client.n_servers = 1;
+	cfg->client.samples = 8;
+	cfg->client.timeout = 2.0;
+	if (cfg->plugin_dir == NULL || cfg->clock.name == NULL ||
+	    cfg->estimator.name == NULL || cfg->server.listen[0] == NULL ||
+	    cfg->server.user == NULL || cfg->client.servers[0] == NULL) {
+		config_free(cfg);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->path);
+	free(cfg->plugin_dir);
+	plugin_clear(&cfg->clock);
+	plugin_clear(&cfg->estimator);
+	for (size_t i = 0; i < cfg->server.n_listen; i++)
+		free(cfg->server.listen[i]);
+	free(cfg->server.user);
+	for (size_t i = 0; i < cfg->client.n_servers; i++)
+		free(cfg->client.servers[i]);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* ---- loading ---- */
+
+/* The directory part of path, made absolute where possible, in a new
+ * string. */
+static char *file_directory(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *abs;
+
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return NULL;
+	abs = realpath(dir, NULL);
+	if (abs == NULL)
+		return dir;
+	free(dir);
+	return abs;
+}
+
+static int resolve_plugin_dir(struct loadctx *c)
+{
+	struct config *cfg = c->cfg;
+	char *dir, *joined;
+
+	if (cfg->plugin_dir[0] == '/')
+		return 0;
+	dir = file_directory(c->file);
+	if (dir == NULL)
+		goto oom;
+	if (asprintf(&joined, "%s/%s", dir, cfg->plugin_dir) < 0) {
+		free(dir);
+		goto oom;
+	}
+	free(dir);
+	free(cfg->plugin_dir);
+	cfg->plugin_dir = joined;
+	return 0;
+oom:
+	fail(c, NULL, "out of memory");
+	return -1;
+}
+
+/* Check the parsed tree into cfg (already holding the defaults). */
+static int load_parsed(struct config *cfg, config_t *lc, const char *file,
+                       struct config_errors *errs)
+{
+	struct loadctx c = { cfg, errs, file, 0 };
+
+	walk_group(&c, config_root_setting(lc), top_fields);
+	if (c.failed == 0)
+		resolve_plugin_dir(&c);
+	if (c.failed == 0) {
+		cfg->path = strdup(file);
+		if (cfg->path == NULL)
+			fail(&c, NULL, "out of memory");
+	}
+	if (c.failed == 0)
+		return 0;
+	config_free(cfg);
+	return -1;
+}
+
+static void syntax_error(const config_t *lc, const char *file,
+                         struct config_errors *errs)
+{
+	const char *where = config_error_file(lc);
+
+	config_error(errs, where != NULL ? where : file, config_error_line(lc),
+	             "%s", config_error_text(lc));
+}
+
+/* Parse text (or the open file fp) and check it. */
+static int load_from(struct config *cfg, FILE *fp, const char *text,
+                     const char *file, struct config_errors *errs)
+{
+	config_t lc;
+	char *dir;
+	int ok, rc;
+
+	if (config_defaults(cfg) < 0) {
+		config_error(errs, file, 0, "out of memory");
+		return -1;
+	}
+	config_init(&lc);
+	/* @include "x.conf" is relative to the file, like plugin_dir. */
+	dir = file_directory(file);
+	if (dir != NULL)
+		config_set_include_dir(&lc, dir);
+	free(dir);
+	ok = fp != NULL ? config_read(&lc, fp) : config_read_string(&lc, text);
+	if (ok != CONFIG_TRUE) {
+		syntax_error(&lc, file, errs);
+		config_destroy(&lc);
+		config_free(cfg);
+		return -1;
+	}
+	rc = load_parsed(cfg, &lc, file, errs);
+	config_destroy(&lc);
+	return rc;
+}
+
+int config_load(struct config *cfg, const char *path, struct config_errors *errs)
+{
+	const char *file = path != NULL ? path : config_default_path();
+	struct stat st;
+	FILE *fp;
+	int rc;
+
+	if (path == NULL && stat(file, &st) != 0 && errno == ENOENT)
+		return config_defaults(cfg) < 0 ? -1 : 0;
+	fp = fopen(file, "r");
+	if (fp == NULL) {
+		memset(cfg, 0, sizeof(*cfg));
+		config_error(errs, file, 0, "cannot read the configuration: %s",
+		             strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode)) {
+		fclose(fp);
+		memset(cfg, 0, sizeof(*cfg));
+		config_error(errs, file, 0, "cannot read the configuration: not a regular file");
+		return -1;
+	}
+	rc = load_from(cfg, fp, NULL, file, errs);
+	fclose(fp);
+	return rc;
+}
+
+int config_load_string(struct config *cfg, const char *text, const char *name,
+                       struct config_errors *errs)
+{
+	return load_from(cfg, NULL, text, name != NULL ? name : "(string)", errs);
+}

@@ -3,6 +3,7 @@
 #define TSD_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "tsd/plugin.h"
 
 #define CONFIG_DEFAULT_PORT 11932
@@ -73,7 +74,10 @@ int config_defaults(struct config *cfg);
 
 /* Read `path` over the defaults. If `path` is NULL the default path is used,
  * and a missing default file is not an error. Returns 0, or -1 with every
- * problem found appended to `errs` (the caller prints them). */
+ * problem found appended to `errs` (the caller prints them).
+ * cfg need not be initialised: config_load fills in the defaults itself (do
+ * not call config_defaults first). On success free it with config_free; on
+ * failure it has been freed and zeroed already (config_free is harmless). */
 int config_load(struct config *cfg, const char *path, struct config_errors *errs);
 
 /* Same, from a string (for tests and the fuzzer); `name` stands for the file. */
@@ -82,6 +86,8 @@ int config_load_string(struct config *cfg, const char *text, const char *name,
 
 void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
+/* Print each message on its own line. */
+void config_errors_print(const struct config_errors *errs, FILE *out);
 /* Append one "FILE:LINE: message" (line 0 leaves out the line). */
 void config_error(struct config_errors *errs, const char *file, int line,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
