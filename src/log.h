@@ -22,6 +22,10 @@ void log_vmsg(int priority, const char *fmt, va_list ap);
 #define LOG_RATE_BURST 10
 void log_ratelimited(int priority, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Report "N messages suppressed" now if the last second swallowed any
+ * (an event loop calls this from its timer; otherwise the summary waits for
+ * the next rate-limited message). */
+void log_ratelimit_flush(void);
 
 #define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARNING, __VA_ARGS__)
