@@ -29,4 +29,16 @@ int loader_check_descriptor(const struct tsd_plugin *desc, const char *path,
 
 void loader_close(struct loaded_plugin *p);
 
+/* Load plugin `name` of `kind` from cfg->plugin_dir and create its instance
+ * with the settings of `section` (NULL: none). Errors are appended as
+ * "FILE:LINE: <kind> plugin '<name>': ...", the line being the setting the
+ * plugin refused, or the section's. On success the caller owns *state and
+ * frees it with p->desc->fini before loader_close. */
+struct config;
+struct config_plugin;
+struct config_errors;
+int loader_start(struct loaded_plugin *p, void **state, const struct config *cfg,
+                 const struct config_plugin *section, enum tsd_plugin_kind kind,
+                 const char *name, struct config_errors *errs);
+
 #endif
