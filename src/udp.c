@@ -1,1 +1,477 @@
-/* placeholder: being written */
+/* NTP over UDP, server side: bind the shared sockets (master) and answer
+ * client requests in batches with recvmmsg/sendmmsg (workers). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ratelimit.h"
+#include "udp.h"
+#include "wire.h"
+
+/* Packets per recvmmsg, and batches per call: at most 64 packets are
+ * served before the worker's event loop gets the CPU back. */
+#define UDP_BATCH 32
+#define UDP_MAX_BATCHES 2
+/* Only the 48-byte header is read; longer requests (extension fields,
+ * MACs) arrive truncated and are answered with 48 bytes. */
+#define UDP_RX_BYTES 64
+/* The kernel caps this at net.core.rmem_max; a deep queue absorbs bursts. */
+#define UDP_RCVBUF_BYTES (4 * 1024 * 1024)
+/* Where the transmit timestamp (T3) sits in an encoded packet. */
+#define NTP_TRANSMIT_OFFSET 40
+
+struct udp_limiter {
+	struct ratelimit *table;        /* NULL: no limit */
+	int kod;                        /* the leaked answer is a KoD RATE */
+};
+
+union udp_peer {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+union udp_control {
+	char buf[CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+	         CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct cmsghdr align;
+};
+
+/* One received packet and, in the same slot, its reply. */
+struct udp_slot {
+	uint8_t rx[UDP_RX_BYTES];
+	uint8_t tx[NTP_PACKET_SIZE];
+	union udp_peer peer;
+	union udp_control rx_control;
+	union udp_control tx_control;
+	struct iovec rx_iov;
+	struct iovec tx_iov;
+	tsd_time_ns t2_ns;
+	int kod;
+};
+
+struct udp_batch {
+	struct udp_slot slot[UDP_BATCH];
+	struct mmsghdr rx_msg[UDP_BATCH];
+	struct mmsghdr tx_msg[UDP_BATCH];
+	unsigned tx_slot[UDP_BATCH];    /* reply j answers slot tx_slot[j] */
+	unsigned n_tx;
+	struct tsd_clock_info info;
+	int have_info;
+	tsd_time_ns after_recv_ns;      /* clock_now right after recvmmsg */
+	int have_after_recv;
+	uint64_t mono_ns;               /* for the rate limiter */
+};
+
+/* ---- master: binding ---- */
+
+static int parse_listen(const char *text, int port, union udp_peer *addr, socklen_t *len)
+{
+	memset(addr, 0, sizeof(*addr));
+	if (inet_pton(AF_INET, text, &addr->in.sin_addr) == 1) {
+		addr->in.sin_family = AF_INET;
+		addr->in.sin_port = htons((uint16_t)port);
+		*len = sizeof(addr->in);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, &addr->in6.sin6_addr) == 1) {
+		addr->in6.sin6_family = AF_INET6;
+		addr->in6.sin6_port = htons((uint16_t)port);
+		*len = sizeof(addr->in6);
+		return 0;
+	}
+	return -1;
+}
+
+static int is_wildcard(const union udp_peer *addr)
+{
+	if (addr->sa.sa_family == AF_INET)
+		return addr->in.sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&addr->in6.sin6_addr);
+}
+
+/* Receive timestamps, and on a wildcard socket the destination address
+ * (so the reply leaves from the address the client asked). */
+static int set_options(int fd, const union udp_peer *addr)
+{
+	int one = 1, rcvbuf = UDP_RCVBUF_BYTES;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) != 0)
+		return -1;
+	/* Best effort: a smaller queue only drops more under a flood. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (addr->sa.sa_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0)
+		return -1;
+	if (!is_wildcard(addr))
+		return 0;
+	if (addr->sa.sa_family == AF_INET)
+		return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+}
+
+static int bind_one(const char *text, int port, char *err, size_t errlen)
+{
+	union udp_peer addr;
+	socklen_t len;
+	int fd;
+
+	if (parse_listen(text, port, &addr, &len) != 0) {
+		snprintf(err, errlen, "udp: listen address \"%s\" is not an IPv4 or IPv6 address", text);
+		return -1;
+	}
+	fd = socket(addr.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "udp: socket for %s: %s", text, strerror(errno));
+		return -1;
+	}
+	if (set_options(fd, &addr) != 0) {
+		snprintf(err, errlen, "udp: socket options for %s: %s", text, strerror(errno));
+		goto fail;
+	}
+	if (bind(fd, &addr.sa, len) != 0) {
+		snprintf(err, errlen, "udp: cannot bind %s port %d: %s", text, port, strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int udp_bind(const struct config *cfg, int *fds, size_t max_fds, char *err, size_t errlen)
+{
+	const struct config_server *srv = &cfg->server;
+	size_t n = 0;
+
+	if (!srv->udp.enable)
+		return 0;
+	for (size_t i = 0; i < srv->n_listen; i++) {
+		int fd;
+
+		if (n == max_fds) {
+			snprintf(err, errlen, "udp: more than %zu listen addresses", max_fds);
+			goto fail;
+		}
+		fd = bind_one(srv->listen[i], srv->udp.port, err, errlen);
+		if (fd < 0)
+			goto fail;
+		fds[n++] = fd;
+	}
+	return (int)n;
+fail:
+	while (n > 0)
+		close(fds[--n]);
+	return -1;
+}
+
+/* ---- worker: the limiter ---- */
+
+struct udp_limiter *udp_limiter_new(const struct config_udp *cfg)
+{
+	struct udp_limiter *rl = calloc(1, sizeof(*rl));
+	struct ratelimit_config rc;
+
+	if (rl == NULL)
+		return NULL;
+	/* interval = 0 (or no configuration) turns limiting off. */
+	if (cfg == NULL || cfg->ratelimit_interval <= 0)
+		return rl;
+	rc.interval_s = cfg->ratelimit_interval;
+	rc.burst = cfg->ratelimit_burst > 0 ? (unsigned)cfg->ratelimit_burst : 1;
+	rc.leak = cfg->ratelimit_leak > 0 ? (unsigned)cfg->ratelimit_leak : 0;
+	rc.table_size = cfg->ratelimit_table_size > 0 ? (size_t)cfg->ratelimit_table_size : 1;
+	rl->kod = cfg->ratelimit_kod;
+	rl->table = ratelimit_new(&rc);
+	if (rl->table == NULL) {
+		free(rl);
+		return NULL;
+	}
+	return rl;
+}
+
+void udp_limiter_free(struct udp_limiter *rl)
+{
+	if (rl == NULL)
+		return;
+	ratelimit_free(rl->table);
+	free(rl);
+}
+
+/* ---- worker: serving ---- */
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void prepare_rx(struct udp_batch *b)
+{
+	for (int i = 0; i < UDP_BATCH; i++) {
+		struct udp_slot *s = &b->slot[i];
+		struct msghdr *h = &b->rx_msg[i].msg_hdr;
+
+		s->rx_iov.iov_base = s->rx;
+		s->rx_iov.iov_len = sizeof(s->rx);
+		memset(h, 0, sizeof(*h));
+		h->msg_name = &s->peer;
+		h->msg_namelen = sizeof(s->peer);
+		h->msg_iov = &s->rx_iov;
+		h->msg_iovlen = 1;
+		h->msg_control = s->rx_control.buf;
+		h->msg_controllen = sizeof(s->rx_control.buf);
+	}
+}
+
+/* T2: the kernel's receive stamp in the served clock's time, else the
+ * clock read right after recvmmsg. 0, or -1 when the clock refused. */
+static int receive_time(struct udp_batch *b, struct clock_source *cs,
+                        struct msghdr *h, tsd_time_ns *t2_ns)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+		struct timespec ts;
+		int rc;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS ||
+		    c->cmsg_len < CMSG_LEN(sizeof(ts)))
+			continue;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		rc = clock_from_realtime(cs, (tsd_time_ns)ts.tv_sec * 1000000000 + ts.tv_nsec, t2_ns);
+		if (rc == 0)
+			return 0;
+		if (rc != -ENOTSUP)
+			return -1;
+		break;
+	}
+	if (!b->have_after_recv)
+		return -1;
+	*t2_ns = b->after_recv_ns;
+	return 0;
+}
+
+/* The reply leaves from the address the request came to (wildcard sockets). */
+static void reply_source(struct msghdr *rx, struct udp_slot *s, struct msghdr *tx)
+{
+	struct cmsghdr *out = (struct cmsghdr *)s->tx_control.buf;
+
+	tx->msg_control = NULL;
+	tx->msg_controllen = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(rx); c != NULL; c = CMSG_NXTHDR(rx, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			if (IN_MULTICAST(ntohl(pi.ipi_addr.s_addr)) ||
+			    pi.ipi_addr.s_addr == htonl(INADDR_BROADCAST))
+				return;
+			pi.ipi_spec_dst = pi.ipi_addr;
+			pi.ipi_ifindex = 0;
+			out->cmsg_level = IPPROTO_IP;
+			out->cmsg_type = IP_PKTINFO;
+			out->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(out), &pi, sizeof(pi));
+			tx->msg_control = out;
+			tx->msg_controllen = CMSG_SPACE(sizeof(pi));
+			return;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			if (IN6_IS_ADDR_MULTICAST(&pi.ipi6_addr))
+				return;
+			out->cmsg_level = IPPROTO_IPV6;
+			out->cmsg_type = IPV6_PKTINFO;
+			out->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(out), &pi, sizeof(pi));
+			tx->msg_control = out;
+			tx->msg_controllen = CMSG_SPACE(sizeof(pi));
+			return;
+		}
+	}
+}
+
+static int peer_port(const union udp_peer *p, socklen_t len)
+{
+	if (p->sa.sa_family == AF_INET && len >= sizeof(p->in))
+		return ntohs(p->in.sin_port);
+	if (p->sa.sa_family == AF_INET6 && len >= sizeof(p->in6))
+		return ntohs(p->in6.sin6_port);
+	return 0;
+}
+
+enum udp_action { UDP_IGNORE, UDP_ANSWER, UDP_KOD };
+
+/* Decide what one packet gets, counting the ones that get nothing. */
+static enum udp_action classify(struct udp_batch *b, int i, struct ntp_packet *req,
+                                struct udp_limiter *rl, struct worker_counters *ctr)
+{
+	struct udp_slot *s = &b->slot[i];
+	struct mmsghdr *m = &b->rx_msg[i];
+
+	/* Port 0 cannot be answered: a forged or broken source. */
+	if (m->msg_len < NTP_PACKET_SIZE || peer_port(&s->peer, m->msg_hdr.msg_namelen) == 0 ||
+	    wire_decode(s->rx, m->msg_len, req) != 0 || wire_valid_client_request(req) != 0) {
+		ctr->udp_dropped++;
+		return UDP_IGNORE;
+	}
+	if (rl == NULL || rl->table == NULL)
+		return UDP_ANSWER;
+	switch (ratelimit_check(rl->table, &s->peer.sa, b->mono_ns)) {
+	case RATELIMIT_PASS:
+		return UDP_ANSWER;
+	case RATELIMIT_LEAK:
+		return rl->kod ? UDP_KOD : UDP_ANSWER;
+	case RATELIMIT_DROP:
+		break;
+	}
+	ctr->udp_limited++;
+	return UDP_IGNORE;
+}
+
+/* Build the reply in slot i (all but T3, which is written just before
+ * the send). */
+static void build_reply(struct udp_batch *b, int i, const struct ntp_packet *req, int kod)
+{
+	struct udp_slot *s = &b->slot[i];
+	struct mmsghdr *m = &b->tx_msg[b->n_tx];
+	struct ntp_packet reply;
+
+	wire_make_reply(&reply, req, &b->info, s->t2_ns, s->t2_ns);
+	if (kod) {
+		reply.leap = TSD_LEAP_UNSYNC;
+		reply.stratum = 0;
+		reply.reference = 0;
+		memcpy(reply.refid, "RATE", 4);
+	}
+	wire_encode(&reply, s->tx);
+	s->kod = kod;
+	s->tx_iov.iov_base = s->tx;
+	s->tx_iov.iov_len = NTP_PACKET_SIZE;
+	memset(&m->msg_hdr, 0, sizeof(m->msg_hdr));
+	m->msg_hdr.msg_name = &s->peer;
+	m->msg_hdr.msg_namelen = b->rx_msg[i].msg_hdr.msg_namelen;
+	m->msg_hdr.msg_iov = &s->tx_iov;
+	m->msg_hdr.msg_iovlen = 1;
+	reply_source(&b->rx_msg[i].msg_hdr, s, &m->msg_hdr);
+	b->tx_slot[b->n_tx++] = (unsigned)i;
+}
+
+static void handle_packet(struct udp_batch *b, int i, struct clock_source *cs,
+                          struct udp_limiter *rl, struct worker_counters *ctr)
+{
+	struct ntp_packet req;
+	enum udp_action act = classify(b, i, &req, rl, ctr);
+
+	if (act == UDP_IGNORE)
+		return;
+	if (!b->have_info || receive_time(b, cs, &b->rx_msg[i].msg_hdr, &b->slot[i].t2_ns) != 0) {
+		ctr->clock_errors++;
+		return;
+	}
+	build_reply(b, i, &req, act == UDP_KOD);
+}
+
+static void count_sent(struct udp_batch *b, unsigned from, unsigned to, tsd_time_ns t3_ns,
+                       struct worker_counters *ctr)
+{
+	for (unsigned j = from; j < to; j++) {
+		struct udp_slot *s = &b->slot[b->tx_slot[j]];
+
+		if (s->kod) {
+			ctr->udp_kod++;
+			continue;
+		}
+		ctr->udp_served++;
+		counters_add_proc_time(ctr, t3_ns - s->t2_ns);
+	}
+}
+
+/* T3 as late as possible: one reading for the batch, written into every
+ * reply, then one sendmmsg. A message the kernel refuses (an unroutable
+ * peer) is skipped; a full send buffer ends the batch. */
+static void send_replies(struct udp_batch *b, int fd, struct clock_source *cs,
+                         struct worker_counters *ctr)
+{
+	struct tsd_clock_reading t3;
+	unsigned sent = 0;
+	uint64_t wire_t3;
+
+	if (b->n_tx == 0)
+		return;
+	if (clock_now(cs, &t3) != 0) {
+		ctr->clock_errors += b->n_tx;
+		return;
+	}
+	wire_t3 = htobe64(wire_ns_to_ntp(t3.time_ns));
+	for (unsigned j = 0; j < b->n_tx; j++)
+		memcpy(b->slot[b->tx_slot[j]].tx + NTP_TRANSMIT_OFFSET, &wire_t3, sizeof(wire_t3));
+	while (sent < b->n_tx) {
+		int n = sendmmsg(fd, b->tx_msg + sent, b->n_tx - sent, 0);
+
+		if (n > 0) {
+			count_sent(b, sent, sent + (unsigned)n, t3.time_ns, ctr);
+			sent += (unsigned)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+			sent++;
+		} else {
+			break;
+		}
+	}
+}
+
+/* One recvmmsg and its replies. Returns the packets received. */
+static int serve_batch(struct udp_batch *b, int fd, struct clock_source *cs,
+                       struct udp_limiter *rl, struct worker_counters *ctr)
+{
+	struct tsd_clock_reading now;
+	int n;
+
+	prepare_rx(b);
+	n = recvmmsg(fd, b->rx_msg, UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+	b->have_after_recv = clock_now(cs, &now) == 0;
+	b->after_recv_ns = b->have_after_recv ? now.time_ns : 0;
+	b->have_info = clock_info(cs, &b->info) == 0;
+	b->mono_ns = monotonic_ns();
+	b->n_tx = 0;
+	for (int i = 0; i < n; i++)
+		handle_packet(b, i, cs, rl, ctr);
+	send_replies(b, fd, cs, ctr);
+	return n;
+}
+
+void udp_serve_ready(int fd, struct clock_source *cs, struct udp_limiter *rl,
+                     struct worker_counters *ctr)
+{
+	struct udp_batch batch;
+	struct worker_counters scratch;
+
+	/* Counting is never optional for the serving code. */
+	if (ctr == NULL) {
+		memset(&scratch, 0, sizeof(scratch));
+		ctr = &scratch;
+	}
+	for (int round = 0; round < UDP_MAX_BATCHES; round++) {
+		/* A short batch means the queue is empty: skip the EAGAIN call. */
+		if (serve_batch(&batch, fd, cs, rl, ctr) < UDP_BATCH)
+			return;
+	}
+}
