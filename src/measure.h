@@ -35,6 +35,9 @@ struct measurement {
 	double root_delay_s;
 	double root_dispersion_s;
 	char kod[5];               /* KoD code if the server sent one */
+	size_t n_bad;              /* replies discarded as invalid */
+	size_t n_kernel_tx;        /* samples whose T1 is the kernel's transmit stamp */
+	size_t n_kernel_rx;        /* samples whose T4 is the kernel's receive stamp */
 };
 
 /* "host", "host:port", "[v6addr]:port" or "v6addr"; -1 on a malformed spec. */

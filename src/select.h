@@ -1,3 +1,29 @@
+/* NTP source selection (RFC 5905 section 11.2): intersect the servers'
+ * correctness intervals (Marzullo's algorithm), mark the falsetickers, and
+ * combine the survivors weighted by their root distance. */
 #ifndef TSD_SELECT_H
 #define TSD_SELECT_H
+
+#include <stddef.h>
+
+struct select_candidate {
+	double offset_s;           /* server minus client */
+	double distance_s;         /* root distance: half-width of the interval, > 0 */
+	int survivor;              /* out: 1 if its offset lies in the intersection */
+};
+
+struct select_result {
+	double offset_s;           /* survivors combined, weighted by 1 / distance */
+	double error_s;            /* bound on |offset_s - true offset| */
+	double jitter_s;           /* weighted RMS of survivor offsets about offset_s */
+	double low_s, high_s;      /* the intersection interval */
+	size_t n_survivors;
+	size_t best;               /* index of the survivor with the smallest distance */
+	int falsetickers_allowed;  /* f at which a majority agreed */
+};
+
+/* Returns 0, or -1 when no majority of the candidates agrees (n == 0
+ * included); then no candidate is marked a survivor. */
+int select_sources(struct select_candidate *c, size_t n, struct select_result *out);
+
 #endif
