@@ -1,0 +1,218 @@
+/* Test clock plugin "fault": the system clock, or one chosen misbehaviour
+ * (crash at worker start or in now(), hang in now(), NaN, infinite or
+ * out-of-range readings) for the fault tests. Never for production. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tsd/plugin.h"
+
+#define NS_PER_S 1000000000LL
+
+enum fault {
+	FAULT_NONE,
+	FAULT_ABORT_AT_FORK,    /* every forked child aborts at once */
+	FAULT_ABORT_IN_NOW,
+	FAULT_HANG_IN_NOW,
+	FAULT_NAN_ERROR,
+	FAULT_INF_ERROR,
+	FAULT_NEGATIVE_ERROR,
+	FAULT_TIME_MAX,         /* the year 2262 */
+	FAULT_TIME_BEFORE_1970,
+	FAULT_BAD_INFO,         /* stratum 99, NaN root dispersion */
+};
+
+static const char *const fault_names[] = {
+	"none", "abort_at_fork", "abort_in_now", "hang_in_now", "nan_error",
+	"inf_error", "negative_error", "time_max", "time_before_1970", "bad_info",
+};
+
+struct fault_clock {
+	enum fault fault;
+	char once_file[256];  /* if set, the fault fires once: where this unlinks */
+	char fork_log[256];   /* if set, each forked child appends "pid mono_ns" */
+};
+
+/* The atfork handler has no argument: it reads the last instance made. */
+static struct fault_clock *current;
+static int atfork_registered;
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+/* True when the fault should fire now: always, or once across processes. */
+static int fires(const struct fault_clock *fc, enum fault which)
+{
+	if (fc->fault != which)
+		return 0;
+	return fc->once_file[0] == '\0' || unlink(fc->once_file) == 0;
+}
+
+static void log_fork(const struct fault_clock *fc)
+{
+	char line[64];
+	int fd, len;
+
+	if (fc->fork_log[0] == '\0')
+		return;
+	fd = open(fc->fork_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	len = snprintf(line, sizeof(line), "%ld %lld\n", (long)getpid(), (long long)mono_ns());
+	if (write(fd, line, (size_t)len) != len)
+		(void)0; /* the test counts lines; a short write shows up there */
+	close(fd);
+}
+
+static void in_child(void)
+{
+	if (current == NULL)
+		return;
+	log_fork(current);
+	if (fires(current, FAULT_ABORT_AT_FORK))
+		abort();
+}
+
+static int fc_now(void *state, struct tsd_clock_reading *out)
+{
+	struct fault_clock *fc = state;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	out->time_ns = (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+	out->error_s = 1e-6;
+	if (fires(fc, FAULT_ABORT_IN_NOW))
+		abort();
+	if (fires(fc, FAULT_HANG_IN_NOW))
+		for (;;)
+			sleep(1);
+	if (fires(fc, FAULT_NAN_ERROR))
+		out->error_s = NAN;
+	if (fires(fc, FAULT_INF_ERROR))
+		out->error_s = INFINITY;
+	if (fires(fc, FAULT_NEGATIVE_ERROR))
+		out->error_s = -1.0;
+	if (fires(fc, FAULT_TIME_MAX))
+		out->time_ns = INT64_MAX;
+	if (fires(fc, FAULT_TIME_BEFORE_1970))
+		out->time_ns = -NS_PER_S;
+	return 0;
+}
+
+static int fc_info(void *state, struct tsd_clock_info *out)
+{
+	struct fault_clock *fc = state;
+
+	memset(out, 0, sizeof(*out));
+	out->leap = TSD_LEAP_NONE;
+	out->stratum = 1;
+	out->precision_log2 = -20;
+	out->root_dispersion_s = 1e-6;
+	memcpy(out->refid, "TEST", 4);
+	if (fires(fc, FAULT_BAD_INFO)) {
+		out->stratum = 99;
+		out->root_dispersion_s = NAN;
+	}
+	return 0;
+}
+
+static int set_string(char *dst, size_t dstlen, const struct tsd_setting *s, int i,
+                      struct tsd_plugin_error *err)
+{
+	if (s->type != TSD_SETTING_STRING || strlen(s->string_value) >= dstlen)
+		return tsd_plugin_fail(err, i, -EINVAL, "%s must be a short string", s->name);
+	strcpy(dst, s->string_value);
+	return 0;
+}
+
+static int set_fault(struct fault_clock *fc, const struct tsd_setting *s, int i,
+                     struct tsd_plugin_error *err)
+{
+	size_t k;
+
+	if (s->type != TSD_SETTING_STRING)
+		return tsd_plugin_fail(err, i, -EINVAL, "fault must be a string");
+	for (k = 0; k < sizeof(fault_names) / sizeof(fault_names[0]); k++) {
+		if (strcmp(s->string_value, fault_names[k]) == 0) {
+			fc->fault = (enum fault)k;
+			return 0;
+		}
+	}
+	return tsd_plugin_fail(err, i, -EINVAL, "unknown fault \"%s\"", s->string_value);
+}
+
+static int apply_setting(struct fault_clock *fc, const struct tsd_setting *s, int i,
+                         struct tsd_plugin_error *err)
+{
+	if (strcmp(s->name, "fault") == 0)
+		return set_fault(fc, s, i, err);
+	if (strcmp(s->name, "once_file") == 0)
+		return set_string(fc->once_file, sizeof(fc->once_file), s, i, err);
+	if (strcmp(s->name, "fork_log") == 0)
+		return set_string(fc->fork_log, sizeof(fc->fork_log), s, i, err);
+	return tsd_plugin_fail(err, i, -EINVAL,
+	                       "unknown setting \"%s\" (known: fault, once_file, fork_log)",
+	                       s->name);
+}
+
+static int fc_init(void **state, const struct tsd_setting *settings,
+                   size_t n_settings, struct tsd_plugin_error *err)
+{
+	struct fault_clock *fc = calloc(1, sizeof(*fc));
+	size_t i;
+	int rc;
+
+	if (fc == NULL)
+		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
+	for (i = 0; i < n_settings; i++) {
+		rc = apply_setting(fc, &settings[i], (int)i, err);
+		if (rc != 0) {
+			free(fc);
+			return rc;
+		}
+	}
+	/* glibc drops the handler when this object is unloaded. */
+	if (!atfork_registered && pthread_atfork(NULL, NULL, in_child) == 0)
+		atfork_registered = 1;
+	current = fc;
+	*state = fc;
+	return 0;
+}
+
+static void fc_fini(void *state)
+{
+	if (state == current)
+		current = NULL;
+	free(state);
+}
+
+static const struct tsd_clock_ops fault_ops = {
+	.now = fc_now,
+	.info = fc_info,
+};
+
+const struct tsd_plugin tsd_plugin = {
+	.abi_version = TSD_PLUGIN_ABI_VERSION,
+	.size = sizeof(struct tsd_plugin),
+	.kind = TSD_PLUGIN_CLOCK,
+	.name = "fault",
+	.description = "the system clock with one injected fault, for tests",
+	.init = fc_init,
+	.fini = fc_fini,
+	.clock = &fault_ops,
+	.estimator = NULL,
+};
