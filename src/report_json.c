@@ -33,6 +33,20 @@ static void json_estimate(FILE *f, const struct server_result *r)
 		fprintf(f, ", \"freq_ppm\": %.6f", r->est.freq_ppm);
 }
 
+/* Every exchange as [T1, T2, T3, T4] in nanoseconds, for offline analysis
+ * (the accuracy benchmark recomputes other formulas from them). */
+static void json_exchanges(FILE *f, const struct measurement *m)
+{
+	fprintf(f, ", \"exchanges_ns\": [");
+	for (size_t i = 0; i < m->n_samples; i++) {
+		const struct tsd_sample *s = &m->samples[i];
+
+		fprintf(f, "%s[%lld, %lld, %lld, %lld]", i > 0 ? ", " : "", (long long)s->t1_ns,
+		        (long long)s->t2_ns, (long long)s->t3_ns, (long long)s->t4_ns);
+	}
+	fprintf(f, "]");
+}
+
 static void json_server(FILE *f, const struct server_result *r)
 {
 	const struct measurement *m = r->m;
@@ -48,6 +62,7 @@ static void json_server(FILE *f, const struct server_result *r)
 	if (m->n_samples > 0)
 		fprintf(f, ", \"stratum\": %d, \"root_delay_s\": %.9f, \"root_dispersion_s\": %.9f",
 		        m->stratum, m->root_delay_s, m->root_dispersion_s);
+	json_exchanges(f, m);
 	if (r->reason[0] != '\0') {
 		fprintf(f, ", \"reason\": ");
 		json_string(f, r->reason);
