@@ -1,6 +1,7 @@
 /* Per-address rate limiting for the UDP server: a fixed-size table of
  * client addresses, each with a GCRA token bucket (interval, burst) and a
- * leak of 1 in N limited packets. Constant memory, O(1) per packet. */
+ * leak of 1 in N limited packets. Constant memory, O(1) per packet. A
+ * shared table, made before fork, is one limit for all the workers. */
 #ifndef TSD_RATELIMIT_H
 #define TSD_RATELIMIT_H
 
@@ -18,6 +19,7 @@ struct ratelimit_config {
 	unsigned burst;         /* packets allowed at once, >= 1 */
 	unsigned leak;          /* pass 1 in `leak` limited packets; 0: none */
 	size_t table_size;      /* addresses tracked (rounded up to 2^k, >= RATELIMIT_WAYS) */
+	int shared;             /* 1: in MAP_SHARED memory, one table across fork */
 };
 
 enum ratelimit_verdict {
@@ -30,11 +32,16 @@ struct ratelimit;
 
 /* NULL with errno EINVAL (a value out of range) or ENOMEM. */
 struct ratelimit *ratelimit_new(const struct ratelimit_config *cfg);
+/* Unmaps this process's view (a shared table lives on in the others). */
 void ratelimit_free(struct ratelimit *rl);
+/* Whether `rl` was made from exactly these settings. */
+int ratelimit_same_config(const struct ratelimit *rl, const struct ratelimit_config *cfg);
 
 /* One packet from `sa` (AF_INET or AF_INET6; IPv6 is limited per /64, so
  * one host cannot escape by rotating its interface identifier) at
- * `now_ns` on a monotonic clock. Other families always pass. */
+ * `now_ns` on CLOCK_MONOTONIC (the same in every process). Other families
+ * always pass, and so does a packet whose set another process holds locked
+ * for too long (a worker that died inside it must not stall the rest). */
 enum ratelimit_verdict ratelimit_check(struct ratelimit *rl, const struct sockaddr *sa,
                                        uint64_t now_ns);
 

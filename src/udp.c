@@ -148,6 +148,44 @@ fail:
 	return -1;
 }
 
+/* The rate-limit table the master makes before fork, so every worker
+ * counts an address's packets in one place (the kernel spreads one
+ * client's packets over the workers reading the shared socket). */
+static struct ratelimit *shared_table;
+
+/* The limiter settings of a configuration; 0 when limiting is off
+ * (interval = 0). */
+static int limiter_settings(const struct config_udp *cfg, struct ratelimit_config *rc)
+{
+	if (cfg == NULL || cfg->ratelimit_interval <= 0)
+		return 0;
+	rc->interval_s = cfg->ratelimit_interval;
+	rc->burst = cfg->ratelimit_burst > 0 ? (unsigned)cfg->ratelimit_burst : 1;
+	rc->leak = cfg->ratelimit_leak > 0 ? (unsigned)cfg->ratelimit_leak : 0;
+	rc->table_size = cfg->ratelimit_table_size > 0 ? (size_t)cfg->ratelimit_table_size : 1;
+	rc->shared = 1;
+	return 1;
+}
+
+/* A new table for a new set of sockets; workers of an older generation
+ * keep their own mapping of the old one. */
+static int make_shared_table(const struct config_udp *cfg, char *err, size_t errlen)
+{
+	struct ratelimit_config rc;
+
+	ratelimit_free(shared_table);
+	shared_table = NULL;
+	if (!limiter_settings(cfg, &rc))
+		return 0;
+	shared_table = ratelimit_new(&rc);
+	if (shared_table == NULL) {
+		snprintf(err, errlen, "udp: rate limit table of %zu addresses: %s",
+		         rc.table_size, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int udp_bind(const struct config *cfg, int *fds, size_t max_fds, char *err, size_t errlen)
 {
 	const struct config_server *srv = &cfg->server;
@@ -155,6 +193,8 @@ int udp_bind(const struct config *cfg, int *fds, size_t max_fds, char *err, size
 
 	if (!srv->udp.enable)
 		return 0;
+	if (make_shared_table(&srv->udp, err, errlen) != 0)
+		return -1;
 	for (size_t i = 0; i < srv->n_listen; i++) {
 		int fd;
 
@@ -183,14 +223,16 @@ struct udp_limiter *udp_limiter_new(const struct config_udp *cfg)
 
 	if (rl == NULL)
 		return NULL;
-	/* interval = 0 (or no configuration) turns limiting off. */
-	if (cfg == NULL || cfg->ratelimit_interval <= 0)
+	if (!limiter_settings(cfg, &rc))
 		return rl;
-	rc.interval_s = cfg->ratelimit_interval;
-	rc.burst = cfg->ratelimit_burst > 0 ? (unsigned)cfg->ratelimit_burst : 1;
-	rc.leak = cfg->ratelimit_leak > 0 ? (unsigned)cfg->ratelimit_leak : 0;
-	rc.table_size = cfg->ratelimit_table_size > 0 ? (size_t)cfg->ratelimit_table_size : 1;
 	rl->kod = cfg->ratelimit_kod;
+	/* The master's table if it was made from these settings; else (a
+	 * reload that changed them but kept the sockets) one of our own. */
+	if (shared_table != NULL && ratelimit_same_config(shared_table, &rc)) {
+		rl->table = shared_table;
+		return rl;
+	}
+	rc.shared = 0;
 	rl->table = ratelimit_new(&rc);
 	if (rl->table == NULL) {
 		free(rl);
@@ -203,7 +245,9 @@ void udp_limiter_free(struct udp_limiter *rl)
 {
 	if (rl == NULL)
 		return;
-	ratelimit_free(rl->table);
+	/* The shared table is unmapped by exit, or by the next udp_bind. */
+	if (rl->table != shared_table)
+		ratelimit_free(rl->table);
 	free(rl);
 }
 

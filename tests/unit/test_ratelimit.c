@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -37,15 +39,23 @@ static struct sockaddr_in6 v6(const char *text)
 	return sa;
 }
 
-static struct ratelimit *make(double interval_s, unsigned burst, unsigned leak, size_t table)
+static struct ratelimit *make_shared(double interval_s, unsigned burst, unsigned leak,
+                                     size_t table, int shared)
 {
 	struct ratelimit_config cfg = {
 		.interval_s = interval_s, .burst = burst, .leak = leak, .table_size = table,
+		.shared = shared,
 	};
 	struct ratelimit *rl = ratelimit_new(&cfg);
 
 	assert_non_null(rl);
+	assert_true(ratelimit_same_config(rl, &cfg));
 	return rl;
+}
+
+static struct ratelimit *make(double interval_s, unsigned burst, unsigned leak, size_t table)
+{
+	return make_shared(interval_s, burst, leak, table, 0);
 }
 
 static enum ratelimit_verdict check4(struct ratelimit *rl, const char *addr, uint64_t now_ns)
@@ -224,6 +234,53 @@ static void test_other_family_passes(void **state)
 	ratelimit_free(rl);
 }
 
+/* Made before fork, a shared table is one limit for every process; a
+ * private one is a copy. */
+static void spend_in_child(struct ratelimit *rl, int n)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		for (int i = 0; i < n; i++)
+			check4(rl, "192.0.2.50", T0);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_shared_across_fork(void **state)
+{
+	struct ratelimit *shared = make_shared(1.0, 3, 0, 64, 1);
+	struct ratelimit *private = make(1.0, 3, 0, 64);
+
+	(void)state;
+	spend_in_child(shared, 3);
+	spend_in_child(private, 3);
+	assert_int_equal(check4(shared, "192.0.2.50", T0), RATELIMIT_DROP);
+	assert_int_equal(check4(private, "192.0.2.50", T0), RATELIMIT_PASS);
+	ratelimit_free(shared);
+	ratelimit_free(private);
+}
+
+static void test_same_config(void **state)
+{
+	struct ratelimit *rl = make(0.125, 16, 4, 65536);
+	struct ratelimit_config other = {
+		.interval_s = 0.125, .burst = 16, .leak = 4, .table_size = 65536, .shared = 1,
+	};
+
+	(void)state;
+	assert_false(ratelimit_same_config(rl, &other));
+	other.shared = 0;
+	assert_true(ratelimit_same_config(rl, &other));
+	other.burst = 8;
+	assert_false(ratelimit_same_config(rl, &other));
+	ratelimit_free(rl);
+}
+
 static void expect_einval(double interval_s, unsigned burst, size_t table)
 {
 	struct ratelimit_config cfg = {
@@ -264,6 +321,8 @@ int main(void)
 		cmocka_unit_test(test_evicts_idlest),
 		cmocka_unit_test(test_clock_going_back),
 		cmocka_unit_test(test_other_family_passes),
+		cmocka_unit_test(test_shared_across_fork),
+		cmocka_unit_test(test_same_config),
 		cmocka_unit_test(test_bad_config),
 	};
 
