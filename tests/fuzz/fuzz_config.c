@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "fuzz.h"
+/* The configuration interface; the generated config.h above shadows it
+ * from this directory, so it is named by its path. */
+#include "../../src/config.h"
 
 #define FUZZ_FILE_NAME "fuzz.conf"
 
