@@ -53,6 +53,7 @@ struct options {
 	const char *listen;        /* [HOST:]PORT */
 	const char *target;        /* HOST:PORT */
 	double delay_ms[2], jitter_ms[2];
+	double spike_prob, spike_ms;   /* a chunk is held spike_ms more with this probability */
 	uint64_t seed;
 	int max_connections;
 	const char *port_file;
@@ -93,6 +94,8 @@ static void usage(FILE *f)
 	"  --down-delay-ms MS     base delay, target to client (default 0)\n"
 	"  --down-jitter-ms MS    jitter added to the down delay (default 0)\n"
 	"  --seed N               seed of the jitter generator (default 1)\n"
+	"  --spike-prob P         each chunk, either direction, is held --spike-ms\n"
+	"  --spike-ms MS          longer with probability P (default 0: never)\n"
 	"  --max-connections N    relayed connections at once; more are closed (1024)\n"
 	"  --port-file FILE       also write the bound port to FILE\n"
 	"  --quiet                no statistics on standard error at exit\n"
@@ -126,11 +129,19 @@ static uint64_t next_random(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
+static double uniform01(uint64_t *state)
+{
+	return (double)(next_random(state) >> 11) * (1.0 / 9007199254740992.0);
+}
+
 static int64_t delay_ns(struct relay *r, int d)
 {
-	double u = (double)(next_random(&r->rng[d]) >> 11) * (1.0 / 9007199254740992.0);
+	double ms = r->opt.delay_ms[d] + uniform01(&r->rng[d]) * r->opt.jitter_ms[d];
 
-	return (int64_t)((r->opt.delay_ms[d] + u * r->opt.jitter_ms[d]) * 1e6);
+	/* Drawn only when asked for, so runs without spikes keep their sequence. */
+	if (r->opt.spike_prob > 0 && uniform01(&r->rng[d]) < r->opt.spike_prob)
+		ms += r->opt.spike_ms;
+	return (int64_t)(ms * 1e6);
 }
 
 /* ---- addresses ---- */
@@ -507,6 +518,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "down-delay-ms", required_argument, NULL, 'd' },
 		{ "down-jitter-ms", required_argument, NULL, 'D' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "spike-prob", required_argument, NULL, 'P' },
+		{ "spike-ms", required_argument, NULL, 'S' },
 		{ "max-connections", required_argument, NULL, 'm' },
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -527,6 +540,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'U': rc = parse_number("up-jitter-ms", optarg, 0, 1e6, &o->jitter_ms[UP]); break;
 		case 'd': rc = parse_number("down-delay-ms", optarg, 0, 1e6, &o->delay_ms[DOWN]); break;
 		case 'D': rc = parse_number("down-jitter-ms", optarg, 0, 1e6, &o->jitter_ms[DOWN]); break;
+		case 'P': rc = parse_number("spike-prob", optarg, 0, 1, &o->spike_prob); break;
+		case 'S': rc = parse_number("spike-ms", optarg, 0, 1e6, &o->spike_ms); break;
 		case 's': rc = parse_number("seed", optarg, 0, 9007199254740992.0, &v);
 			o->seed = (uint64_t)v; break;
 		case 'm': rc = parse_number("max-connections", optarg, 1, 100000, &v);
