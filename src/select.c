@@ -1,5 +1,7 @@
-/* NTP source selection: Marzullo's intersection as RFC 5905 refines it, then
- * the survivors combined with weights 1 / root distance. */
+/* NTP source selection: Marzullo's intersection of correctness intervals as
+ * ntpd's clock_select does it (a majority must overlap; a falseticker's
+ * interval misses the intersection), then the survivors combined with
+ * weights 1 / root distance. */
 #include "config.h"
 
 #include <math.h>
@@ -8,12 +10,12 @@
 
 #include "select.h"
 
-/* One end or the midpoint of a correctness interval. Sorting by value, with
- * lower edges before midpoints before upper edges at equal values, makes
- * intervals that only touch count as overlapping. */
+/* One end of a correctness interval. Sorting by value, with lower edges
+ * before upper edges at equal values, makes intervals that only touch count
+ * as overlapping. */
 struct endpoint {
 	double value_s;
-	int type;                  /* -1 lower edge, 0 midpoint, +1 upper edge */
+	int type;                  /* -1 lower edge, +1 upper edge */
 };
 
 static int endpoint_cmp(const void *a, const void *b)
@@ -25,39 +27,31 @@ static int endpoint_cmp(const void *a, const void *b)
 	return x->type - y->type;
 }
 
-/* Scan for the interval where at least n - allow intervals overlap.
- * Returns 0 with low/high set, or -1 when this `allow` does not work: the
- * scans found no such interval, or more than `allow` midpoints lie outside
- * it (a midpoint outside means a candidate that cannot be a truechimer). */
+/* The smallest interval holding points of at least n - allow intervals:
+ * its low end is where the count of open intervals first reaches that from
+ * below, its high end likewise from above. 0 with low/high set, or -1. */
 static int intersect(const struct endpoint *e, size_t n, size_t allow,
                      double *low, double *high)
 {
-	size_t need = n - allow, outside = 0;
-	long chime = 0;
+	long need = (long)(n - allow), chime = 0;
 	int found_low = 0, found_high = 0;
 
-	for (size_t i = 0; i < 3 * n && !found_low; i++) {
+	for (size_t i = 0; i < 2 * n && !found_low; i++) {
 		chime -= e[i].type;
-		if (chime >= (long)need) {
+		if (chime >= need) {
 			*low = e[i].value_s;
 			found_low = 1;
-		} else if (e[i].type == 0) {
-			outside++;
 		}
 	}
 	chime = 0;
-	for (size_t i = 3 * n; i-- > 0 && !found_high;) {
+	for (size_t i = 2 * n; i-- > 0 && !found_high;) {
 		chime += e[i].type;
-		if (chime >= (long)need) {
+		if (chime >= need) {
 			*high = e[i].value_s;
 			found_high = 1;
-		} else if (e[i].type == 0) {
-			outside++;
 		}
 	}
-	if (!found_low || !found_high || outside > allow || *low > *high)
-		return -1;
-	return 0;
+	return found_low && found_high && *low <= *high ? 0 : -1;
 }
 
 /* The bound on the combined offset's error: if every survivor is a
@@ -84,7 +78,9 @@ static void combine(struct select_candidate *c, size_t n, struct select_result *
 
 	r->n_survivors = 0;
 	for (size_t i = 0; i < n; i++) {
-		c[i].survivor = c[i].offset_s >= r->low_s && c[i].offset_s <= r->high_s;
+		/* A truechimer's interval reaches into the intersection. */
+		c[i].survivor = c[i].offset_s - c[i].distance_s <= r->high_s &&
+		                c[i].offset_s + c[i].distance_s >= r->low_s;
 		if (!c[i].survivor)
 			continue;
 		if (r->n_survivors == 0 || c[i].distance_s < c[r->best].distance_s)
@@ -115,15 +111,14 @@ int select_sources(struct select_candidate *c, size_t n, struct select_result *o
 		c[i].survivor = 0;
 	if (n == 0)
 		return -1;
-	e = calloc(3 * n, sizeof(*e));
+	e = calloc(2 * n, sizeof(*e));
 	if (e == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		e[3 * i] = (struct endpoint){ c[i].offset_s - c[i].distance_s, -1 };
-		e[3 * i + 1] = (struct endpoint){ c[i].offset_s, 0 };
-		e[3 * i + 2] = (struct endpoint){ c[i].offset_s + c[i].distance_s, +1 };
+		e[2 * i] = (struct endpoint){ c[i].offset_s - c[i].distance_s, -1 };
+		e[2 * i + 1] = (struct endpoint){ c[i].offset_s + c[i].distance_s, +1 };
 	}
-	qsort(e, 3 * n, sizeof(*e), endpoint_cmp);
+	qsort(e, 2 * n, sizeof(*e), endpoint_cmp);
 	/* A majority must agree: allow fewer than half to be falsetickers. */
 	for (allow = 0; 2 * allow < n; allow++) {
 		if (intersect(e, n, allow, &out->low_s, &out->high_s) == 0) {

@@ -9,7 +9,7 @@
 struct select_candidate {
 	double offset_s;           /* server minus client */
 	double distance_s;         /* root distance: half-width of the interval, > 0 */
-	int survivor;              /* out: 1 if its offset lies in the intersection */
+	int survivor;              /* out: 1 if its interval meets the intersection */
 };
 
 struct select_result {
