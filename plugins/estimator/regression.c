@@ -1,2 +1,245 @@
+/* Estimator plugin "regression": offset and frequency by weighted least
+ * squares over the last `window` samples. For a client that keeps sampling,
+ * it sees the drift between the clocks and predicts the offset now, where
+ * the other estimators only average the past. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "tsd/plugin.h"
-const struct tsd_plugin tsd_plugin = { TSD_PLUGIN_ABI_VERSION, sizeof(struct tsd_plugin), 0, "placeholder", 0, 0, 0, 0, 0 };
+
+#define DEFAULT_WINDOW 16
+#define MAX_WINDOW 1024
+/* A floor under each sample's error, so a zero-delay sample cannot take
+ * an infinite weight. */
+#define MIN_SAMPLE_ERROR_S 1e-9
+
+/* One sample as a point of the fit. */
+struct point {
+	double time_s;           /* client time, relative to the newest sample */
+	double offset_s;
+	double delay_s;
+	double bound_s;          /* delay / 2 + server error: how far it may be off */
+	double weight;
+};
+
+struct regression {
+	size_t window;
+	size_t count;            /* samples held, at most window */
+	size_t next;             /* ring slot the next sample goes to */
+	struct point *points;    /* scratch for the fit, window long */
+	struct tsd_sample ring[];
+};
+
+/* The weighted sums of a fit, centred on the weighted mean time. */
+struct fit {
+	double offset_s;         /* at time 0: the newest sample's instant */
+	double slope;            /* seconds per second */
+	int has_slope;
+	double jitter_s;         /* weighted RMS of the residuals */
+	double bound_s;          /* on |offset_s - true offset at time 0| */
+};
+
+static void rg_reset(void *state)
+{
+	struct regression *r = state;
+
+	r->count = 0;
+	r->next = 0;
+}
+
+static int rg_add_sample(void *state, const struct tsd_sample *sample)
+{
+	struct regression *r = state;
+
+	if (sample->t4_ns < sample->t1_ns || !isfinite(sample->server_error_s) ||
+	    sample->server_error_s < 0)
+		return -EINVAL;
+	r->ring[r->next] = *sample;
+	r->next = (r->next + 1) % r->window;
+	if (r->count < r->window)
+		r->count++;
+	return 0;
+}
+
+/* The client's clock at the middle of an exchange: the instant the offset
+ * describes, given a symmetric path. Twice it, to stay in integers. */
+static int64_t twice_mid_ns(const struct tsd_sample *s)
+{
+	return s->t1_ns + s->t4_ns;
+}
+
+/* Weights are inverse variances with the sample's error bound standing in
+ * for its standard deviation: a sample that waited in a queue has a long
+ * delay and a wide bound, and counts for little. */
+static void make_point(const struct tsd_sample *s, int64_t twice_newest_ns,
+                       struct point *p)
+{
+	int64_t delay_ns = (s->t4_ns - s->t1_ns) - (s->t3_ns - s->t2_ns);
+	double bound;
+
+	p->time_s = (double)(twice_mid_ns(s) - twice_newest_ns) / 2e9;
+	p->offset_s = (double)((s->t2_ns - s->t1_ns) + (s->t3_ns - s->t4_ns)) / 2e9;
+	p->delay_s = delay_ns > 0 ? (double)delay_ns / 1e9 : 0;
+	p->bound_s = p->delay_s / 2 + s->server_error_s;
+	bound = p->bound_s > MIN_SAMPLE_ERROR_S ? p->bound_s : MIN_SAMPLE_ERROR_S;
+	p->weight = 1 / (bound * bound);
+}
+
+static size_t newest_slot(const struct regression *r)
+{
+	return (r->next + r->window - 1) % r->window;
+}
+
+/*
+ * The fitted offset at time 0 is a linear combination sum(h_i * y_i) of the
+ * samples' offsets, with h_i = w_i / sw + w_i (0 - mx)(x_i - mx) / sxx. If
+ * the true offset is a straight line and each sample is within b_i of it,
+ * the fit is within sum(|h_i| * b_i) of the truth: a real bound, which grows
+ * as it should when the newest sample lies far from the centre of the data.
+ */
+static double fit_bound(const struct point *pt, size_t n, double sw, double mx,
+                        double sxx, int has_slope)
+{
+	double bound = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double h = pt[i].weight / sw;
+
+		if (has_slope)
+			h += pt[i].weight * (0 - mx) * (pt[i].time_s - mx) / sxx;
+		bound += fabs(h) * pt[i].bound_s;
+	}
+	return bound;
+}
+
+static void fit_points(const struct point *pt, size_t n, struct fit *f)
+{
+	double sw = 0, swx = 0, swy = 0, sxx = 0, sxy = 0, sr = 0, mx, my;
+
+	for (size_t i = 0; i < n; i++) {
+		sw += pt[i].weight;
+		swx += pt[i].weight * pt[i].time_s;
+		swy += pt[i].weight * pt[i].offset_s;
+	}
+	mx = swx / sw;
+	my = swy / sw;
+	for (size_t i = 0; i < n; i++) {
+		double dx = pt[i].time_s - mx;
+
+		sxx += pt[i].weight * dx * dx;
+		sxy += pt[i].weight * dx * (pt[i].offset_s - my);
+	}
+	/* Three points at least: two always fit a line exactly, and a
+	 * frequency from them would carry no sign of its own noise. */
+	f->has_slope = n >= 3 && sxx > 0;
+	f->slope = f->has_slope ? sxy / sxx : 0;
+	f->offset_s = my - f->slope * mx;
+	for (size_t i = 0; i < n; i++) {
+		double res = pt[i].offset_s - (f->offset_s + f->slope * pt[i].time_s);
+
+		sr += pt[i].weight * res * res;
+	}
+	f->jitter_s = sqrt(sr / sw);
+	f->bound_s = fit_bound(pt, n, sw, mx, sxx, f->has_slope);
+}
+
+static int rg_estimate(void *state, struct tsd_estimate *out)
+{
+	const struct regression *r = state;
+	struct point *pt = r->points;
+	const struct point *best = &pt[0];
+	int64_t twice_newest_ns;
+	struct fit f;
+
+	if (r->count == 0)
+		return -EAGAIN;
+	twice_newest_ns = twice_mid_ns(&r->ring[newest_slot(r)]);
+	for (size_t i = 0; i < r->count; i++) {
+		make_point(&r->ring[i], twice_newest_ns, &pt[i]);
+		if (pt[i].bound_s < best->bound_s)
+			best = &pt[i];
+	}
+	fit_points(pt, r->count, &f);
+	memset(out, 0, sizeof(*out));
+	out->offset_s = f.offset_s;
+	out->delay_s = best->delay_s;
+	out->jitter_s = f.jitter_s;
+	out->error_s = f.bound_s;
+	out->freq_ppm = f.slope * 1e6;
+	out->has_freq = f.has_slope;
+	out->samples_used = (int)r->count;
+	return 0;
+}
+
+static int parse_window(const struct tsd_setting *settings, size_t n,
+                        size_t *window, struct tsd_plugin_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct tsd_setting *s = &settings[i];
+
+		if (strcmp(s->name, "window") != 0)
+			return tsd_plugin_fail(err, (int)i, -EINVAL,
+			                       "unknown setting \"%s\" (known: window)",
+			                       s->name);
+		if (s->type != TSD_SETTING_INT || s->int_value < 1 ||
+		    s->int_value > MAX_WINDOW)
+			return tsd_plugin_fail(err, (int)i, -EINVAL,
+			                       "window must be an integer from 1 to %d",
+			                       MAX_WINDOW);
+		*window = (size_t)s->int_value;
+	}
+	return 0;
+}
+
+static int rg_init(void **state, const struct tsd_setting *settings,
+                   size_t n_settings, struct tsd_plugin_error *err)
+{
+	size_t window = DEFAULT_WINDOW;
+	struct regression *r;
+	int rc = parse_window(settings, n_settings, &window, err);
+
+	if (rc != 0)
+		return rc;
+	r = calloc(1, sizeof(*r) + window * sizeof(r->ring[0]));
+	if (r == NULL)
+		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
+	r->window = window;
+	r->points = calloc(window, sizeof(r->points[0]));
+	if (r->points == NULL) {
+		free(r);
+		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
+	}
+	*state = r;
+	return 0;
+}
+
+static void rg_fini(void *state)
+{
+	struct regression *r = state;
+
+	if (r != NULL)
+		free(r->points);
+	free(r);
+}
+
+static const struct tsd_estimator_ops regression_ops = {
+	.reset = rg_reset,
+	.add_sample = rg_add_sample,
+	.estimate = rg_estimate,
+};
+
+const struct tsd_plugin tsd_plugin = {
+	.abi_version = TSD_PLUGIN_ABI_VERSION,
+	.size = sizeof(struct tsd_plugin),
+	.kind = TSD_PLUGIN_ESTIMATOR,
+	.name = "regression",
+	.description = "offset and frequency (ppm) by weighted least squares over `window` (default 16)",
+	.init = rg_init,
+	.fini = rg_fini,
+	.clock = NULL,
+	.estimator = &regression_ops,
+};
