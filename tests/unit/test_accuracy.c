@@ -146,56 +146,107 @@ static int run_estimator(const char *name, const struct run *r, int n,
 	return rc;
 }
 
-/* Errors (estimate - truth) of every estimator and of the report's formulas. */
-struct outcome {
-	double error_s[N_ESTIMATORS];
-	double bound_s[N_ESTIMATORS];     /* the estimator's own error bound */
-	struct tsd_estimate est[N_ESTIMATORS];
-	double report_error_s;
-};
-
-static void evaluate(const struct scenario *sc, struct outcome *o)
-{
-	struct run r;
-
-	memset(&r, 0, sizeof(r));
-	generate(sc, &r);
-	for (int k = 0; k < N_ESTIMATORS; k++) {
-		assert_int_equal(run_estimator(estimator_names[k], &r, sc->n_samples, &o->est[k]), 0);
-		o->error_s[k] = o->est[k].offset_s - r.truth_s;
-		o->bound_s[k] = o->est[k].error_s;
-	}
-	o->report_error_s = report_offset_s(&r, sc->n_samples) - r.truth_s;
-	print_message("%-11s", sc->name);
-	for (int k = 0; k < N_ESTIMATORS; k++)
-		print_message(" %s %+9.1f us", estimator_names[k], o->error_s[k] * 1e6);
-	print_message("  report %+9.1f us\n", o->report_error_s * 1e6);
-}
-
 static void assert_within(const char *what, double value_s, double limit_s)
 {
 	if (fabs(value_s) > limit_s)
 		fail_msg("%s: |%.1f us| exceeds %.1f us", what, value_s * 1e6, limit_s * 1e6);
 }
 
-/* Every estimator's own bound must cover its error where the scenario has no
- * drift or step (those break the bound's premise: a constant offset). */
+/* Each scenario runs with SEEDS seeds; the worst case of each is kept. */
+#define SEEDS 16
+
+struct outcome {
+	double abs_error_s[N_ESTIMATORS][SEEDS];
+	double max_abs_error_s[N_ESTIMATORS];
+	double median_abs_error_s[N_ESTIMATORS];
+	double max_freq_error_ppm;        /* regression only */
+	int bound_misses[N_ESTIMATORS];   /* runs where |error| > own bound */
+	double report_max_error_s;        /* the report's formulas: signed, the largest */
+	double report_min_abs_error_s;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void evaluate_seed(const struct scenario *sc, int i, struct outcome *o)
+{
+	struct scenario seeded = *sc;
+	struct tsd_estimate est;
+	struct run r;
+	double report_s;
+
+	seeded.seed = sc->seed + (uint64_t)i;
+	memset(&r, 0, sizeof(r));
+	generate(&seeded, &r);
+	for (int k = 0; k < N_ESTIMATORS; k++) {
+		double err;
+
+		assert_int_equal(run_estimator(estimator_names[k], &r, sc->n_samples, &est), 0);
+		err = fabs(est.offset_s - r.truth_s);
+		o->abs_error_s[k][i] = err;
+		if (err > o->max_abs_error_s[k])
+			o->max_abs_error_s[k] = err;
+		o->bound_misses[k] += err > est.error_s + 1e-9;
+		if (k == 3 && est.has_freq && fabs(est.freq_ppm - sc->drift_ppm) > o->max_freq_error_ppm)
+			o->max_freq_error_ppm = fabs(est.freq_ppm - sc->drift_ppm);
+	}
+	report_s = report_offset_s(&r, sc->n_samples) - r.truth_s;
+	if (report_s > o->report_max_error_s)
+		o->report_max_error_s = report_s;
+	if (fabs(report_s) < o->report_min_abs_error_s)
+		o->report_min_abs_error_s = fabs(report_s);
+}
+
+static void evaluate(const struct scenario *sc, struct outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->report_max_error_s = -INFINITY;
+	o->report_min_abs_error_s = INFINITY;
+	for (int i = 0; i < SEEDS; i++)
+		evaluate_seed(sc, i, o);
+	print_message("%s, |error| over %d seeds, median/max (runs outside the own bound):\n",
+	              sc->name, SEEDS);
+	for (int k = 0; k < N_ESTIMATORS; k++) {
+		qsort(o->abs_error_s[k], SEEDS, sizeof(double), cmp_double);
+		o->median_abs_error_s[k] = o->abs_error_s[k][SEEDS / 2];
+		print_message("  %-10s %8.1f / %8.1f us (%d)\n", estimator_names[k],
+		              o->median_abs_error_s[k] * 1e6, o->max_abs_error_s[k] * 1e6,
+		              o->bound_misses[k]);
+	}
+	if (sc->drift_ppm != 0)
+		print_message("  regression frequency off by at most %.3f ppm\n",
+		              o->max_freq_error_ppm);
+	print_message("  report's formulas: |error| %.1f us at least, signed %+.1f us at most\n",
+	              o->report_min_abs_error_s * 1e6, o->report_max_error_s * 1e6);
+}
+
+/* Every estimator's own bound must cover its error where the offset is
+ * constant (drift and steps break that premise). */
 static void assert_bounds_hold(const struct outcome *o)
 {
 	for (int k = 0; k < N_ESTIMATORS; k++)
-		assert_within(estimator_names[k], o->error_s[k], o->bound_s[k] + 1e-9);
+		if (o->bound_misses[k] > 0)
+			fail_msg("%s: error outside its own bound in %d runs", estimator_names[k],
+			         o->bound_misses[k]);
 }
 
 /* ---- scenarios ---- */
 
+enum { E_NTP, E_MINFILTER, E_MEDIAN, E_REGRESSION };
+
 static const struct scenario symmetric = {
-	"symmetric", 1, 16, 1.0, 0.250, 0,
+	"symmetric", 100, 16, 1.0, 0.250, 0,
 	1e-3, 1e-3, 200e-6, 200e-6, 0, 0, -1, 0
 };
 
-/* Symmetric base delay, queueing jitter on both legs: the filtered
- * estimators keep the error well under one leg's mean jitter, while the
- * report's formulas are off by half a one-way delay (about -600 us). */
+/* Symmetric base delay, exponential queueing (mean 200 us) on both legs.
+ * One sample is off by half its legs' difference; the least-delay sample of
+ * a window met little queueing. The report's formulas are off by half a
+ * one-way delay (about -600 us) on every run. */
 static void test_symmetric_jitter(void **unused)
 {
 	struct outcome o;
@@ -203,40 +254,42 @@ static void test_symmetric_jitter(void **unused)
 	(void)unused;
 	evaluate(&symmetric, &o);
 	assert_bounds_hold(&o);
-	assert_within("minfilter", o.error_s[1], 100e-6);
-	assert_within("median", o.error_s[2], 150e-6);
-	assert_within("regression", o.error_s[3], 150e-6);
-	assert_within("ntp", o.error_s[0], 400e-6);
-	assert_true(o.report_error_s < -400e-6);
+	assert_within("minfilter", o.max_abs_error_s[E_MINFILTER], 150e-6);
+	assert_within("median", o.max_abs_error_s[E_MEDIAN], 150e-6);
+	assert_within("regression", o.max_abs_error_s[E_REGRESSION], 200e-6);
+	assert_within("ntp", o.max_abs_error_s[E_NTP], 500e-6);
+	assert_true(o.report_max_error_s < -300e-6);
 }
 
 static const struct scenario asymmetric = {
-	"asymmetric", 2, 16, 1.0, -0.040, 0,
+	"asymmetric", 200, 16, 1.0, -0.040, 0,
 	1e-3, 3e-3, 20e-6, 20e-6, 0, 0, -1, 0
 };
 
 /* 1 ms out, 3 ms back: no estimator can see the asymmetry, so each is off by
- * half of it (-1 ms: the estimate leans towards the slow leg). What is
- * checked is that it is that and no worse. */
+ * half of it (1 ms). Checked: that, and no worse than the jitter adds. */
 static void test_asymmetric_delay(void **unused)
 {
-	const double half_asymmetry_s = (1e-3 - 3e-3) / 2;
+	const double half_asymmetry_s = (3e-3 - 1e-3) / 2;
 	struct outcome o;
 
 	(void)unused;
 	evaluate(&asymmetric, &o);
 	assert_bounds_hold(&o);
 	for (int k = 0; k < N_ESTIMATORS; k++)
-		assert_within(estimator_names[k], o.error_s[k] - half_asymmetry_s, 50e-6);
+		assert_within(estimator_names[k], o.max_abs_error_s[k] - half_asymmetry_s, 60e-6);
+	assert_true(o.report_min_abs_error_s > 1.5e-3);
 }
 
 static const struct scenario spikes = {
-	"spikes", 3, 24, 1.0, 1.5, 0,
-	500e-6, 500e-6, 10e-6, 10e-6, 0.2, 20e-3, -1, 0
+	"spikes", 300, 24, 1.0, 1.5, 0,
+	500e-6, 500e-6, 10e-6, 10e-6, 0.1, 20e-3, -1, 0
 };
 
-/* One leg in five is held 20 ms: a spiked sample's offset is off by up to
- * 10 ms. The least-delay and median choices ignore them. */
+/* One leg in ten is held 20 ms, so a sample in five is off by up to 10 ms.
+ * The least-delay choice never sees them; the median does only when half of
+ * its window is spiked (its breakdown point), so its typical run is held,
+ * not its worst; the regression weighs a spiked sample down by its delay. */
 static void test_spikes(void **unused)
 {
 	struct outcome o;
@@ -244,32 +297,35 @@ static void test_spikes(void **unused)
 	(void)unused;
 	evaluate(&spikes, &o);
 	assert_bounds_hold(&o);
-	assert_within("minfilter", o.error_s[1], 30e-6);
-	assert_within("median", o.error_s[2], 50e-6);
+	assert_within("minfilter", o.max_abs_error_s[E_MINFILTER], 40e-6);
+	assert_within("median (typical)", o.median_abs_error_s[E_MEDIAN], 20e-6);
+	assert_within("regression", o.max_abs_error_s[E_REGRESSION], 100e-6);
 }
 
 static const struct scenario drift = {
-	"drift", 4, 32, 1.0, 0.010, 50,
-	1e-3, 1e-3, 20e-6, 20e-6, 0, 0, -1, 0
+	"drift", 400, 32, 1.0, 0.010, 50,
+	1e-3, 1e-3, 5e-6, 5e-6, 0, 0, -1, 0
 };
 
 /* 50 ppm over 8 s windows: a filter that picks an older sample is stale by
- * up to 400 us, the regression follows the line and measures the rate. */
+ * up to 350 us; the regression follows the line and measures the rate. The
+ * offset noise (about 3.5 us RMS) over 8 samples a second apart leaves the
+ * slope about 0.55 ppm RMS. */
 static void test_drift(void **unused)
 {
 	struct outcome o;
 
 	(void)unused;
 	evaluate(&drift, &o);
-	assert_within("regression", o.error_s[3], 30e-6);
-	assert_true(o.est[3].has_freq);
-	assert_within("regression freq (ppm as us)", (o.est[3].freq_ppm - 50) * 1e-6, 1e-6);
-	assert_within("ntp", o.error_s[0], 60e-6);
-	assert_within("minfilter", o.error_s[1], 8 * 50e-6 + 60e-6);
+	assert_within("regression", o.max_abs_error_s[E_REGRESSION], 15e-6);
+	assert_true(o.max_freq_error_ppm < 2.0);
+	assert_within("ntp", o.max_abs_error_s[E_NTP], 40e-6);
+	assert_within("minfilter", o.max_abs_error_s[E_MINFILTER], 7 * 50e-6 + 40e-6);
+	assert_within("median", o.max_abs_error_s[E_MEDIAN], 4 * 50e-6 + 40e-6);
 }
 
 static const struct scenario step = {
-	"step", 5, 24, 1.0, 0.0, 0,
+	"step", 500, 24, 1.0, 0.0, 0,
 	1e-3, 1e-3, 50e-6, 50e-6, 0, 0, 8, 0.100
 };
 
@@ -282,7 +338,7 @@ static void test_step(void **unused)
 	(void)unused;
 	evaluate(&step, &o);
 	for (int k = 0; k < N_ESTIMATORS; k++)
-		assert_within(estimator_names[k], o.error_s[k], 200e-6);
+		assert_within(estimator_names[k], o.max_abs_error_s[k], 200e-6);
 }
 
 int main(void)
