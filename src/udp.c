@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "ratelimit.h"
 #include "udp.h"
 #include "wire.h"
@@ -32,6 +33,7 @@
 struct udp_limiter {
 	struct ratelimit *table;        /* NULL: no limit */
 	int kod;                        /* the leaked answer is a KoD RATE */
+	const struct worker_counters *ctr; /* this worker's, for the summary at exit */
 };
 
 union udp_peer {
@@ -241,10 +243,22 @@ struct udp_limiter *udp_limiter_new(const struct config_udp *cfg)
 	return rl;
 }
 
+/* One line per worker at exit, so a test or an operator sees what the
+ * UDP service did without a status interface. */
+static void log_summary(const struct worker_counters *c)
+{
+	if (c == NULL || c->udp_served + c->udp_dropped + c->udp_limited + c->udp_kod == 0)
+		return;
+	log_info("udp: served %llu, dropped %llu invalid, rate limited %llu, kiss-o'-death %llu",
+	         (unsigned long long)c->udp_served, (unsigned long long)c->udp_dropped,
+	         (unsigned long long)c->udp_limited, (unsigned long long)c->udp_kod);
+}
+
 void udp_limiter_free(struct udp_limiter *rl)
 {
 	if (rl == NULL)
 		return;
+	log_summary(rl->ctr);
 	/* The shared table is unmapped by exit, or by the next udp_bind. */
 	if (rl->table != shared_table)
 		ratelimit_free(rl->table);
@@ -512,6 +526,8 @@ void udp_serve_ready(int fd, struct clock_source *cs, struct udp_limiter *rl,
 	if (ctr == NULL) {
 		memset(&scratch, 0, sizeof(scratch));
 		ctr = &scratch;
+	} else if (rl != NULL) {
+		rl->ctr = ctr;
 	}
 	for (int round = 0; round < UDP_MAX_BATCHES; round++) {
 		/* A short batch means the queue is empty: skip the EAGAIN call. */

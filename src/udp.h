@@ -15,8 +15,13 @@ struct udp_limiter;
  * the number bound (fds[0..n-1]) or -1 with a message in err. */
 int udp_bind(const struct config *cfg, int *fds, size_t max_fds, char *err, size_t errlen);
 
-/* Worker: its own limiter (NULL config disables rate limiting). */
+/* Worker: its own limiter (NULL config disables rate limiting). It uses
+ * the table udp_bind made before fork when the settings are the same, so
+ * all workers share one limit per address. NULL only on out-of-memory. */
 struct udp_limiter *udp_limiter_new(const struct config_udp *cfg);
+/* At worker exit: also logs one line with this worker's UDP counters
+ * ("udp: served N, dropped N invalid, rate limited N, kiss-o'-death N")
+ * if it saw any UDP packet. */
 void udp_limiter_free(struct udp_limiter *rl);
 
 /* Worker: the socket is readable. Drain it (bounded, so the event loop

@@ -1,0 +1,198 @@
+"""NTP over UDP for the tests: raw packets, and chronyd as a peer.
+
+chronyd is always run with -x (it never touches the clock), on a loopback
+port, with its own files in a temporary directory (no command port, no
+command socket, no drift file, no /var or /run paths), and always stopped.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+NTP_UNIX_DELTA = 2208988800
+
+
+# ---- packets ----
+
+def ntp_packet(mode=3, version=4, leap=0, stratum=0, transmit=None, extra=b""):
+    """A 48-byte NTP header (plus `extra` bytes) with a random transmit."""
+    if transmit is None:
+        transmit = int.from_bytes(os.urandom(8), "big") | 1
+    first = (leap << 6) | (version << 3) | mode
+    head = struct.pack("!BBbbII4sQQQQ", first, stratum, 0, 0, 0, 0, b"\0\0\0\0",
+                       0, 0, 0, transmit)
+    return head + extra
+
+
+def parse(reply):
+    """The fields of a reply (at least 48 bytes) as a dict."""
+    (first, stratum, poll, precision, root_delay, root_disp, refid, ref, origin,
+     receive, transmit) = struct.unpack("!BBbbII4sQQQQ", reply[:48])
+    return {"leap": first >> 6, "version": (first >> 3) & 7, "mode": first & 7,
+            "stratum": stratum, "poll": poll, "precision": precision,
+            "refid": refid, "reference": ref, "origin": origin,
+            "receive": receive, "transmit": transmit}
+
+
+def ntp_to_unix(ts):
+    return (ts >> 32) - NTP_UNIX_DELTA + (ts & 0xffffffff) / 2**32
+
+
+def exchange(port, payload, timeout=0.5, host="127.0.0.1", sock=None):
+    """Send one datagram; return the reply bytes, or None if none came."""
+    own = sock is None
+    if own:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.settimeout(timeout)
+        sock.sendto(payload, (host, port))
+        try:
+            data, _ = sock.recvfrom(2048)
+            return data
+        except socket.timeout:
+            return None
+    finally:
+        if own:
+            sock.close()
+
+
+def drain(sock, wait=0.3):
+    """Every datagram that arrives within `wait` seconds of the last one."""
+    got = []
+    sock.settimeout(wait)
+    while True:
+        try:
+            data, _ = sock.recvfrom(2048)
+        except socket.timeout:
+            return got
+        got.append(data)
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ntp(port, deadline_s=5.0):
+    """True once something answers a client request on the port."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if exchange(port, ntp_packet(), timeout=0.2) is not None:
+            return True
+    return False
+
+
+# ---- chronyd ----
+
+def find_chronyd():
+    path = shutil.which("chronyd")
+    for candidate in (path, "/usr/sbin/chronyd", "/sbin/chronyd"):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def need_chronyd():
+    """The chronyd binary, or exit 77 (skip) saying how to get it."""
+    path = find_chronyd()
+    if path is None:
+        print("SKIP: chronyd not found (install Debian's chrony package: "
+              "scripts/install-deps does)")
+        sys.exit(77)
+    return path
+
+
+def privilege_args():
+    # As root chronyd would switch to its own user (_chrony), which cannot
+    # write our temporary directory; staying root is harmless with -x.
+    # As another user, -U skips its check for root.
+    return ["-u", "root"] if os.geteuid() == 0 else ["-U"]
+
+
+def private_directives(tmpdir):
+    return ["cmdport 0", "bindcmdaddress /",
+            "pidfile %s" % os.path.join(tmpdir, "chronyd.pid")]
+
+
+class ChronyServer:
+    """chronyd -x serving its own clock (local stratum 1) on 127.0.0.1:port."""
+
+    def __init__(self, port=None, extra=()):
+        self.chronyd = need_chronyd()
+        self.port = port or free_udp_port()
+        self.tmp = tempfile.mkdtemp(prefix="tsd-chronyd-")
+        self.log_path = os.path.join(self.tmp, "chronyd.log")
+        self.extra = list(extra)
+        self.proc = None
+
+    def start(self):
+        conf = os.path.join(self.tmp, "chrony.conf")
+        lines = ["port %d" % self.port, "bindaddress 127.0.0.1", "allow 127.0.0.1",
+                 "local stratum 1"] + private_directives(self.tmp) + self.extra
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [self.chronyd, "-x", "-d", "-f", conf] + privilege_args(),
+            stdout=self.log, stderr=subprocess.STDOUT)
+        if not wait_ntp(self.port):
+            self.stop()
+            raise RuntimeError("chronyd did not answer on port %d:\n%s"
+                               % (self.port, self.read_log()))
+        return self
+
+    def read_log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc is not None:
+            self.log.close()
+        self.proc = None
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+OFFSET_RE = re.compile(r"System clock wrong by (-?[0-9.]+) seconds")
+
+
+def chronyd_query(port, timeout_s=10):
+    """chronyd -x -Q against 127.0.0.1:port. Returns (offset_s or None, output).
+
+    chrony prints how wrong the local clock is: positive when the server is
+    ahead of us."""
+    chronyd = need_chronyd()
+    tmp = tempfile.mkdtemp(prefix="tsd-chronyq-")
+    # minpoll/maxpoll -6: a request every 1/64 s, so chronyd has the samples it
+    # wants within a second instead of several.
+    server = "server 127.0.0.1 port %d iburst minpoll -6 maxpoll -6" % port
+    cmd = ([chronyd, "-x", "-Q", "-t", str(timeout_s), "-f", "/dev/null"] +
+           privilege_args() + [server] + private_directives(tmp))
+    try:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=timeout_s + 10)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    out = proc.stdout.decode(errors="replace")
+    m = OFFSET_RE.search(out)
+    return (float(m.group(1)) if m else None), out
