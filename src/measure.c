@@ -181,6 +181,18 @@ static int fail_why(struct measurement *out, const char *why)
 	return -1;
 }
 
+/* Why a connection failed, with how far it got. */
+static int io_failure(struct measurement *out, int err)
+{
+	if (err == ETIMEDOUT)
+		snprintf(out->why, sizeof(out->why), "no reply within the timeout");
+	else if (err == ECONNRESET)
+		snprintf(out->why, sizeof(out->why), "connection closed by the server");
+	else
+		snprintf(out->why, sizeof(out->why), "%s", strerror(err));
+	return -1;
+}
+
 static int bad_reply(struct measurement *out)
 {
 	out->n_bad++;
@@ -307,11 +319,11 @@ static int native_exchange(struct link *l, struct measurement *out)
 	req.transmit = cookie;
 	wire_encode(&req, buf);
 	key = tstamp_sent(&l->ts, sizeof(buf));
-	if (send_all(l, buf, sizeof(buf)) < 0 || (n = recv_reply(l, (char *)buf, sizeof(buf), 0)) < 0) {
-		snprintf(out->why, sizeof(out->why), "connection lost or timed out after %zu samples",
-		         out->n_samples);
-		return -1;
-	}
+	n = send_all(l, buf, sizeof(buf));
+	if (n == 0)
+		n = recv_reply(l, (char *)buf, sizeof(buf), 0);
+	if (n < 0)
+		return io_failure(out, (int)-n);
 	if (read_clock(l, &s.t4_ns) < 0)
 		return fail_why(out, "the local clock refused a reading");
 	if (wire_decode(buf, sizeof(buf), &rep) < 0 || wire_valid_server_reply(&rep, cookie) < 0)
@@ -374,9 +386,15 @@ static int text_exchange(struct link *l, const struct server_spec *srv,
 	if (read_clock(l, &s.t1_ns) < 0)
 		goto fail;
 	key = tstamp_sent(&l->ts, strlen(TEXT_REQUEST));
-	if (send_all(l, TEXT_REQUEST, strlen(TEXT_REQUEST)) < 0 ||
-	    (n = recv_reply(l, buf, sizeof(buf) - 1, 1)) < 0 || read_clock(l, &s.t4_ns) < 0) {
-		snprintf(out->why, sizeof(out->why), "no text reply within the timeout");
+	n = send_all(l, TEXT_REQUEST, strlen(TEXT_REQUEST));
+	if (n == 0)
+		n = recv_reply(l, buf, sizeof(buf) - 1, 1);
+	if (n < 0) {
+		io_failure(out, (int)-n);
+		goto fail;
+	}
+	if (read_clock(l, &s.t4_ns) < 0) {
+		fail_why(out, "the local clock refused a reading");
 		goto fail;
 	}
 	if (wire_parse_text_reply(buf, (size_t)n, &t2_ms, &t3_ms) < 0 || t3_ms < t2_ms ||
@@ -434,7 +452,7 @@ int measure_server(const struct server_spec *srv, enum measure_proto proto,
 	else
 		measure_native(&l, srv, samples, out);
 	if (out->status == MEASURE_OK && out->n_samples < (size_t)samples)
-		snprintf(out->why, sizeof(out->why), "%zu of %d samples (%s)", out->n_samples,
-		         samples, out->n_bad > 0 ? "invalid replies" : "timeout or connection lost");
+		snprintf(out->why + strlen(out->why), sizeof(out->why) - strlen(out->why),
+		         "%s%zu of %d samples", out->why[0] ? ": " : "", out->n_samples, samples);
 	return out->status == MEASURE_OK ? 0 : -1;
 }

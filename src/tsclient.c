@@ -102,7 +102,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	int c, proto = 0, correct = 0;
 
 	memset(opt, 0, sizeof(*opt));
-	while ((c = getopt_long(argc, argv, "c:n:e:vh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:n:e:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': opt->config_path = optarg; break;
 		case 'e': opt->estimator = optarg; break;
@@ -130,7 +131,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'h': usage(stdout); return 1;
 		case OPT_VERSION: printf("tsclient (tsd) %s\n", PACKAGE_VERSION); return 1;
-		default: return usage_error("%s", "unknown option");
+		case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	opt->proto = (enum measure_proto)proto;
