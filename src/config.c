@@ -804,11 +804,15 @@ static int load_from(struct config *cfg, FILE *fp, const char *text,
 		config_error(errs, file, 0, "out of memory");
 		return -1;
 	}
-	config_init(&lc);
 	/* @include "x.conf" is relative to the file, like plugin_dir. */
 	dir = file_directory(file);
-	if (dir != NULL)
-		config_set_include_dir(&lc, dir);
+	if (dir == NULL) {
+		config_free(cfg);
+		config_error(errs, file, 0, "out of memory");
+		return -1;
+	}
+	config_init(&lc);
+	config_set_include_dir(&lc, dir);
 	free(dir);
 	ok = fp != NULL ? config_read(&lc, fp) : config_read_string(&lc, text);
 	if (ok != CONFIG_TRUE) {
