@@ -155,11 +155,14 @@ fail:
  * client's packets over the workers reading the shared socket). */
 static struct ratelimit *shared_table;
 
-/* The limiter settings of a configuration; 0 when limiting is off
- * (interval = 0). */
+/* The limiter settings of a configuration; 0 when limiting is off:
+ * no interval, or leak = 1 without KoD, which answers every limited packet
+ * normally (so the table would only cost time). */
 static int limiter_settings(const struct config_udp *cfg, struct ratelimit_config *rc)
 {
 	if (cfg == NULL || cfg->ratelimit_interval <= 0)
+		return 0;
+	if (cfg->ratelimit_leak == 1 && !cfg->ratelimit_kod)
 		return 0;
 	rc->interval_s = cfg->ratelimit_interval;
 	rc->burst = cfg->ratelimit_burst > 0 ? (unsigned)cfg->ratelimit_burst : 1;
