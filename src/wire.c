@@ -11,8 +11,8 @@
 #define NS_PER_S 1000000000LL
 #define NS_PER_MS 1000000LL
 
-/* Floor division and the matching non-negative remainder, for instants
- * before 1970 (C division truncates toward zero). */
+/* Floor division and the matching non-negative remainder (for b > 0), for
+ * instants before 1970: C division truncates toward zero. */
 static int64_t floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
@@ -24,7 +24,9 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 static int64_t floor_mod(int64_t a, int64_t b)
 {
-	return a - floor_div(a, b) * b;
+	int64_t r = a % b;
+
+	return r < 0 ? r + b : r;
 }
 
 /* ---- timestamps ---- */
@@ -270,6 +272,8 @@ void wire_make_reply(struct ntp_packet *reply, const struct ntp_packet *req,
 	reply->transmit = wire_ns_to_ntp(t3);
 }
 
+/* The times of one exchange are within 68 years of each other (wire_decode
+ * with a pivot of the client's clock makes sure), so no sum overflows. */
 double wire_offset_s(const struct tsd_sample *s)
 {
 	/* Sum first in integer nanoseconds: the halving is then exact and

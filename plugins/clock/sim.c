@@ -141,6 +141,9 @@ static int sim_from_realtime(void *state, tsd_time_ns realtime_ns, tsd_time_ns *
 {
 	const struct sim *s = state;
 
+	/* 1970..2116: the elapsed time and the sum below cannot overflow. */
+	if (realtime_ns < 0 || realtime_ns > INT64_C(1) << 62)
+		return -ERANGE;
 	*out = realtime_ns + seconds_to_ns(sim_offset_s(s, realtime_ns));
 	return 0;
 }

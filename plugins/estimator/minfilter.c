@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,12 +29,29 @@ static void mf_reset(void *state)
 	m->next = 0;
 }
 
+/* A sample no exchange produces is refused: a reply before its request,
+ * an unknown server error, or clocks so far apart (over 73 years) that the
+ * sums below could overflow. */
+static int sample_ok(const struct tsd_sample *s)
+{
+	const int64_t limit_ns = INT64_C(1) << 61;
+	int64_t out_ns, back_ns, server_ns;
+
+	if (s->t4_ns < s->t1_ns || !isfinite(s->server_error_s) || s->server_error_s < 0)
+		return 0;
+	if (__builtin_sub_overflow(s->t2_ns, s->t1_ns, &out_ns) ||
+	    __builtin_sub_overflow(s->t3_ns, s->t4_ns, &back_ns) ||
+	    __builtin_sub_overflow(s->t3_ns, s->t2_ns, &server_ns))
+		return 0;
+	return out_ns > -limit_ns && out_ns < limit_ns && back_ns > -limit_ns &&
+	       back_ns < limit_ns && server_ns > -limit_ns && server_ns < limit_ns;
+}
+
 static int mf_add_sample(void *state, const struct tsd_sample *sample)
 {
 	struct minfilter *m = state;
 
-	if (sample->t4_ns < sample->t1_ns || !isfinite(sample->server_error_s) ||
-	    sample->server_error_s < 0)
+	if (!sample_ok(sample))
 		return -EINVAL;
 	m->ring[m->next] = *sample;
 	m->next = (m->next + 1) % m->window;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,12 +52,29 @@ static void rg_reset(void *state)
 	r->next = 0;
 }
 
+/* A sample no exchange produces is refused: a reply before its request,
+ * an unknown server error, or clocks so far apart (over 73 years) that the
+ * sums below could overflow. */
+static int sample_ok(const struct tsd_sample *s)
+{
+	const int64_t limit_ns = INT64_C(1) << 61;
+	int64_t out_ns, back_ns, server_ns;
+
+	if (s->t4_ns < s->t1_ns || !isfinite(s->server_error_s) || s->server_error_s < 0)
+		return 0;
+	if (__builtin_sub_overflow(s->t2_ns, s->t1_ns, &out_ns) ||
+	    __builtin_sub_overflow(s->t3_ns, s->t4_ns, &back_ns) ||
+	    __builtin_sub_overflow(s->t3_ns, s->t2_ns, &server_ns))
+		return 0;
+	return out_ns > -limit_ns && out_ns < limit_ns && back_ns > -limit_ns &&
+	       back_ns < limit_ns && server_ns > -limit_ns && server_ns < limit_ns;
+}
+
 static int rg_add_sample(void *state, const struct tsd_sample *sample)
 {
 	struct regression *r = state;
 
-	if (sample->t4_ns < sample->t1_ns || !isfinite(sample->server_error_s) ||
-	    sample->server_error_s < 0)
+	if (!sample_ok(sample))
 		return -EINVAL;
 	r->ring[r->next] = *sample;
 	r->next = (r->next + 1) % r->window;
@@ -65,23 +83,28 @@ static int rg_add_sample(void *state, const struct tsd_sample *sample)
 	return 0;
 }
 
-/* The client's clock at the middle of an exchange: the instant the offset
- * describes, given a symmetric path. Twice it, to stay in integers. */
-static int64_t twice_mid_ns(const struct tsd_sample *s)
+/* Seconds from the middle of `newest`'s exchange to the middle of s's: the
+ * instants the offsets describe, given symmetric paths. Differences first,
+ * so times far from 1970 cannot overflow. */
+static double time_since_newest_s(const struct tsd_sample *s,
+                                  const struct tsd_sample *newest)
 {
-	return s->t1_ns + s->t4_ns;
+	double half_rtt_diff_ns = ((double)(s->t4_ns - s->t1_ns) -
+	                           (double)(newest->t4_ns - newest->t1_ns)) / 2;
+
+	return ((double)(s->t1_ns - newest->t1_ns) + half_rtt_diff_ns) / 1e9;
 }
 
 /* Weights are inverse variances with the sample's error bound standing in
  * for its standard deviation: a sample that waited in a queue has a long
  * delay and a wide bound, and counts for little. */
-static void make_point(const struct tsd_sample *s, int64_t twice_newest_ns,
+static void make_point(const struct tsd_sample *s, const struct tsd_sample *newest,
                        struct point *p)
 {
 	int64_t delay_ns = (s->t4_ns - s->t1_ns) - (s->t3_ns - s->t2_ns);
 	double bound;
 
-	p->time_s = (double)(twice_mid_ns(s) - twice_newest_ns) / 2e9;
+	p->time_s = time_since_newest_s(s, newest);
 	p->offset_s = (double)((s->t2_ns - s->t1_ns) + (s->t3_ns - s->t4_ns)) / 2e9;
 	p->delay_s = delay_ns > 0 ? (double)delay_ns / 1e9 : 0;
 	p->bound_s = p->delay_s / 2 + s->server_error_s;
@@ -152,14 +175,14 @@ static int rg_estimate(void *state, struct tsd_estimate *out)
 	const struct regression *r = state;
 	struct point *pt = r->points;
 	const struct point *best = &pt[0];
-	int64_t twice_newest_ns;
+	const struct tsd_sample *newest;
 	struct fit f;
 
 	if (r->count == 0)
 		return -EAGAIN;
-	twice_newest_ns = twice_mid_ns(&r->ring[newest_slot(r)]);
+	newest = &r->ring[newest_slot(r)];
 	for (size_t i = 0; i < r->count; i++) {
-		make_point(&r->ring[i], twice_newest_ns, &pt[i]);
+		make_point(&r->ring[i], newest, &pt[i]);
 		if (pt[i].bound_s < best->bound_s)
 			best = &pt[i];
 	}

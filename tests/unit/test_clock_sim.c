@@ -271,6 +271,7 @@ static void test_sim_from_realtime_consistent(void **state)
 	const struct tsd_setting s[] = { FLOAT_SETTING("offset", 123.456),
 	                                 FLOAT_SETTING("drift_ppm", -40) };
 	void *st = start(&sim, s, 2);
+	int64_t lo_out;
 
 	(void)state;
 	for (int i = 0; i < 100; i++) {
@@ -283,6 +284,9 @@ static void test_sim_from_realtime_consistent(void **state)
 		sim.desc->clock->from_realtime(st, after, &hi);
 		assert_true(r.time_ns >= lo - 1 && r.time_ns <= hi + 1);
 	}
+	/* Outside 1970..2116 it refuses rather than overflow. */
+	assert_int_equal(sim.desc->clock->from_realtime(st, -1, &lo_out), -ERANGE);
+	assert_int_equal(sim.desc->clock->from_realtime(st, INT64_MAX, &lo_out), -ERANGE);
 	sim.desc->fini(st);
 }
 

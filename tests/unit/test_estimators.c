@@ -176,6 +176,9 @@ static void test_bad_samples_refused(void **state)
 		struct tsd_sample nan_error = exchange(BASE_NS, 0, 0.001, 0.001, NAN);
 		struct tsd_sample inf_error = exchange(BASE_NS, 0, 0.001, 0.001, INFINITY);
 		struct tsd_sample negative = exchange(BASE_NS, 0, 0.001, 0.001, -1e-3);
+		/* Differences that would overflow int64 nanoseconds. */
+		struct tsd_sample extreme = { INT64_MIN, INT64_MAX, INT64_MAX, 0, 0 };
+		struct tsd_sample apart = { 0, INT64_C(1) << 62, INT64_C(1) << 62, 1, 0 };
 		struct tsd_estimate e;
 
 		backwards.t4_ns = backwards.t1_ns - 1;
@@ -183,6 +186,8 @@ static void test_bad_samples_refused(void **state)
 		assert_int_equal(ops(i)->add_sample(st, &nan_error), -EINVAL);
 		assert_int_equal(ops(i)->add_sample(st, &inf_error), -EINVAL);
 		assert_int_equal(ops(i)->add_sample(st, &negative), -EINVAL);
+		assert_int_equal(ops(i)->add_sample(st, &extreme), -EINVAL);
+		assert_int_equal(ops(i)->add_sample(st, &apart), -EINVAL);
 		/* Nothing refused was kept. */
 		assert_int_equal(ops(i)->estimate(st, &e), -EAGAIN);
 		stop(i, st);
