@@ -70,15 +70,22 @@ tsd_time_ns wire_ntp_to_ns(ntp_ts ts, tsd_time_ns pivot_ns)
 	return unix_s * NS_PER_S + sub_ns;
 }
 
+/* Root delay and dispersion are bounds: they round up (a 15 us step), so a
+ * bound never shrinks on the way through the wire. */
 uint32_t wire_seconds_to_short(double seconds)
 {
+	double units;
+	uint32_t whole;
+
 	/* NaN is not >= 0, so it lands on the largest value: an unknown
 	 * dispersion must look as bad as possible, never perfect. */
 	if (!(seconds >= 0.0))
 		return seconds < 0.0 ? 0 : UINT32_MAX;
 	if (seconds >= 65535.0 + 65535.0 / 65536.0)
 		return UINT32_MAX;
-	return (uint32_t)(seconds * 65536.0 + 0.5);
+	units = seconds * 65536.0;
+	whole = (uint32_t)units;
+	return (double)whole < units ? whole + 1 : whole;
 }
 
 double wire_short_to_seconds(uint32_t s)

@@ -181,8 +181,14 @@ static void test_short_format(void **state)
 	/* An unknown dispersion must read as the worst, never as perfect. */
 	assert_int_equal(wire_seconds_to_short(NAN), UINT32_MAX);
 	assert_true(wire_short_to_seconds(0x00018000) == 1.5);
-	for (double s = 0; s < 100; s += 0.0123)
-		assert_true(fabs(wire_short_to_seconds(wire_seconds_to_short(s)) - s) <= 0.5 / 65536);
+	/* Bounds round up, never down, by less than one step. */
+	assert_int_equal(wire_seconds_to_short(51e-6), 4);
+	assert_int_equal(wire_seconds_to_short(1.0 / 65536), 1);
+	for (double s = 0; s < 100; s += 0.0123) {
+		double back = wire_short_to_seconds(wire_seconds_to_short(s));
+
+		assert_true(back >= s && back - s < 1.0 / 65536);
+	}
 }
 
 /* ---- validation ---- */
