@@ -381,6 +381,8 @@ static void test_regression_recovers_drift(void **state)
 		add(REGRESSION, st, &s);
 	}
 	estimate(REGRESSION, st, &e);
+	print_message("regression: %.0f ppm drift read as %.3f ppm, offset off by %.1f us\n",
+	              drift_ppm, e.freq_ppm, (e.offset_s - truth_now) * 1e6);
 	assert_int_equal(e.has_freq, 1);
 	assert_true(fabs(e.freq_ppm - drift_ppm) < 1.0);
 	/* Extrapolated to the newest sample, not averaged over the window:
