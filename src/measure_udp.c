@@ -225,7 +225,7 @@ static int accept_reply(const struct udp_link *l, const struct ntp_packet *rep,
 static int read_reply(struct udp_link *l, ntp_ts cookie, struct tsd_sample *s,
                       struct measurement *out)
 {
-	union { char buf[CMSG_SPACE(sizeof(struct timespec)) + 64]; struct cmsghdr align; } control;
+	union { char buf[128]; struct cmsghdr align; } control;   /* a receive stamp */
 	uint8_t buf[NTP_PACKET_SIZE];
 	union udp_addr from;
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };

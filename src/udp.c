@@ -42,10 +42,14 @@ union udp_peer {
 	struct sockaddr_in6 in6;
 };
 
-union udp_control {
-	char buf[CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-	         CMSG_SPACE(sizeof(struct in_pktinfo))];
-	struct cmsghdr align;
+/* Room for a receive stamp and a packet-info message (32 + 40 bytes on
+ * 64-bit Linux). */
+#define UDP_CONTROL_BYTES 128
+
+/* Not a union with struct cmsghdr: its flexible array member would make
+ * this a variable-sized type inside struct udp_slot. */
+struct udp_control {
+	_Alignas(struct cmsghdr) char buf[UDP_CONTROL_BYTES];
 };
 
 /* One received packet and, in the same slot, its reply. */
@@ -53,8 +57,8 @@ struct udp_slot {
 	uint8_t rx[UDP_RX_BYTES];
 	uint8_t tx[NTP_PACKET_SIZE];
 	union udp_peer peer;
-	union udp_control rx_control;
-	union udp_control tx_control;
+	struct udp_control rx_control;
+	struct udp_control tx_control;
 	struct iovec rx_iov;
 	struct iovec tx_iov;
 	tsd_time_ns t2_ns;
