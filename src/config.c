@@ -14,12 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config_literals.h"
 #include "measure.h"
 
 #define MAX_TIMEOUT_S 86400.0
 #define MAX_RATELIMIT_INTERVAL_S 3600.0
 #define MAX_PLUGIN_NAME 64
 #define PATH_TEXT 128
+#define CONFIG_MAX_FILE_SIZE (1024 * 1024)
 
 /* One load in progress: where errors go and how many there were. */
 struct loadctx {
@@ -792,14 +794,18 @@ static void syntax_error(const config_t *lc, const char *file,
 	             "%s", config_error_text(lc));
 }
 
-/* Parse text (or the open file fp) and check it. */
-static int load_from(struct config *cfg, FILE *fp, const char *text,
+/* Parse text (len bytes, NUL-terminated) and check it. */
+static int load_text(struct config *cfg, const char *text, size_t len,
                      const char *file, struct config_errors *errs)
 {
 	config_t lc;
 	char *dir;
-	int ok, rc;
+	int rc;
 
+	memset(cfg, 0, sizeof(*cfg));
+	/* A truncated number would be checked as some other number: stop. */
+	if (config_check_literals(text, len, file, errs) > 0)
+		return -1;
 	if (config_defaults(cfg) < 0) {
 		config_error(errs, file, 0, "out of memory");
 		return -1;
@@ -814,8 +820,7 @@ static int load_from(struct config *cfg, FILE *fp, const char *text,
 	config_init(&lc);
 	config_set_include_dir(&lc, dir);
 	free(dir);
-	ok = fp != NULL ? config_read(&lc, fp) : config_read_string(&lc, text);
-	if (ok != CONFIG_TRUE) {
+	if (config_read_string(&lc, text) != CONFIG_TRUE) {
 		syntax_error(&lc, file, errs);
 		config_destroy(&lc);
 		config_free(cfg);
@@ -826,35 +831,66 @@ static int load_from(struct config *cfg, FILE *fp, const char *text,
 	return rc;
 }
 
+/* The whole file as a string, or NULL with the reason in errs. */
+static char *read_file(const char *file, size_t *len, struct config_errors *errs)
+{
+	FILE *fp = fopen(file, "r");
+	struct stat st;
+	char *text = NULL;
+
+	if (fp == NULL) {
+		config_error(errs, file, 0, "cannot read the configuration: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+		config_error(errs, file, 0, "cannot read the configuration: not a regular file");
+		goto out;
+	}
+	if (st.st_size > CONFIG_MAX_FILE_SIZE) {
+		config_error(errs, file, 0, "the configuration is larger than %d bytes",
+		             CONFIG_MAX_FILE_SIZE);
+		goto out;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (text == NULL) {
+		config_error(errs, file, 0, "out of memory");
+		goto out;
+	}
+	*len = fread(text, 1, (size_t)st.st_size, fp);
+	if (ferror(fp)) {
+		config_error(errs, file, 0, "cannot read the configuration: %s", strerror(errno));
+		free(text);
+		text = NULL;
+		goto out;
+	}
+	text[*len] = '\0';
+out:
+	fclose(fp);
+	return text;
+}
+
 int config_load(struct config *cfg, const char *path, struct config_errors *errs)
 {
 	const char *file = path != NULL ? path : config_default_path();
 	struct stat st;
-	FILE *fp;
+	size_t len = 0;
+	char *text;
 	int rc;
 
 	if (path == NULL && stat(file, &st) != 0 && errno == ENOENT)
 		return config_defaults(cfg) < 0 ? -1 : 0;
-	fp = fopen(file, "r");
-	if (fp == NULL) {
+	text = read_file(file, &len, errs);
+	if (text == NULL) {
 		memset(cfg, 0, sizeof(*cfg));
-		config_error(errs, file, 0, "cannot read the configuration: %s",
-		             strerror(errno));
 		return -1;
 	}
-	if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode)) {
-		fclose(fp);
-		memset(cfg, 0, sizeof(*cfg));
-		config_error(errs, file, 0, "cannot read the configuration: not a regular file");
-		return -1;
-	}
-	rc = load_from(cfg, fp, NULL, file, errs);
-	fclose(fp);
+	rc = load_text(cfg, text, len, file, errs);
+	free(text);
 	return rc;
 }
 
 int config_load_string(struct config *cfg, const char *text, const char *name,
                        struct config_errors *errs)
 {
-	return load_from(cfg, NULL, text, name != NULL ? name : "(string)", errs);
+	return load_text(cfg, text, strlen(text), name != NULL ? name : "(string)", errs);
 }

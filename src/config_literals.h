@@ -1,0 +1,14 @@
+/* A pass over the configuration text for what libconfig 1.5 accepts
+ * silently: integers too large for 32 bits written without the L suffix
+ * (it truncates them) and NUL bytes (it stops reading at the first). */
+#ifndef TSD_CONFIG_LITERALS_H
+#define TSD_CONFIG_LITERALS_H
+
+#include <stddef.h>
+#include "config.h"
+
+/* Appends one "FILE:LINE: ..." error per problem; returns how many. */
+int config_check_literals(const char *text, size_t len, const char *file,
+                          struct config_errors *errs);
+
+#endif
