@@ -17,6 +17,9 @@
 /* A floor under each sample's error, so a zero-delay sample cannot take
  * an infinite weight. */
 #define MIN_SAMPLE_ERROR_S 1e-9
+/* A slope less certain than this says nothing: clocks that work at all
+ * differ by less (the kernel steers only within 500 ppm). */
+#define MAX_SLOPE_BOUND 500e-6
 
 /* One sample as a point of the fit. */
 struct point {
@@ -139,6 +142,17 @@ static double fit_bound(const struct point *pt, size_t n, double sw, double mx,
 	return bound;
 }
 
+/* The same for the slope: sum(|g_i| * b_i) with g_i = w_i (x_i - mx) / sxx.
+ * Samples close together in time cannot tell a frequency from noise. */
+static double slope_bound(const struct point *pt, size_t n, double mx, double sxx)
+{
+	double bound = 0;
+
+	for (size_t i = 0; i < n; i++)
+		bound += fabs(pt[i].weight * (pt[i].time_s - mx) / sxx) * pt[i].bound_s;
+	return bound;
+}
+
 static void fit_points(const struct point *pt, size_t n, struct fit *f)
 {
 	double sw = 0, swx = 0, swy = 0, sxx = 0, sxy = 0, sr = 0, mx, my;
@@ -157,8 +171,9 @@ static void fit_points(const struct point *pt, size_t n, struct fit *f)
 		sxy += pt[i].weight * dx * (pt[i].offset_s - my);
 	}
 	/* Three points at least: two always fit a line exactly, and a
-	 * frequency from them would carry no sign of its own noise. */
-	f->has_slope = n >= 3 && sxx > 0;
+	 * frequency from them would carry no sign of its own noise. Without a
+	 * slope worth having, the fit is the weighted mean. */
+	f->has_slope = n >= 3 && sxx > 0 && slope_bound(pt, n, mx, sxx) <= MAX_SLOPE_BOUND;
 	f->slope = f->has_slope ? sxy / sxx : 0;
 	f->offset_s = my - f->slope * mx;
 	for (size_t i = 0; i < n; i++) {

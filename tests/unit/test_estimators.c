@@ -416,6 +416,27 @@ static void test_regression_needs_three_spanning(void **state)
 	estimate(REGRESSION, st, &e);
 	assert_int_equal(e.has_freq, 0);
 	assert_true(fabs(e.offset_s - 0.1001) < 1e-9);
+	/* 100 us apart with 2 ms round trips: noise could fake any slope. */
+	ops(REGRESSION)->reset(st);
+	for (int k = 0; k < 3; k++) {
+		struct tsd_sample s = exchange(BASE_NS + k * 100000, 0.1, 0.001, 0.001, 0);
+
+		add(REGRESSION, st, &s);
+	}
+	estimate(REGRESSION, st, &e);
+	assert_int_equal(e.has_freq, 0);
+	/* 10 s apart, the same samples pin a frequency within 50 ppm. */
+	ops(REGRESSION)->reset(st);
+	for (int k = 0; k < 3; k++) {
+		struct tsd_sample s = exchange(BASE_NS + k * 10 * NS_PER_S, 0.1 + k * 1e-4,
+		                               0.001, 0.001, 0);
+
+		add(REGRESSION, st, &s);
+	}
+	estimate(REGRESSION, st, &e);
+	assert_int_equal(e.has_freq, 1);
+	assert_true(fabs(e.freq_ppm - 10) < 1e-3);
+	assert_true(fabs(e.offset_s - 0.1002) < 1e-9);
 	stop(REGRESSION, st);
 }
 
