@@ -1,4 +1,4 @@
-/* Test helper: open a built plugin straight from $PLUGIN_DIR with dlopen,
+/* Test support: open a built plugin straight from $PLUGIN_DIR with dlopen,
  * so the plugin tests need nothing from the loader. */
 #ifndef TSD_TEST_PLUGIN_DL_H
 #define TSD_TEST_PLUGIN_DL_H

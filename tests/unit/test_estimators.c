@@ -347,7 +347,7 @@ static void test_median_even_count_and_delay(void **state)
 	for (int k = 0; k < 4; k++) {
 		struct tsd_sample s = exchange(BASE_NS + k, offsets[k], delays[k] / 2,
 		                               delays[k] / 2, 1e-4);
-		/* Exact delays: the helper adds 50 us in the server, which the
+		/* Exact delays: exchange() adds 50 us in the server, which the
 		 * delay formula takes out again. */
 		add(MEDIAN, st, &s);
 	}
