@@ -361,6 +361,31 @@ static void plugin_clear(struct config_plugin *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* A scalar's value as the plugin sees it; -1 only when out of memory. */
+static int setting_value(const config_setting_t *s, struct tsd_setting *out)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		out->type = TSD_SETTING_INT;
+		out->int_value = config_setting_get_int64(s);
+		out->float_value = (double)out->int_value;
+		return 0;
+	case CONFIG_TYPE_FLOAT:
+		out->type = TSD_SETTING_FLOAT;
+		out->float_value = config_setting_get_float(s);
+		return 0;
+	case CONFIG_TYPE_BOOL:
+		out->type = TSD_SETTING_BOOL;
+		out->int_value = config_setting_get_bool(s) ? 1 : 0;
+		return 0;
+	default:
+		out->type = TSD_SETTING_STRING;
+		out->string_value = strdup(config_setting_get_string(s));
+		return out->string_value != NULL ? 0 : -1;
+	}
+}
+
 /* One scalar setting of a plugin section, handed to the plugin as it is. */
 static int plugin_setting(struct loadctx *c, const config_setting_t *s,
                           struct config_plugin *p)
@@ -382,38 +407,16 @@ static int plugin_setting(struct loadctx *c, const config_setting_t *s,
 	}
 	memset(out, 0, sizeof(*out));
 	out->line = config_setting_source_line(s);
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		out->type = TSD_SETTING_INT;
-		out->int_value = config_setting_get_int64(s);
-		out->float_value = (double)out->int_value;
-		break;
-	case CONFIG_TYPE_FLOAT:
-		out->type = TSD_SETTING_FLOAT;
-		out->float_value = config_setting_get_float(s);
-		break;
-	case CONFIG_TYPE_BOOL:
-		out->type = TSD_SETTING_BOOL;
-		out->int_value = config_setting_get_bool(s) ? 1 : 0;
-		break;
-	default:
-		out->type = TSD_SETTING_STRING;
-		out->string_value = strdup(config_setting_get_string(s));
-		if (out->string_value == NULL)
-			goto oom;
-		break;
+	if (setting_value(s, out) == 0)
+		out->name = strdup(config_setting_name(s));
+	if (out->name == NULL) {
+		free((char *)out->string_value);
+		out->string_value = NULL;
+		fail(c, s, "out of memory");
+		return -1;
 	}
-	out->name = strdup(config_setting_name(s));
-	if (out->name == NULL)
-		goto oom;
 	p->n_settings++;
 	return 0;
-oom:
-	free((char *)out->string_value);
-	out->string_value = NULL;
-	fail(c, s, "out of memory");
-	return -1;
 }
 
 static int plugin_name(struct loadctx *c, const config_setting_t *s,
@@ -484,6 +487,9 @@ static void estimator_section(struct loadctx *c, const config_setting_t *s)
 /* ---- lists of strings ---- */
 
 typedef const char *(*check_fn)(const char *text);
+
+/* string_list() collects either list in an array of the larger size. */
+_Static_assert(CONFIG_MAX_LISTEN <= CONFIG_MAX_SERVERS, "list scratch too small");
 
 /* NULL if text is an IPv4 or IPv6 literal, else what it should be. */
 static const char *check_address(const char *text)
