@@ -224,18 +224,14 @@ static void print_outcome(const struct options *opt, const struct outcome *o)
 
 /* Measure, estimate, select, correct, print: the exit status. */
 static int run(const struct options *opt, const struct config *cfg,
+               const struct server_spec *list, size_t n,
                struct clock_source *cs, struct estimator *est)
 {
 	struct outcome o = { .estimator = est->plugin.desc->name };
 	struct server_result *results = NULL;
 	struct measurement *m = NULL;
-	struct server_spec *list;
-	size_t n;
 	int status = EXIT_NO_SERVER;
 
-	list = server_list(opt, cfg, &n);
-	if (list == NULL)
-		return EXIT_USAGE;
 	m = calloc(n, sizeof(*m));
 	results = calloc(n, sizeof(*results));
 	if (m == NULL || results == NULL) {
@@ -254,7 +250,6 @@ static int run(const struct options *opt, const struct config *cfg,
 out:
 	free(results);
 	free(m);
-	free(list);
 	return status;
 }
 
@@ -264,22 +259,26 @@ int main(int argc, char **argv)
 	struct config_errors errs = { 0 };
 	struct clock_source cs = { 0 };
 	struct estimator est = { 0 };
+	struct server_spec *list = NULL;
 	struct options opt;
+	size_t n;
 	int rc = parse_options(argc, argv, &opt), status = EXIT_USAGE;
 
 	if (rc != 0)
 		return rc > 0 ? EXIT_SYNCED : EXIT_USAGE;
 	if (config_load(&cfg, opt.config_path, &errs) < 0)
 		goto out;
-	if (clock_source_open(&cs, &cfg, &errs) < 0)
+	list = server_list(&opt, &cfg, &n);
+	if (list == NULL || clock_source_open(&cs, &cfg, &errs) < 0)
 		goto out;
 	if (estimator_open(&est, &cfg, opt.estimator, &errs) < 0)
 		goto out_clock;
-	status = run(&opt, &cfg, &cs, &est);
+	status = run(&opt, &cfg, list, n, &cs, &est);
 	estimator_close(&est);
 out_clock:
 	clock_source_close(&cs);
 out:
+	free(list);
 	config_free(&cfg);
 	print_errors(&errs);
 	config_errors_free(&errs);

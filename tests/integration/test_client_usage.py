@@ -1,0 +1,51 @@
+"""Usage and configuration errors exit 2 with a message a person can act on;
+--help and --version exit 0."""
+
+import os
+import sys
+
+import clienttest as ct
+
+USAGE = [
+    ["--bogus"],
+    ["-n", "0"],
+    ["-n", "many"],
+    ["--step", "--slew"],
+    ["--text", "--udp"],
+    ["127.0.0.1:99999"],
+    ["[::1"],
+]
+
+
+def main():
+    for args in USAGE:
+        rc, out, err = ct.run(args)
+        assert rc == 2 and out == "" and err.startswith("tsclient: "), (args, rc, err)
+    rc, out, err = ct.run(["--help"])
+    assert rc == 0 and "--step" in out and "Exit status" in out, out
+    rc, out, err = ct.run(["--version"])
+    assert rc == 0 and out.startswith("tsclient (tsd) "), out
+
+    with ct.tempdir() as d:
+        bad = os.path.join(d, "bad.conf")
+        with open(bad, "w") as f:
+            f.write('plugin_dir = "%s";\n\nclient = { samples = "eight"; };\n'
+                    % os.environ["PLUGIN_DIR"])
+        rc, out, err = ct.run(["-c", bad, "127.0.0.1:1"])
+        print("bad configuration:", err.strip())
+        assert rc == 2 and err.startswith(bad + ":3: ") and "samples" in err, (rc, err)
+
+        typo = os.path.join(d, "typo.conf")
+        with open(typo, "w") as f:
+            f.write('plugin_dir = "%s";\nclient = { sampels = 8; };\n' % os.environ["PLUGIN_DIR"])
+        rc, out, err = ct.run(["-c", typo, "127.0.0.1:1"])
+        assert rc == 2 and err.startswith(typo + ":2: "), (rc, err)
+
+        rc, out, err = ct.run(["-c", os.path.join(d, "missing.conf"), "127.0.0.1:1"])
+        assert rc == 2 and "missing.conf" in err, (rc, err)
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
