@@ -97,17 +97,33 @@ void config_errors_print(const struct config_errors *errs, FILE *out)
 
 static void fail(struct loadctx *c, const config_setting_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void fail(struct loadctx *c, const config_setting_t *s, const char *fmt, ...)
+/* Where s was written: the main file, or an @include file named as written
+ * (relative to the main file's directory, so shown with that directory). */
+static void source_file(const struct loadctx *c, const config_setting_t *s,
+                        char *out, size_t outlen)
 {
 	const char *file = s != NULL ? config_setting_source_file(s) : NULL;
+	const char *slash = strrchr(c->file, '/');
+
+	if (file == NULL || strcmp(file, c->file) == 0)
+		snprintf(out, outlen, "%s", c->file);
+	else if (file[0] == '/' || slash == NULL)
+		snprintf(out, outlen, "%s", file);
+	else
+		snprintf(out, outlen, "%.*s/%s", (int)(slash - c->file), c->file, file);
+}
+
+static void fail(struct loadctx *c, const config_setting_t *s, const char *fmt, ...)
+{
 	int line = s != NULL ? config_setting_source_line(s) : 0;
-	char text[512];
+	char text[512], file[PATH_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	config_error(c->errs, file != NULL ? file : c->file, line, "%s", text);
+	source_file(c, s, file, sizeof(file));
+	config_error(c->errs, file, line, "%s", text);
 	c->failed++;
 }
 
