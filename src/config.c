@@ -97,33 +97,16 @@ void config_errors_print(const struct config_errors *errs, FILE *out)
 
 static void fail(struct loadctx *c, const config_setting_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Where s was written: the main file, or an @include file named as written
- * (relative to the main file's directory, so shown with that directory). */
-static void source_file(const struct loadctx *c, const config_setting_t *s,
-                        char *out, size_t outlen)
-{
-	const char *file = s != NULL ? config_setting_source_file(s) : NULL;
-	const char *slash = strrchr(c->file, '/');
-
-	if (file == NULL || strcmp(file, c->file) == 0)
-		snprintf(out, outlen, "%s", c->file);
-	else if (file[0] == '/' || slash == NULL)
-		snprintf(out, outlen, "%s", file);
-	else
-		snprintf(out, outlen, "%.*s/%s", (int)(slash - c->file), c->file, file);
-}
-
 static void fail(struct loadctx *c, const config_setting_t *s, const char *fmt, ...)
 {
 	int line = s != NULL ? config_setting_source_line(s) : 0;
-	char text[512], file[PATH_MAX];
+	char text[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	source_file(c, s, file, sizeof(file));
-	config_error(c->errs, file, line, "%s", text);
+	config_error(c->errs, c->file, line, "%s", text);
 	c->failed++;
 }
 
@@ -810,10 +793,7 @@ static int load_parsed(struct config *cfg, config_t *lc, const char *file,
 static void syntax_error(const config_t *lc, const char *file,
                          struct config_errors *errs)
 {
-	const char *where = config_error_file(lc);
-
-	config_error(errs, where != NULL ? where : file, config_error_line(lc),
-	             "%s", config_error_text(lc));
+	config_error(errs, file, config_error_line(lc), "%s", config_error_text(lc));
 }
 
 /* Parse text (len bytes, NUL-terminated) and check it. */
@@ -821,27 +801,18 @@ static int load_text(struct config *cfg, const char *text, size_t len,
                      const char *file, struct config_errors *errs)
 {
 	config_t lc;
-	char *dir;
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
-	/* A truncated number would be checked as some other number: stop. */
+	/* A truncated number would be checked as some other number, and an
+	 * @include would read another file: stop before parsing. */
 	if (config_check_literals(text, len, file, errs) > 0)
 		return -1;
 	if (config_defaults(cfg) < 0) {
 		config_error(errs, file, 0, "out of memory");
 		return -1;
 	}
-	/* @include "x.conf" is relative to the file, like plugin_dir. */
-	dir = file_directory(file);
-	if (dir == NULL) {
-		config_free(cfg);
-		config_error(errs, file, 0, "out of memory");
-		return -1;
-	}
 	config_init(&lc);
-	config_set_include_dir(&lc, dir);
-	free(dir);
 	if (config_read_string(&lc, text) != CONFIG_TRUE) {
 		syntax_error(&lc, file, errs);
 		config_destroy(&lc);

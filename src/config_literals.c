@@ -1,5 +1,5 @@
-/* Integer literals libconfig 1.5 would truncate without a word, and NUL
- * bytes it would stop at: found in the text before it is parsed. */
+/* Integer literals libconfig 1.5 would truncate without a word, NUL bytes
+ * it would stop at, and @include: found in the text before it is parsed. */
 #include "config.h"
 
 #include <ctype.h>
@@ -62,6 +62,11 @@ static void skip_one(struct scan *s)
 		}
 		s->pos++;
 		return;
+	}
+	if (c == '@') {
+		/* libconfig would read the named file: one file holds it all. */
+		config_error(s->errs, s->file, s->line, "@include is not supported");
+		s->problems++;
 	}
 	if (c == '\n')
 		s->line++;

@@ -1,6 +1,8 @@
 /* A pass over the configuration text for what libconfig 1.5 accepts
  * silently: integers too large for 32 bits written without the L suffix
- * (it truncates them) and NUL bytes (it stops reading at the first). */
+ * (it truncates them), NUL bytes (it stops reading at the first), and
+ * @include (it would read another file, found relative to the working
+ * directory). */
 #ifndef TSD_CONFIG_LITERALS_H
 #define TSD_CONFIG_LITERALS_H
 
