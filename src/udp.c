@@ -328,48 +328,56 @@ static int receive_time(struct udp_batch *b, struct clock_source *cs,
 	return 0;
 }
 
-/* The reply leaves from the address the request came to (wildcard sockets). */
+/* IP_PKTINFO for the reply: the request's destination as its source.
+ * Returns the control length, 0 for no choice (multicast, broadcast). */
+static size_t source_v4(const struct cmsghdr *c, struct cmsghdr *out)
+{
+	struct in_pktinfo pi;
+
+	memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+	if (IN_MULTICAST(ntohl(pi.ipi_addr.s_addr)) || pi.ipi_addr.s_addr == htonl(INADDR_BROADCAST))
+		return 0;
+	pi.ipi_spec_dst = pi.ipi_addr;
+	pi.ipi_ifindex = 0;
+	out->cmsg_level = IPPROTO_IP;
+	out->cmsg_type = IP_PKTINFO;
+	out->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(out), &pi, sizeof(pi));
+	return CMSG_SPACE(sizeof(pi));
+}
+
+/* IPV6_PKTINFO the same way; the interface stays (link-local peers). */
+static size_t source_v6(const struct cmsghdr *c, struct cmsghdr *out)
+{
+	struct in6_pktinfo pi;
+
+	memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+	if (IN6_IS_ADDR_MULTICAST(&pi.ipi6_addr))
+		return 0;
+	out->cmsg_level = IPPROTO_IPV6;
+	out->cmsg_type = IPV6_PKTINFO;
+	out->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(out), &pi, sizeof(pi));
+	return CMSG_SPACE(sizeof(pi));
+}
+
+/* On a wildcard socket the reply leaves from the address the request came
+ * to, not from whatever the routing table prefers. */
 static void reply_source(struct msghdr *rx, struct udp_slot *s, struct msghdr *tx)
 {
 	struct cmsghdr *out = (struct cmsghdr *)s->tx_control.buf;
+	size_t len = 0;
 
-	tx->msg_control = NULL;
-	tx->msg_controllen = 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(rx); c != NULL; c = CMSG_NXTHDR(rx, c)) {
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(rx); c != NULL && len == 0; c = CMSG_NXTHDR(rx, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
-			struct in_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			if (IN_MULTICAST(ntohl(pi.ipi_addr.s_addr)) ||
-			    pi.ipi_addr.s_addr == htonl(INADDR_BROADCAST))
-				return;
-			pi.ipi_spec_dst = pi.ipi_addr;
-			pi.ipi_ifindex = 0;
-			out->cmsg_level = IPPROTO_IP;
-			out->cmsg_type = IP_PKTINFO;
-			out->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(out), &pi, sizeof(pi));
-			tx->msg_control = out;
-			tx->msg_controllen = CMSG_SPACE(sizeof(pi));
-			return;
-		}
-		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
-			struct in6_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			if (IN6_IS_ADDR_MULTICAST(&pi.ipi6_addr))
-				return;
-			out->cmsg_level = IPPROTO_IPV6;
-			out->cmsg_type = IPV6_PKTINFO;
-			out->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(out), &pi, sizeof(pi));
-			tx->msg_control = out;
-			tx->msg_controllen = CMSG_SPACE(sizeof(pi));
-			return;
-		}
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo)))
+			len = source_v4(c, out);
+		else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		         c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo)))
+			len = source_v6(c, out);
 	}
+	tx->msg_control = len > 0 ? out : NULL;
+	tx->msg_controllen = len;
 }
 
 static int peer_port(const union udp_peer *p, socklen_t len)
