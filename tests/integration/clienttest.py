@@ -24,12 +24,14 @@ def server(offset_s, extra=""):
     return tsdtest.Tsd(conf)
 
 
-def client_conf(directory, clock='{ plugin = "realtime"; }', timeout_s=2.0, extra=""):
+def client_conf(directory, clock='{ plugin = "realtime"; }', timeout_s=2.0, extra="",
+                plugin_dir=None):
     """A client configuration file in directory; returns its path. Tests
     that correct the clock must pass a sim clock here, never realtime."""
     path = os.path.join(directory, "client-%d.conf" % len(os.listdir(directory)))
     with open(path, "w") as f:
-        f.write('plugin_dir = "%s";\nclock = %s;\n' % (os.environ["PLUGIN_DIR"], clock))
+        f.write('plugin_dir = "%s";\nclock = %s;\n' % (
+            plugin_dir or os.environ["PLUGIN_DIR"], clock))
         f.write('client = { samples = 8; timeout = %.1f; };\n' % timeout_s + extra)
     return path
 

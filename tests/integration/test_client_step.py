@@ -1,9 +1,12 @@
 """--step and --slew through a sim client clock (never the real one): the
-correction is applied and the clock's readings move by the offset."""
+correction is applied and the clock's readings move by the offset. A clock
+that refuses (the test plugin "denied", as realtime without CAP_SYS_TIME)
+gets the plain message and exit status 1."""
 
 import sys
 
 import clienttest as ct
+import hostile
 
 OFFSET_S = 0.25
 SIM = '{ plugin = "sim"; offset = 0.0; }'
@@ -33,6 +36,15 @@ def main():
         c = j["correction"]
         assert rc == 0 and c["mode"] == "slew" and c["applied"], j
         assert abs(c["offset_s"] - OFFSET_S) < 0.002, c
+
+        denied = ct.client_conf(d, clock='{ plugin = "denied"; }',
+                                plugin_dir=hostile.plugin_dir_with(d, "clock_denied.so"))
+        for verb in ("step", "slew"):
+            rc, out, err = ct.run(["-c", denied, "--" + verb, ct.addr(srv.port)])
+            assert rc == 1, (verb, rc, err)
+            assert err == ("tsclient: cannot %s the clock: Operation not permitted "
+                           "(needs CAP_SYS_TIME, run as root)\n" % verb), err
+            print(err.strip())
     print("ok")
     return 0
 
