@@ -1,3 +1,24 @@
+/* The TCP listening sockets of tsd: one per server.listen address. */
 #ifndef TSD_LISTEN_H
 #define TSD_LISTEN_H
+
+#include <stddef.h>
+#include "config.h"
+
+struct listen_set {
+	size_t n;
+	int port;
+	int fds[CONFIG_MAX_LISTEN];
+	char *addrs[CONFIG_MAX_LISTEN];
+};
+
+/* Bind every address of cfg->server.listen on cfg->port: non-blocking,
+ * SO_REUSEADDR, IPV6_V6ONLY for IPv6, receive timestamps enabled. A socket of
+ * `reuse` (may be NULL) with the same address and port is shared (dup) rather
+ * than bound again, so a reload keeps the queue of pending connections.
+ * Returns 0, or -1 with a message in err and nothing left open. */
+int listen_set_open(struct listen_set *ls, const struct config *cfg,
+                    const struct listen_set *reuse, char *err, size_t errlen);
+void listen_set_close(struct listen_set *ls);
+
 #endif

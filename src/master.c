@@ -1,1 +1,740 @@
-/* placeholder: being written */
+/* The master: fork the workers of the current generation, then supervise:
+ * reap and respawn (throttled), watchdog, reload on SIGHUP, stop on SIGTERM.
+ * In dispatch = "handoff" it also accepts and passes each connection on. */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "clock.h"
+#include "counters.h"
+#include "estimator.h"
+#include "generation.h"
+#include "handoff.h"
+#include "log.h"
+#include "master.h"
+#include "proctitle.h"
+#include "worker.h"
+
+#define MAX_SLOTS 256                   /* two full generations of 128 */
+#define TICK_MS 100
+#define NS_PER_S 1000000000ull
+#define CRASHES_UNTHROTTLED 2           /* per second, respawned at once */
+#define BACKOFF_MIN_NS (100 * 1000000ull)
+#define BACKOFF_MAX_NS (10 * NS_PER_S)
+#define BACKOFF_RESET_NS (10 * NS_PER_S)
+#define ACCEPT_PAUSE_NS (100 * 1000000ull)
+#define TAG_SIGNAL 1u
+#define TAG_LISTEN 16u
+
+enum slot_state { SLOT_FREE = 0, SLOT_RUNNING, SLOT_RESPAWN, SLOT_DRAINING };
+
+struct slot {
+	enum slot_state state;
+	pid_t pid;
+	unsigned generation;
+	int handoff_fd;                 /* the master's end, -1 if none */
+	uint64_t handed;                /* connections passed to it */
+	uint64_t respawn_at_ns;
+	uint64_t kill_at_ns;            /* draining: SIGKILL then */
+};
+
+struct master {
+	struct generation gen;
+	const char *config_path;
+	pid_t pid;
+	struct worker_counters *ctr;
+	struct slot slots[MAX_SLOTS];
+	int sigfd;
+	int epfd;
+	int watching_listen;
+	uint64_t accept_resume_ns;
+	int stopping;
+	int exit_status;
+	uint64_t now_ns;
+	uint64_t crash_ns[CRASHES_UNTHROTTLED];
+	unsigned crash_next;
+	uint64_t backoff_ns;
+	uint64_t last_crash_ns;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t seconds_ns(double s)
+{
+	return s <= 0.0 ? 0 : (uint64_t)(s * 1e9);
+}
+
+static void notify(const char *state)
+{
+#ifdef HAVE_LIBSYSTEMD
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
+}
+
+static void log_errors(const struct config_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->count; i++)
+		log_err("%s", errs->messages[i]);
+}
+
+int master_check_plugins(const struct config *cfg, struct config_errors *errs)
+{
+	struct clock_source cs;
+	struct estimator est;
+	int rc = 0;
+
+	if (clock_source_open(&cs, cfg, errs) == 0)
+		clock_source_close(&cs);
+	else
+		rc = -1;
+	if (estimator_open(&est, cfg, NULL, errs) == 0)
+		estimator_close(&est);
+	else
+		rc = -1;
+	return rc;
+}
+
+static int is_handoff(const struct master *m)
+{
+	return m->gen.cfg->server.dispatch == DISPATCH_HANDOFF;
+}
+
+/* ---- forking workers ---- */
+
+/* In the new worker: drop every descriptor that belongs to the master. */
+static void child_close_master_fds(struct master *m, int own_master_end)
+{
+	size_t i;
+
+	close(m->sigfd);
+	close(m->epfd);
+	if (own_master_end >= 0)
+		close(own_master_end);
+	for (i = 0; i < MAX_SLOTS; i++)
+		if (m->slots[i].handoff_fd >= 0)
+			close(m->slots[i].handoff_fd);
+	if (is_handoff(m)) {
+		for (i = 0; i < m->gen.listen.n; i++)
+			close(m->gen.listen.fds[i]);
+		m->gen.listen.n = 0;
+	}
+}
+
+static void child_run(struct master *m, unsigned i, int sv[2])
+{
+	struct worker_args args = {
+		.cfg = m->gen.cfg,
+		.handoff_fd = sv[1],
+		.udp_fds = m->gen.udp_fds,
+		.n_udp = m->gen.n_udp,
+		.ctr = &m->ctr[i],
+		.master_pid = m->pid,
+	};
+
+	child_close_master_fds(m, sv[0]);
+	if (!is_handoff(m)) {
+		args.listen_fds = m->gen.listen.fds;
+		args.n_listen = m->gen.listen.n;
+	}
+	proctitle_set("tsd: worker");
+	_exit(worker_run(&args));
+}
+
+static int spawn(struct master *m, unsigned i)
+{
+	struct slot *s = &m->slots[i];
+	int sv[2] = { -1, -1 };
+	pid_t pid;
+
+	if (is_handoff(m) && handoff_pair(sv) != 0) {
+		log_err("socketpair: %s", strerror(errno));
+		return -1;
+	}
+	memset(&m->ctr[i], 0, sizeof(m->ctr[i]));
+	m->ctr[i].generation = m->gen.id;
+	m->ctr[i].heartbeat_ns = mono_ns();
+	pid = fork();
+	if (pid == 0)
+		child_run(m, i, sv);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (pid < 0) {
+		log_err("fork: %s", strerror(errno));
+		if (sv[0] >= 0)
+			close(sv[0]);
+		return -1;
+	}
+	m->ctr[i].pid = pid;
+	*s = (struct slot){ .state = SLOT_RUNNING, .pid = pid, .generation = m->gen.id,
+	                    .handoff_fd = sv[0] };
+	return 0;
+}
+
+static int free_slot(const struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		if (m->slots[i].state == SLOT_FREE)
+			return (int)i;
+	return -1;
+}
+
+static unsigned free_slot_count(const struct master *m)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		n += m->slots[i].state == SLOT_FREE;
+	return n;
+}
+
+static int spawn_generation(struct master *m)
+{
+	unsigned k;
+	int i;
+
+	for (k = 0; k < m->gen.n_workers; k++) {
+		i = free_slot(m);
+		if (i < 0 || spawn(m, (unsigned)i) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- stopping workers ---- */
+
+static void slot_close_handoff(struct slot *s)
+{
+	if (s->handoff_fd >= 0)
+		close(s->handoff_fd);
+	s->handoff_fd = -1;
+}
+
+/* Tell a worker to finish what it holds and exit; SIGKILL at the deadline. */
+static void retire(struct master *m, struct slot *s, uint64_t grace_ns)
+{
+	if (s->state == SLOT_RESPAWN) {
+		s->state = SLOT_FREE;
+		return;
+	}
+	if (s->state == SLOT_FREE || s->pid <= 0)
+		return;
+	/* Closing our end first lets a handoff worker take every descriptor
+	 * already in flight before it sees the end. */
+	slot_close_handoff(s);
+	if (s->state != SLOT_DRAINING || m->now_ns + grace_ns < s->kill_at_ns)
+		s->kill_at_ns = m->now_ns + grace_ns;
+	s->state = SLOT_DRAINING;
+	kill(s->pid, SIGTERM);
+}
+
+static void retire_old_generations(struct master *m)
+{
+	uint64_t grace_ns = seconds_ns(m->gen.cfg->server.shutdown_timeout);
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		if (m->slots[i].generation != m->gen.id)
+			retire(m, &m->slots[i], grace_ns);
+}
+
+/* ---- handoff dispatch ---- */
+
+static void watch_listen(struct master *m, int on)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	size_t i;
+
+	if (!is_handoff(m) || m->watching_listen == on)
+		return;
+	for (i = 0; i < m->gen.listen.n; i++) {
+		ev.data.u64 = TAG_LISTEN + i;
+		epoll_ctl(m->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, m->gen.listen.fds[i], &ev);
+	}
+	m->watching_listen = on;
+}
+
+static uint64_t slot_load(const struct master *m, unsigned i)
+{
+	const struct worker_counters *c = &m->ctr[i];
+	uint64_t in_flight = m->slots[i].handed > c->accepted ? m->slots[i].handed - c->accepted : 0;
+
+	return c->active_connections + in_flight;
+}
+
+static int least_loaded(const struct master *m, int skip)
+{
+	uint64_t best_load = UINT64_MAX, load;
+	int best = -1;
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++) {
+		const struct slot *s = &m->slots[i];
+
+		if ((int)i == skip || s->state != SLOT_RUNNING ||
+		    s->generation != m->gen.id || s->handoff_fd < 0)
+			continue;
+		load = slot_load(m, i);
+		if (load < best_load) {
+			best_load = load;
+			best = (int)i;
+		}
+	}
+	return best;
+}
+
+/* Pass fd to the least-loaded worker of this generation; if its queue is
+ * full, to the next one; else the connection is dropped. */
+static void hand_off(struct master *m, int fd)
+{
+	int i = least_loaded(m, -1);
+
+	if (i >= 0 && handoff_send(m->slots[i].handoff_fd, fd) != 0) {
+		i = least_loaded(m, i);
+		if (i >= 0 && handoff_send(m->slots[i].handoff_fd, fd) != 0)
+			i = -1;
+	}
+	if (i >= 0)
+		m->slots[i].handed++;
+}
+
+static void master_accept(struct master *m, int lfd)
+{
+	int i, fd;
+
+	for (i = 0; i < 64; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			hand_off(m, fd);
+			close(fd);
+			continue;
+		}
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			log_ratelimited(LOG_WARNING, "accept: %s; pausing accepts for 100 ms",
+			                strerror(errno));
+			watch_listen(m, 0);
+			m->accept_resume_ns = m->now_ns + ACCEPT_PAUSE_NS;
+			return;
+		}
+		if (errno != ECONNABORTED && errno != EINTR && errno != EPROTO)
+			return;
+	}
+}
+
+/* ---- reaping and respawning ---- */
+
+/* Several crashes a second: back off, doubling, capped; calm resets it. */
+static uint64_t crash_delay_ns(struct master *m)
+{
+	uint64_t oldest = m->crash_ns[m->crash_next];
+
+	if (m->now_ns - m->last_crash_ns > BACKOFF_RESET_NS)
+		m->backoff_ns = 0;
+	m->last_crash_ns = m->now_ns;
+	m->crash_ns[m->crash_next] = m->now_ns;
+	m->crash_next = (m->crash_next + 1) % CRASHES_UNTHROTTLED;
+	if (oldest == 0 || m->now_ns - oldest > NS_PER_S)
+		return 0;
+	m->backoff_ns = m->backoff_ns == 0 ? BACKOFF_MIN_NS : m->backoff_ns * 2;
+	if (m->backoff_ns > BACKOFF_MAX_NS)
+		m->backoff_ns = BACKOFF_MAX_NS;
+	return m->backoff_ns;
+}
+
+static void describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
+		         strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+}
+
+static int current_workers_alive(const struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		if (m->slots[i].generation == m->gen.id &&
+		    (m->slots[i].state == SLOT_RUNNING || m->slots[i].state == SLOT_RESPAWN))
+			return 1;
+	return 0;
+}
+
+static void begin_stop(struct master *m, int status);
+
+static void worker_exited(struct master *m, unsigned i, int status)
+{
+	struct slot *s = &m->slots[i];
+	uint64_t delay_ns;
+	char how[96];
+
+	m->ctr[i].pid = 0;
+	slot_close_handoff(s);
+	if (s->state != SLOT_RUNNING || m->stopping) {
+		s->state = SLOT_FREE;
+		return;
+	}
+	describe_exit(status, how, sizeof(how));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL_CONFIG) {
+		log_err("worker %d %s (configuration error): not restarted", (int)s->pid, how);
+		s->state = SLOT_FREE;
+		if (!current_workers_alive(m))
+			begin_stop(m, 1);
+		return;
+	}
+	delay_ns = crash_delay_ns(m);
+	log_err("worker %d %s; restarting it%s", (int)s->pid, how,
+	        delay_ns > 0 ? " after a back-off" : "");
+	s->state = SLOT_RESPAWN;
+	s->pid = 0;
+	s->respawn_at_ns = m->now_ns + delay_ns;
+}
+
+static void reap(struct master *m)
+{
+	unsigned i;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < MAX_SLOTS; i++) {
+			if (m->slots[i].pid == pid && m->slots[i].state != SLOT_FREE) {
+				worker_exited(m, i, status);
+				break;
+			}
+		}
+	}
+}
+
+/* Every tick: respawns that are due, the watchdog, drain deadlines. */
+static void supervise(struct master *m)
+{
+	uint64_t watchdog_ns = seconds_ns(m->gen.cfg->server.watchdog_timeout);
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++) {
+		struct slot *s = &m->slots[i];
+		uint64_t beat = m->ctr[i].heartbeat_ns;
+
+		if (s->state == SLOT_RESPAWN && s->respawn_at_ns <= m->now_ns && !m->stopping) {
+			if (spawn(m, i) != 0)
+				s->respawn_at_ns = m->now_ns + BACKOFF_MIN_NS;
+		} else if (s->state == SLOT_DRAINING && s->kill_at_ns <= m->now_ns) {
+			kill(s->pid, SIGKILL);
+		} else if (s->state == SLOT_RUNNING && watchdog_ns > 0 &&
+		           beat + watchdog_ns < m->now_ns) {
+			log_err("worker %d has not returned to its event loop for %.1f s; killing it",
+			        (int)s->pid, (double)(m->now_ns - beat) / 1e9);
+			kill(s->pid, SIGKILL);
+		}
+	}
+	if (m->accept_resume_ns != 0 && m->accept_resume_ns <= m->now_ns && !m->stopping) {
+		m->accept_resume_ns = 0;
+		watch_listen(m, 1);
+	}
+}
+
+/* ---- reload and stop ---- */
+
+static struct config *load_config(const char *path)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg == NULL)
+		return NULL;
+	if (config_load(cfg, path, &errs) != 0 || master_check_plugins(cfg, &errs) != 0) {
+		log_errors(&errs);
+		config_errors_free(&errs);
+		config_free(cfg);
+		free(cfg);
+		return NULL;
+	}
+	config_errors_free(&errs);
+	return cfg;
+}
+
+static void notify_reloading(void)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	         (unsigned long long)(mono_ns() / 1000));
+	notify(msg);
+}
+
+/* Build the next generation completely before touching the running one. */
+static void reload(struct master *m)
+{
+	struct generation next;
+	struct config *cfg;
+	char err[256];
+
+	notify_reloading();
+	log_info("reloading the configuration");
+	cfg = load_config(m->config_path);
+	if (cfg == NULL)
+		goto keep;
+	if (generation_open(&next, cfg, &m->gen, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		config_free(cfg);
+		free(cfg);
+		goto keep;
+	}
+	if (free_slot_count(m) < next.n_workers) {
+		log_err("too many workers still draining from earlier reloads");
+		generation_free(&next);
+		goto keep;
+	}
+	watch_listen(m, 0);
+	generation_free(&m->gen);
+	m->gen = next;
+	log_set_target(cfg->server.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
+	if (spawn_generation(m) != 0)
+		log_err("could not start every worker of the new configuration");
+	retire_old_generations(m);
+	watch_listen(m, 1);
+	log_info("configuration reloaded: generation %u, %u workers", m->gen.id, m->gen.n_workers);
+	notify("READY=1");
+	return;
+keep:
+	log_err("reload failed; the running configuration stays in service");
+	notify("READY=1");
+}
+
+/* Close the listeners first so the port is free at once, then let every
+ * worker finish within shutdown_timeout. */
+static void begin_stop(struct master *m, int status)
+{
+	uint64_t grace_ns = seconds_ns(m->gen.cfg->server.shutdown_timeout);
+	unsigned i;
+
+	if (m->stopping)
+		return;
+	m->stopping = 1;
+	m->exit_status = status;
+	notify("STOPPING=1");
+	watch_listen(m, 0);
+	generation_close_sockets(&m->gen);
+	for (i = 0; i < MAX_SLOTS; i++)
+		retire(m, &m->slots[i], grace_ns);
+}
+
+static void forward_signal(const struct master *m, int sig)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		if (m->slots[i].pid > 0 && m->slots[i].state != SLOT_FREE)
+			kill(m->slots[i].pid, sig);
+}
+
+static void signal_ready(struct master *m)
+{
+	struct signalfd_siginfo si;
+
+	while (read(m->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(m);
+			break;
+		case SIGHUP:
+			if (!m->stopping)
+				reload(m);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("stopping");
+			begin_stop(m, 0);
+			break;
+		case SIGUSR1:
+			log_reopen();
+			forward_signal(m, SIGUSR1);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* ---- the loop ---- */
+
+static int any_worker(const struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		if (m->slots[i].state != SLOT_FREE)
+			return 1;
+	return 0;
+}
+
+static int master_loop(struct master *m)
+{
+	struct epoll_event events[16];
+	int i, n;
+
+	while (!m->stopping || any_worker(m)) {
+		n = epoll_wait(m->epfd, events, 16, TICK_MS);
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll_wait: %s", strerror(errno));
+			return 1;
+		}
+		m->now_ns = mono_ns();
+		for (i = 0; i < n; i++) {
+			if (events[i].data.u64 == TAG_SIGNAL)
+				signal_ready(m);
+			else if (events[i].data.u64 - TAG_LISTEN < m->gen.listen.n)
+				master_accept(m, m->gen.listen.fds[events[i].data.u64 - TAG_LISTEN]);
+		}
+		supervise(m);
+	}
+	return m->exit_status;
+}
+
+/* ---- start ---- */
+
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (user == NULL || user[0] == '\0')
+		return 0;
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		log_err("server.user: no user \"%s\"", user);
+		return -1;
+	}
+	if (geteuid() != 0) {
+		if (pw->pw_uid == geteuid())
+			return 0;
+		log_err("server.user: cannot switch to \"%s\" without root", user);
+		return -1;
+	}
+	if (initgroups(user, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		log_err("server.user: cannot switch to \"%s\": %s", user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int open_signals(struct master *m)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_SIGNAL };
+	sigset_t set;
+
+	/* Replies go out with MSG_NOSIGNAL; a stray SIGPIPE must not kill. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	m->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (m->sigfd < 0 || m->epfd < 0 || epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->sigfd, &ev) != 0) {
+		log_err("signal setup: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int master_start(struct master *m, struct config *cfg)
+{
+	char err[256];
+
+	if (open_signals(m) != 0)
+		return -1;
+	m->ctr = counters_create(MAX_SLOTS);
+	if (m->ctr == NULL) {
+		log_err("cannot map the worker counters");
+		return -1;
+	}
+	if (generation_open(&m->gen, cfg, NULL, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	if (drop_privileges(cfg->server.user) != 0)
+		return -1;
+	proctitle_set("tsd: master");
+	if (spawn_generation(m) != 0)
+		return -1;
+	watch_listen(m, 1);
+	log_info("listening on port %d with %u workers (dispatch %s)", cfg->port,
+	         m->gen.n_workers, is_handoff(m) ? "handoff" : "accept");
+	notify("READY=1");
+	return 0;
+}
+
+static void master_cleanup(struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		slot_close_handoff(&m->slots[i]);
+	generation_free(&m->gen);
+	counters_destroy(m->ctr, MAX_SLOTS);
+	if (m->sigfd >= 0)
+		close(m->sigfd);
+	if (m->epfd >= 0)
+		close(m->epfd);
+}
+
+int master_run(struct config *cfg, const char *config_path)
+{
+	static struct master m;
+	unsigned i;
+	int status = 1;
+
+	memset(&m, 0, sizeof(m));
+	m.config_path = config_path;
+	m.pid = getpid();
+	m.sigfd = -1;
+	m.epfd = -1;
+	m.now_ns = mono_ns();
+	for (i = 0; i < MAX_SLOTS; i++)
+		m.slots[i].handoff_fd = -1;
+	if (master_start(&m, cfg) == 0) {
+		status = master_loop(&m);
+	} else {
+		begin_stop(&m, 1);
+		while (any_worker(&m) && waitpid(-1, NULL, 0) > 0)
+			reap(&m);
+	}
+	if (m.gen.cfg == NULL) {
+		config_free(cfg);
+		free(cfg);
+	}
+	master_cleanup(&m);
+	return status;
+}

@@ -1,1 +1,215 @@
-int main(void) { return 0; }
+/* tsd: the time server. Command line, configuration check, daemonizing;
+ * the master (master.c) does the rest. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "proctitle.h"
+
+#define EXIT_USAGE 2
+
+struct options {
+	char *config_path;              /* absolute; NULL: the default */
+	char *pidfile;
+	int check_config;
+	int daemonize;
+	int verbose;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "Usage: tsd [-c FILE] [--check-config] [--daemon] [--pidfile FILE] [-v]\n"
+	        "\n"
+	        "  -c, --config FILE   configuration file (default %s)\n"
+	        "  -t, --check-config  check the configuration and plugins, then exit\n"
+	        "  -d, --daemon        run in the background\n"
+	        "  -p, --pidfile FILE  write the master's process ID to FILE\n"
+	        "  -v, --verbose       log debugging messages\n"
+	        "  -h, --help          show this help\n"
+	        "  -V, --version       show the version\n",
+	        config_default_path());
+}
+
+/* Absolute paths: the daemon changes directory, and SIGHUP re-reads. */
+static char *absolute(const char *path)
+{
+	char *out, cwd[PATH_MAX];
+	size_t len;
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return strdup(path);
+	len = strlen(cwd) + strlen(path) + 2;
+	out = malloc(len);
+	if (out != NULL)
+		snprintf(out, len, "%s/%s", cwd, path);
+	return out;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 't' },
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:tdp:vhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': free(o->config_path); o->config_path = absolute(optarg); break;
+		case 't': o->check_config = 1; break;
+		case 'd': o->daemonize = 1; break;
+		case 'p': free(o->pidfile); o->pidfile = absolute(optarg); break;
+		case 'v': o->verbose = 1; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("tsd %s\n", PACKAGE_VERSION); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tsd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static struct config *load(const struct options *o)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = calloc(1, sizeof(*cfg));
+	size_t i;
+
+	if (cfg == NULL)
+		return NULL;
+	if (config_load(cfg, o->config_path, &errs) != 0 || master_check_plugins(cfg, &errs) != 0) {
+		for (i = 0; i < errs.count; i++)
+			fprintf(stderr, "%s\n", errs.messages[i]);
+		config_errors_free(&errs);
+		config_free(cfg);
+		free(cfg);
+		return NULL;
+	}
+	config_errors_free(&errs);
+	return cfg;
+}
+
+/* Descriptors 0-2 must exist, or a socket could land on one of them. */
+static void ensure_std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	umask(022);
+	if (chdir("/") != 0)
+		return -1;
+	/* stderr stays: with log = "stderr" it is where the messages go. */
+	fd = open("/dev/null", O_RDWR);
+	if (fd < 0)
+		return -1;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+static int write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	if (f == NULL) {
+		log_err("pidfile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	if (fclose(f) != 0) {
+		log_err("pidfile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int run(struct options *o)
+{
+	struct config *cfg = load(o);
+	int status;
+
+	if (cfg == NULL)
+		return 1;
+	if (o->check_config) {
+		printf("configuration OK\n");
+		config_free(cfg);
+		free(cfg);
+		return 0;
+	}
+	log_init("tsd", cfg->server.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR, o->verbose);
+	if (o->daemonize && daemonize() != 0) {
+		log_err("cannot run in the background: %s", strerror(errno));
+		config_free(cfg);
+		free(cfg);
+		return 1;
+	}
+	if (o->pidfile != NULL && write_pidfile(o->pidfile) != 0) {
+		config_free(cfg);
+		free(cfg);
+		return 1;
+	}
+	status = master_run(cfg, o->config_path);
+	if (o->pidfile != NULL)
+		unlink(o->pidfile);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	int status;
+
+	ensure_std_fds();
+	proctitle_init(argc, argv);
+	log_init("tsd", LOG_TARGET_STDERR, 0);
+	if (parse_options(argc, argv, &o) != 0)
+		return EXIT_USAGE;
+	status = run(&o);
+	free(o.config_path);
+	free(o.pidfile);
+	return status;
+}

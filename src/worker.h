@@ -1,3 +1,30 @@
+/* A worker process: one epoll loop serving many connections. */
 #ifndef TSD_WORKER_H
 #define TSD_WORKER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "counters.h"
+
+/* Exit status of a worker that cannot start with this configuration (the
+ * master does not restart it): EX_CONFIG. */
+#define WORKER_EXIT_FATAL_CONFIG 78
+
+struct worker_args {
+	const struct config *cfg;
+	const int *listen_fds;          /* dispatch = "accept"; else n_listen = 0 */
+	size_t n_listen;
+	int handoff_fd;                 /* dispatch = "handoff"; else -1 */
+	const int *udp_fds;
+	size_t n_udp;
+	struct worker_counters *ctr;    /* this worker's slot */
+	pid_t master_pid;
+};
+
+/* Run until told to stop (SIGTERM/SIGINT: finish the connections held, then
+ * return) or the master dies. Returns the process exit status. */
+int worker_run(const struct worker_args *args);
+
 #endif

@@ -1,0 +1,29 @@
+/* One configuration generation of the master: the configuration and the
+ * sockets it binds. A reload opens the next one beside the running one
+ * and swaps only when everything is ready. */
+#ifndef TSD_GENERATION_H
+#define TSD_GENERATION_H
+
+#include <stddef.h>
+#include "config.h"
+#include "listen.h"
+
+struct generation {
+	unsigned id;
+	struct config *cfg;
+	unsigned n_workers;
+	struct listen_set listen;
+	int udp_fds[CONFIG_MAX_LISTEN];
+	size_t n_udp;
+};
+
+/* Bind what cfg asks for, sharing the sockets of `prev` (may be NULL) that
+ * are the same. Takes cfg only on success. 0, or -1 with a message. */
+int generation_open(struct generation *g, struct config *cfg,
+                    const struct generation *prev, char *err, size_t errlen);
+/* Close the master's copies of the sockets (workers keep theirs). */
+void generation_close_sockets(struct generation *g);
+/* Close the sockets and free the configuration. */
+void generation_free(struct generation *g);
+
+#endif
