@@ -5,14 +5,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libconfig.h>
-#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "config_literals.h"
 #include "measure.h"
