@@ -1,0 +1,87 @@
+"""The process model: ps shows one master and N workers; SIGUSR1 reopens
+the log and nothing else; SIGTERM exits 0 within shutdown_timeout with the
+port free at once; a SIGKILLed master takes its workers with it within 1 s;
+--daemon writes a pidfile and serves."""
+import os
+import signal
+import subprocess
+import time
+
+import tsdtest
+
+CONF = ('server = { listen = [ "127.0.0.1" ]; workers = %d; shutdown_timeout = 2.0;'
+        ' request_timeout = 1.0; };')
+
+
+def check_names(tsd, n):
+    workers = tsd.wait_workers(n)
+    assert tsdtest.cmdline(tsd.pid).startswith("tsd: master"), tsdtest.cmdline(tsd.pid)
+    for pid in workers:
+        assert tsdtest.cmdline(pid).startswith("tsd: worker"), tsdtest.cmdline(pid)
+    ps = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,args="], capture_output=True,
+                        text=True).stdout.splitlines()
+    mine = [l.split(None, 2) for l in ps]
+    masters = [p for p in mine if int(p[0]) == tsd.pid and p[2].startswith("tsd: master")]
+    kids = [p for p in mine if int(p[1]) == tsd.pid and p[2].startswith("tsd: worker")]
+    assert len(masters) == 1 and len(kids) == n, (masters, kids)
+    return workers
+
+
+def sigterm_stops(tsd):
+    # A connection left half-sent: the stop must not wait past its deadline.
+    import socket
+    hold = socket.create_connection(("127.0.0.1", tsd.port))
+    hold.sendall(b"\x23")
+    t0 = time.monotonic()
+    tsd.signal(signal.SIGTERM)
+    status = tsd.wait_exit(5)
+    took = time.monotonic() - t0
+    assert status == 0, (status, tsd.log())
+    assert took < 2.5, took
+    assert tsdtest.port_is_free(tsd.port), "port still taken after exit"
+    hold.close()
+    print("SIGTERM: exit 0 after %.2f s, port free" % took)
+
+
+def master_kill(tsd):
+    workers = tsd.wait_workers(3)
+    tsd.proc.kill()
+    tsd.proc.wait()
+    t0 = time.monotonic()
+    gone = tsdtest.wait_for(lambda: not any(tsdtest.alive(p) for p in workers), 1.0, 0.01)
+    assert gone, "workers outlived the master: %r" % [p for p in workers if tsdtest.alive(p)]
+    print("master SIGKILL: workers gone in %.3f s" % (time.monotonic() - t0))
+
+
+def daemon_mode():
+    tsd = tsdtest.Tsd(CONF % 1, start=False, name="daemon")
+    pidfile = os.path.join(tsd.dir, "tsd.pid")
+    try:
+        tsd.args = ["--daemon", "--pidfile", pidfile]
+        tsd.start(wait_s=0)
+        assert tsd.proc.wait(10) == 0, tsd.log()      # the foreground parent
+        pid = tsdtest.wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read(), 5)
+        pid = int(pid)
+        assert tsdtest.wait_for(tsd.answers, 5), tsd.log()
+        assert tsdtest.cmdline(pid).startswith("tsd: master")
+        os.kill(pid, signal.SIGTERM)
+        assert tsdtest.wait_for(lambda: not tsdtest.alive(pid), 5), "daemon did not stop"
+        assert tsdtest.wait_for(lambda: not os.path.exists(pidfile), 2), "pidfile left behind"
+        tsd.check_log()
+    finally:
+        tsd.cleanup()
+
+
+def test():
+    with tsdtest.Tsd(CONF % 3, name="process") as tsd:
+        before = check_names(tsd, 3)
+        tsd.signal(signal.SIGUSR1)
+        time.sleep(0.2)
+        assert tsd.answers() and tsd.workers() == before
+        sigterm_stops(tsd)
+    with tsdtest.Tsd(CONF % 3, name="process") as tsd:
+        master_kill(tsd)
+    daemon_mode()
+
+
+tsdtest.main(test)

@@ -1,0 +1,442 @@
+"""The shared harness of the integration tests: write a configuration, start
+the built tsd on a free port in a temporary directory, wait until it answers,
+drive it (signals, native and text exchanges), stop it, and fail on any
+sanitizer or valgrind report in its log.
+
+Environment (set by tests/integration/Makefile.am): TSD, PLUGIN_DIR.
+TSD_VALGRIND=1 runs tsd under valgrind (memcheck, children traced).
+
+    import tsdtest
+    with tsdtest.Tsd('server = { workers = 2; };') as tsd:
+        reply = tsdtest.native_exchange(tsd.port)
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+NTP_UNIX_DELTA = 2208988800
+NTP_FORMAT = "!BBbbII4sQQQQ"
+START_TIMEOUT_S = 10.0
+
+# Lines that mean a memory or undefined-behaviour error in the daemon.
+BAD_LOG = re.compile(r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|"
+                     r"runtime error:|==\d+== (Invalid|Conditional jump|Syscall param|"
+                     r"Mismatched free|Source and destination overlap)|"
+                     r"==\d+== ERROR SUMMARY: [1-9]|definitely lost: [1-9]")
+
+
+def valgrind():
+    return os.environ.get("TSD_VALGRIND") == "1"
+
+
+def slow_factor():
+    """Timeouts stretch under valgrind."""
+    return 10.0 if valgrind() else 1.0
+
+
+def free_port():
+    """A TCP port free on 127.0.0.1 and ::1 right now."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        try:
+            with socket.socket(socket.AF_INET6) as s6:
+                s6.bind(("::1", port))
+        except OSError:
+            continue
+        return port
+    raise AssertionError("no free port")
+
+
+def port_is_free(port):
+    """Can port be bound again on 127.0.0.1 (nobody listens on it)?"""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            s.listen()
+        except OSError:
+            return False
+    return True
+
+
+def wait_for(cond, timeout_s, step_s=0.02):
+    """Poll cond() until it is true (returns its value) or time runs out (None)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(step_s)
+
+
+# ---- processes ----
+
+def process_ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(")") + 2:].split()[1])
+
+
+def process_state(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2]
+
+
+def alive(pid):
+    """Running (a zombie does not count)."""
+    state = process_state(pid)
+    return state is not None and state != "Z"
+
+
+def children(pid):
+    """Live child processes of pid."""
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit() and process_ppid(int(name)) == pid and alive(int(name)):
+            out.append(int(name))
+    return sorted(out)
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+# ---- the wire ----
+
+def ntp_to_ns(ts):
+    return ((ts >> 32) - NTP_UNIX_DELTA) * 1000000000 + ((ts & 0xffffffff) * 1000000000 >> 32)
+
+
+def ns_to_ntp(ns):
+    sec, frac = divmod(ns, 1000000000)
+    return ((sec + NTP_UNIX_DELTA) << 32) | ((frac << 32) // 1000000000)
+
+
+def native_request(cookie=None):
+    """A 48-byte NTPv4 client request (mode 3) with transmit = cookie."""
+    if cookie is None:
+        cookie = ns_to_ntp(time.time_ns())
+    return struct.pack(NTP_FORMAT, (0 << 6) | (4 << 3) | 3, 0, 0, 0, 0, 0,
+                       b"\0\0\0\0", 0, 0, 0, cookie)
+
+
+def parse_reply(data):
+    """A 48-byte reply as a dict; times in Unix ns."""
+    assert len(data) == 48, "reply of %d bytes" % len(data)
+    f = struct.unpack(NTP_FORMAT, data)
+    return {"leap": f[0] >> 6, "version": (f[0] >> 3) & 7, "mode": f[0] & 7,
+            "stratum": f[1], "poll": f[2], "precision": f[3], "refid": f[6],
+            "origin": f[8], "t2_ns": ntp_to_ns(f[9]), "t3_ns": ntp_to_ns(f[10])}
+
+
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("closed after %d of %d bytes" % (len(data), n))
+        data += chunk
+    return data
+
+
+def native_exchange(port, host="127.0.0.1", timeout_s=5.0, sock=None):
+    """One native exchange (a new connection unless sock is given); the
+    parsed reply plus t1_ns and t4_ns. Raises on any failure."""
+    own = sock is None
+    if own:
+        sock = socket.create_connection((host, port), timeout_s)
+    try:
+        cookie = ns_to_ntp(time.time_ns()) | 1
+        t1 = time.time_ns()
+        sock.sendall(native_request(cookie))
+        reply = parse_reply(recv_exact(sock, 48))
+        reply["t4_ns"] = time.time_ns()
+        reply["t1_ns"] = t1
+        assert reply["mode"] == 4 and reply["origin"] == cookie, reply
+        return reply
+    finally:
+        if own:
+            sock.close()
+
+
+def text_exchange(port, host="127.0.0.1", message=b"TIME\n", timeout_s=5.0):
+    """One seed text exchange: (T2 ms, T3 ms). Raises on any failure."""
+    with socket.create_connection((host, port), timeout_s) as s:
+        s.sendall(message)
+        data = b""
+        while True:
+            chunk = s.recv(100)
+            if not chunk:
+                break
+            data += chunk
+    m = re.fullmatch(rb"(\d+)\t(\d+)\n", data)
+    assert m, "text reply %r" % data
+    return int(m.group(1)), int(m.group(2))
+
+
+# ---- the daemon ----
+
+class Tsd:
+    """The built tsd on a free port in a temporary directory. Started by
+    the constructor (start=False to start later); `with` stops it and
+    checks its log. `conf` is appended to the generated port and
+    plugin_dir lines (unless it sets plugin_dir itself)."""
+
+    def __init__(self, conf="", start=True, args=(), preexec_fn=None, port=None,
+                 wait_s=START_TIMEOUT_S, name="tsd"):
+        self.dir = tempfile.mkdtemp(prefix="tsd-%s-" % name)
+        self.port = port or free_port()
+        self.conf_path = os.path.join(self.dir, "tsd.conf")
+        self.log_path = os.path.join(self.dir, "tsd.log")
+        self.args = list(args)
+        self.preexec_fn = preexec_fn
+        self.proc = None
+        self.pid = None
+        self.write_conf(conf)
+        if start:
+            self.start(wait_s)
+
+    def write_conf(self, conf):
+        """(Re)write the configuration file with this port."""
+        with open(self.conf_path, "w") as f:
+            f.write("port = %d;\n" % self.port)
+            if not re.search(r"^\s*plugin_dir\s*=", conf, re.M):
+                f.write('plugin_dir = "%s";\n' % os.environ["PLUGIN_DIR"])
+            f.write(conf)
+            f.write("\n")
+
+    def command(self):
+        cmd = [os.environ["TSD"], "-c", self.conf_path] + self.args
+        if valgrind():
+            cmd = ["valgrind", "-q", "--trace-children=yes", "--leak-check=full",
+                   "--track-fds=yes", "--errors-for-leak-kinds=definite"] + cmd
+        return cmd
+
+    def start(self, wait_s=START_TIMEOUT_S):
+        with open(self.log_path, "a") as log:
+            self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, preexec_fn=self.preexec_fn)
+        self.pid = self.proc.pid
+        if wait_s and not self.wait_ready(wait_s * slow_factor()):
+            self.kill()
+            raise AssertionError("tsd did not answer on port %d:\n%s" % (self.port, self.log()))
+        return self
+
+    def answers(self):
+        try:
+            native_exchange(self.port, timeout_s=1.0)
+            return True
+        except (OSError, AssertionError):
+            return False
+
+    def wait_ready(self, timeout_s=START_TIMEOUT_S):
+        """True once it answers a native request; False if it exits first."""
+        return bool(wait_for(lambda: self.proc.poll() is not None or self.answers(),
+                             timeout_s, 0.05)) and self.proc.poll() is None
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def check_log(self):
+        bad = [line for line in self.log().splitlines() if BAD_LOG.search(line)]
+        assert not bad, "error report in the tsd log:\n" + self.log()
+
+    def signal(self, sig):
+        os.kill(self.pid, sig)
+
+    def workers(self):
+        """PIDs of the live workers."""
+        return children(self.pid)
+
+    def wait_workers(self, n, timeout_s=5.0):
+        """Wait until exactly n workers run; returns their PIDs (or fails)."""
+        pids = wait_for(lambda: (lambda w: w if len(w) == n else None)(self.workers()),
+                        timeout_s * slow_factor())
+        assert pids, "expected %d workers, have %r\n%s" % (n, self.workers(), self.log())
+        return pids
+
+    def wait_exit(self, timeout_s):
+        try:
+            return self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, timeout_s=10.0):
+        """SIGTERM and wait; returns the exit status. Checks the log."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            if self.wait_exit(timeout_s * slow_factor()) is None:
+                self.kill()
+                raise AssertionError("tsd did not stop within %.0f s" % timeout_s)
+        self.check_log()
+        return self.proc.returncode if self.proc else None
+
+    def kill(self):
+        """SIGKILL the master and its workers (cleanup after a failure)."""
+        if self.proc is None:
+            return
+        for pid in children(self.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self.stop()
+            else:
+                self.kill()
+                sys.stderr.write("---- tsd log ----\n%s\n" % self.log())
+        finally:
+            self.cleanup()
+        return False
+
+
+class Load:
+    """Client threads making exchanges until stop(): kind "native" (a new
+    connection per exchange), "text" (the seed protocol) or "persistent"
+    (many exchanges per connection; a connection the server closes while
+    idle, before a reply began, is reopened and the request repeated, as a
+    keep-alive client does). Counts successes and failures; keeps the
+    (local receive time, server T3) of each native reply."""
+
+    def __init__(self, port, kind="native", threads=4, host="127.0.0.1"):
+        self.port, self.kind, self.host = port, kind, host
+        self.ok = 0
+        self.failed = 0
+        self.reopened = 0
+        self.errors = []
+        self.samples = []
+        self.lock = threading.Lock()
+        self.running = True
+        self.threads = [threading.Thread(target=self.loop, daemon=True) for _ in range(threads)]
+        for t in self.threads:
+            t.start()
+
+    def record(self, ok, what=None):
+        with self.lock:
+            if ok:
+                self.ok += 1
+            else:
+                self.failed += 1
+                if len(self.errors) < 10:
+                    self.errors.append(what)
+
+    def one(self, sock):
+        if self.kind == "text":
+            text_exchange(self.port, self.host)
+            return sock
+        if self.kind == "native":
+            r = native_exchange(self.port, self.host)
+        else:
+            r, sock = self.persistent(sock)
+        with self.lock:
+            self.samples.append((r["t4_ns"], r["t3_ns"]))
+        return sock
+
+    def persistent(self, sock):
+        for attempt in range(2):
+            if sock is None:
+                sock = socket.create_connection((self.host, self.port), 5.0)
+            try:
+                return native_exchange(self.port, sock=sock), sock
+            except ConnectionError as e:
+                sock.close()
+                sock = None
+                if attempt == 1 or "after 0 of" not in str(e) and not isinstance(
+                        e, (ConnectionResetError, BrokenPipeError)):
+                    raise
+                with self.lock:
+                    self.reopened += 1
+        raise AssertionError("unreachable")
+
+    def loop(self):
+        sock = None
+        while self.running:
+            try:
+                sock = self.one(sock)
+                self.record(True)
+            except Exception as e:  # every failure counts, whatever it is
+                self.record(False, repr(e))
+                if sock is not None:
+                    sock.close()
+                    sock = None
+        if sock is not None:
+            sock.close()
+
+    def counts(self):
+        with self.lock:
+            return self.ok, self.failed
+
+    def stop(self):
+        self.running = False
+        for t in self.threads:
+            t.join(30)
+        return self.ok, self.failed
+
+
+def run_tsd(args, timeout_s=30):
+    """Run tsd to completion (e.g. --check-config): (status, stdout, stderr)."""
+    p = subprocess.run([os.environ["TSD"]] + list(args), capture_output=True, text=True,
+                       timeout=timeout_s * slow_factor(), stdin=subprocess.DEVNULL)
+    for text in (p.stdout, p.stderr):
+        bad = [line for line in text.splitlines() if BAD_LOG.search(line)]
+        assert not bad, "error report:\n" + text
+    return p.returncode, p.stdout, p.stderr
+
+
+def main(test):
+    """Run test() as a test program: exit 0 pass, 1 fail, 77 skip."""
+    if "TSD" not in os.environ or "PLUGIN_DIR" not in os.environ:
+        print("TSD and PLUGIN_DIR must be set (make check sets them)")
+        sys.exit(77)
+    try:
+        test()
+    except SkipTest as e:
+        print("SKIP:", e)
+        sys.exit(77)
+    except Exception:
+        traceback.print_exc()
+        sys.exit(1)
+    print("PASS")
+    sys.exit(0)
+
+
+class SkipTest(Exception):
+    pass
