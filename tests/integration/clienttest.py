@@ -13,7 +13,6 @@ import time
 import tsdtest
 
 CLIENT_TIMEOUT_S = 30
-SANITIZER = re.compile(r"ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:")
 LINES = re.compile(r"^REMOTE_TIME (-?\d+)\nLOCAL_TIME (-?\d+)\nRTT_ESTIMATE (\d+)\n$")
 
 
@@ -40,7 +39,7 @@ def run(args, timeout=CLIENT_TIMEOUT_S):
     """Run tsclient; (exit status, stdout, stderr). Fails on a sanitizer report."""
     p = subprocess.run([os.environ["TSCLIENT"]] + list(args), capture_output=True,
                        text=True, timeout=timeout)
-    assert not SANITIZER.search(p.stderr), "sanitizer report:\n" + p.stderr
+    assert not tsdtest.BAD_LOG.search(p.stderr), "error report:\n" + p.stderr
     return p.returncode, p.stdout, p.stderr
 
 
@@ -64,24 +63,19 @@ def addr(port):
 
 
 def closed_port():
-    """A port nothing listens on (bound, then released)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port nothing listens on."""
+    return tsdtest.free_port()
 
 
 def wait_listening(port, proc, timeout_s=5.0):
     """True once something accepts on port; False if proc exits or time runs out."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and proc.poll() is None:
+    def accepts():
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
             return True
         except OSError:
-            time.sleep(0.05)
-    return False
+            return proc.poll() is not None and None
+    return bool(tsdtest.wait_for(accepts, timeout_s, 0.05)) and proc.poll() is None
 
 
 class Relay:
@@ -113,7 +107,7 @@ class Relay:
             self.proc.kill()
             self.proc.wait()
         err = self.proc.stderr.read()
-        assert not SANITIZER.search(err), "relay sanitizer report:\n" + err
+        assert not tsdtest.BAD_LOG.search(err), "relay error report:\n" + err
         assert self.proc.returncode == 0, "relay exited %r: %s" % (self.proc.returncode, err)
 
 

@@ -2,9 +2,9 @@
 --help and --version exit 0."""
 
 import os
-import sys
 
 import clienttest as ct
+import tsdtest
 
 USAGE = [
     ["--bogus"],
@@ -43,9 +43,7 @@ def main():
 
         rc, out, err = ct.run(["-c", os.path.join(d, "missing.conf"), "127.0.0.1:1"])
         assert rc == 2 and "missing.conf" in err, (rc, err)
-    print("ok")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    tsdtest.main(main)
