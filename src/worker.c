@@ -91,6 +91,11 @@ static struct conn *conn_alloc(struct worker *w)
 
 static void conn_close(struct worker *w, struct conn *c)
 {
+	/* A handed-off socket can still be open in the master for a moment (it
+	 * closes its copy after sending); close() alone would then leave it in
+	 * our epoll set, reporting events for a freed or reused conn. */
+	if (w->args->handoff_fd >= 0)
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	deadline_heap_remove(&w->heap, c);
 	close(c->fd);
 	c->fd = -1;
