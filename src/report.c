@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "report.h"
+#include "wire.h"
 
 long long report_ms(tsd_time_ns local_ns, double offset_s)
 {
@@ -49,14 +50,13 @@ static void verbose_samples(FILE *f, const struct measurement *m)
 	        "T2", "T3", "T4", "offset (us)", "delay (us)");
 	for (size_t i = 0; i < m->n_samples; i++) {
 		const struct tsd_sample *s = &m->samples[i];
-		double off = ((double)(s->t2_ns - s->t1_ns) + (double)(s->t3_ns - s->t4_ns)) / 2e3;
-		double delay = ((double)(s->t4_ns - s->t1_ns) - (double)(s->t3_ns - s->t2_ns)) / 1e3;
 
 		fprintf(f, "  %4zu  %s  %s  %s  %s  %+14.1f  %11.1f\n", i + 1,
 		        time_of_day(s->t1_ns, t[0], sizeof(t[0])),
 		        time_of_day(s->t2_ns, t[1], sizeof(t[1])),
 		        time_of_day(s->t3_ns, t[2], sizeof(t[2])),
-		        time_of_day(s->t4_ns, t[3], sizeof(t[3])), off, delay);
+		        time_of_day(s->t4_ns, t[3], sizeof(t[3])), wire_offset_s(s) * 1e6,
+		        wire_delay_s(s) * 1e6);
 	}
 }
 
