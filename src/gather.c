@@ -110,10 +110,10 @@ static void wait_all(struct child *c, size_t n, struct measurement *out, int64_t
 		return;
 	for (size_t i = 0; i < n; i++)
 		open += c[i].fd >= 0;
-	while (open > 0 && mono_ms() < deadline_ms) {
+	for (int64_t left_ms; open > 0 && (left_ms = deadline_ms - mono_ms()) > 0;) {
 		for (size_t i = 0; i < n; i++)
 			p[i] = (struct pollfd){ .fd = c[i].fd, .events = POLLIN };
-		if (poll(p, n, (int)(deadline_ms - mono_ms())) <= 0)
+		if (poll(p, n, (int)left_ms) <= 0)
 			continue;
 		for (size_t i = 0; i < n; i++)
 			if (c[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR))) {
