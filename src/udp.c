@@ -18,10 +18,10 @@
 #include "udp.h"
 #include "wire.h"
 
-/* Packets per recvmmsg, and batches per call: at most 64 packets are
- * served before the worker's event loop gets the CPU back. */
+/* Packets per recvmmsg, and per call: at most 64 packets are served
+ * before the worker's event loop gets the CPU back. */
 #define UDP_BATCH 32
-#define UDP_MAX_BATCHES 2
+#define UDP_MAX_PER_CALL 64
 /* Replies per sendmmsg: each chunk gets a fresh T3 (see send_replies). */
 #define UDP_SEND_CHUNK 4
 /* Only the 48-byte header is read; longer requests (extension fields,
@@ -75,9 +75,10 @@ struct udp_batch {
 	unsigned n_tx;
 	struct tsd_clock_info info;
 	int have_info;
-	tsd_time_ns after_recv_ns;      /* clock_now right after recvmmsg */
-	int have_after_recv;
+	tsd_time_ns after_recv_ns;      /* the clock soon after recvmmsg, if needed */
+	int after_recv_state;           /* 0 not read yet, 1 read, -1 refused */
 	uint64_t mono_ns;               /* for the rate limiter */
+	int ready;                      /* the headers point into the slots */
 };
 
 /* ---- master: binding ---- */
@@ -284,8 +285,10 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Point every receive header at its slot, once per process. */
 static void prepare_rx(struct udp_batch *b)
 {
+	b->ready = 1;
 	for (int i = 0; i < UDP_BATCH; i++) {
 		struct udp_slot *s = &b->slot[i];
 		struct msghdr *h = &b->rx_msg[i].msg_hdr;
@@ -322,7 +325,15 @@ static int receive_time(struct udp_batch *b, struct clock_source *cs,
 			return -1;
 		break;
 	}
-	if (!b->have_after_recv)
+	/* Read once a batch, the first time a packet has no usable stamp: a
+	 * few microseconds after the receive at most. */
+	if (b->after_recv_state == 0) {
+		struct tsd_clock_reading now = { 0, 0 };
+
+		b->after_recv_state = clock_now(cs, &now) == 0 ? 1 : -1;
+		b->after_recv_ns = now.time_ns;
+	}
+	if (b->after_recv_state < 0)
 		return -1;
 	*t2_ns = b->after_recv_ns;
 	return 0;
@@ -524,33 +535,46 @@ static void send_replies(struct udp_batch *b, int fd, struct clock_source *cs,
 	}
 }
 
+/* The kernel wrote the lengths of name and control: give back the room. */
+static void reset_rx(struct udp_batch *b, int n)
+{
+	for (int i = 0; i < n; i++) {
+		b->rx_msg[i].msg_hdr.msg_namelen = sizeof(b->slot[i].peer);
+		b->rx_msg[i].msg_hdr.msg_controllen = sizeof(b->slot[i].rx_control.buf);
+	}
+}
+
 /* One recvmmsg and its replies. Returns the packets received. */
 static int serve_batch(struct udp_batch *b, int fd, struct clock_source *cs,
                        struct udp_limiter *rl, struct worker_counters *ctr)
 {
-	struct tsd_clock_reading now;
 	int n;
 
-	prepare_rx(b);
+	if (!b->ready)
+		prepare_rx(b);
 	n = recvmmsg(fd, b->rx_msg, UDP_BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return 0;
-	b->have_after_recv = clock_now(cs, &now) == 0;
-	b->after_recv_ns = b->have_after_recv ? now.time_ns : 0;
+	b->after_recv_state = 0;
 	b->have_info = clock_info(cs, &b->info) == 0;
-	b->mono_ns = monotonic_ns();
+	if (rl != NULL && rl->table != NULL)
+		b->mono_ns = monotonic_ns();
 	b->n_tx = 0;
 	for (int i = 0; i < n; i++)
 		handle_packet(b, i, cs, rl, ctr);
 	send_replies(b, fd, cs, ctr);
+	reset_rx(b, n);
 	return n;
 }
 
 void udp_serve_ready(int fd, struct clock_source *cs, struct udp_limiter *rl,
                      struct worker_counters *ctr)
 {
-	struct udp_batch batch;
+	/* One per process (a worker is single-threaded): 17 KiB that need not
+	 * be set up again for every call. */
+	static struct udp_batch batch;
 	struct worker_counters scratch;
+	int total = 0;
 
 	/* Counting is never optional for the serving code. */
 	if (ctr == NULL) {
@@ -559,9 +583,13 @@ void udp_serve_ready(int fd, struct clock_source *cs, struct udp_limiter *rl,
 	} else if (rl != NULL) {
 		rl->ctr = ctr;
 	}
-	for (int round = 0; round < UDP_MAX_BATCHES; round++) {
-		/* A short batch means the queue is empty: skip the EAGAIN call. */
-		if (serve_batch(&batch, fd, cs, rl, ctr) < UDP_BATCH)
+	/* A short batch means the queue was empty: no call just for EAGAIN.
+	 * At most UDP_MAX_PER_CALL packets, then back to the event loop. */
+	while (total < UDP_MAX_PER_CALL) {
+		int n = serve_batch(&batch, fd, cs, rl, ctr);
+
+		if (n < UDP_BATCH)
 			return;
+		total += n;
 	}
 }
