@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "clock.h"
-#include "config.h"
 #include "estimator.h"
 #include "gather.h"
 #include "measure.h"
