@@ -1,12 +1,14 @@
-/* Test clock plugin "fault": the system clock, or one chosen misbehaviour
- * (crash at worker start or in now(), hang in now(), NaN, infinite or
- * out-of-range readings) for the fault tests. Never for production. */
+/* Test clock plugin "fault": the system clock, made to crash every worker
+ * at its start or to hang in now(), for the supervision tests. (Readings
+ * out of range come from tests/unit's clock_fake.) Never for production.
+ *
+ * tsd's master opens the plugin once to check it, and each worker opens it
+ * again at its start: init in a process whose parent is a tsd process is a
+ * worker starting. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,31 +22,17 @@
 
 enum fault {
 	FAULT_NONE,
-	FAULT_ABORT_AT_FORK,    /* every forked child aborts at once */
-	FAULT_ABORT_IN_NOW,
-	FAULT_HANG_IN_NOW,
-	FAULT_NAN_ERROR,
-	FAULT_INF_ERROR,
-	FAULT_NEGATIVE_ERROR,
-	FAULT_TIME_MAX,         /* the year 2262 */
-	FAULT_TIME_BEFORE_1970,
-	FAULT_BAD_INFO,         /* stratum 99, NaN root dispersion */
+	FAULT_ABORT_AT_START,   /* every worker aborts in init */
+	FAULT_HANG_IN_NOW,      /* now() never returns */
 };
 
-static const char *const fault_names[] = {
-	"none", "abort_at_fork", "abort_in_now", "hang_in_now", "nan_error",
-	"inf_error", "negative_error", "time_max", "time_before_1970", "bad_info",
-};
+static const char *const fault_names[] = { "none", "abort_at_start", "hang_in_now" };
 
 struct fault_clock {
 	enum fault fault;
 	char once_file[256];  /* if set, the fault fires once: where this unlinks */
-	char fork_log[256];   /* if set, each forked child appends "pid mono_ns" */
+	char start_log[256];  /* if set, each worker start appends "pid mono_ns" */
 };
-
-/* The atfork handler has no argument: it reads the last instance made. */
-static struct fault_clock *current;
-static int atfork_registered;
 
 static int64_t mono_ns(void)
 {
@@ -62,14 +50,30 @@ static int fires(const struct fault_clock *fc, enum fault which)
 	return fc->once_file[0] == '\0' || unlink(fc->once_file) == 0;
 }
 
-static void log_fork(const struct fault_clock *fc)
+/* Whether this process is a tsd worker: its parent is a tsd process. */
+static int in_worker(void)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)getppid());
+	f = fopen(path, "re");
+	if (f == NULL)
+		return 0;
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
+	return strncmp(comm, "tsd", 3) == 0;
+}
+
+static void log_start(const struct fault_clock *fc)
 {
 	char line[64];
 	int fd, len;
 
-	if (fc->fork_log[0] == '\0')
+	if (fc->start_log[0] == '\0')
 		return;
-	fd = open(fc->fork_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(fc->start_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
 	len = snprintf(line, sizeof(line), "%ld %lld\n", (long)getpid(), (long long)mono_ns());
@@ -78,55 +82,29 @@ static void log_fork(const struct fault_clock *fc)
 	close(fd);
 }
 
-static void in_child(void)
-{
-	if (current == NULL)
-		return;
-	log_fork(current);
-	if (fires(current, FAULT_ABORT_AT_FORK))
-		abort();
-}
-
 static int fc_now(void *state, struct tsd_clock_reading *out)
 {
 	struct fault_clock *fc = state;
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	out->time_ns = (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-	out->error_s = 1e-6;
-	if (fires(fc, FAULT_ABORT_IN_NOW))
-		abort();
 	if (fires(fc, FAULT_HANG_IN_NOW))
 		for (;;)
 			sleep(1);
-	if (fires(fc, FAULT_NAN_ERROR))
-		out->error_s = NAN;
-	if (fires(fc, FAULT_INF_ERROR))
-		out->error_s = INFINITY;
-	if (fires(fc, FAULT_NEGATIVE_ERROR))
-		out->error_s = -1.0;
-	if (fires(fc, FAULT_TIME_MAX))
-		out->time_ns = INT64_MAX;
-	if (fires(fc, FAULT_TIME_BEFORE_1970))
-		out->time_ns = -NS_PER_S;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	out->time_ns = (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+	out->error_s = 1e-6;
 	return 0;
 }
 
 static int fc_info(void *state, struct tsd_clock_info *out)
 {
-	struct fault_clock *fc = state;
-
+	(void)state;
 	memset(out, 0, sizeof(*out));
 	out->leap = TSD_LEAP_NONE;
 	out->stratum = 1;
 	out->precision_log2 = -20;
 	out->root_dispersion_s = 1e-6;
 	memcpy(out->refid, "TEST", 4);
-	if (fires(fc, FAULT_BAD_INFO)) {
-		out->stratum = 99;
-		out->root_dispersion_s = NAN;
-	}
 	return 0;
 }
 
@@ -162,10 +140,10 @@ static int apply_setting(struct fault_clock *fc, const struct tsd_setting *s, in
 		return set_fault(fc, s, i, err);
 	if (strcmp(s->name, "once_file") == 0)
 		return set_string(fc->once_file, sizeof(fc->once_file), s, i, err);
-	if (strcmp(s->name, "fork_log") == 0)
-		return set_string(fc->fork_log, sizeof(fc->fork_log), s, i, err);
+	if (strcmp(s->name, "start_log") == 0)
+		return set_string(fc->start_log, sizeof(fc->start_log), s, i, err);
 	return tsd_plugin_fail(err, i, -EINVAL,
-	                       "unknown setting \"%s\" (known: fault, once_file, fork_log)",
+	                       "unknown setting \"%s\" (known: fault, once_file, start_log)",
 	                       s->name);
 }
 
@@ -185,18 +163,17 @@ static int fc_init(void **state, const struct tsd_setting *settings,
 			return rc;
 		}
 	}
-	/* glibc drops the handler when this object is unloaded. */
-	if (!atfork_registered && pthread_atfork(NULL, NULL, in_child) == 0)
-		atfork_registered = 1;
-	current = fc;
+	if (in_worker()) {
+		log_start(fc);
+		if (fires(fc, FAULT_ABORT_AT_START))
+			abort();
+	}
 	*state = fc;
 	return 0;
 }
 
 static void fc_fini(void *state)
 {
-	if (state == current)
-		current = NULL;
 	free(state);
 }
 
