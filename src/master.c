@@ -4,8 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,16 +25,14 @@
 #include "handoff.h"
 #include "log.h"
 #include "master.h"
+#include "privileges.h"
 #include "proctitle.h"
+#include "throttle.h"
 #include "worker.h"
 
 #define MAX_SLOTS 256                   /* two full generations of 128 */
 #define TICK_MS 100
 #define NS_PER_S 1000000000ull
-#define CRASHES_UNTHROTTLED 2           /* per second, respawned at once */
-#define BACKOFF_MIN_NS (100 * 1000000ull)
-#define BACKOFF_MAX_NS (10 * NS_PER_S)
-#define BACKOFF_RESET_NS (10 * NS_PER_S)
 #define ACCEPT_PAUSE_NS (100 * 1000000ull)
 #define TAG_SIGNAL 1u
 #define TAG_LISTEN 16u
@@ -66,10 +62,7 @@ struct master {
 	int stopping;
 	int exit_status;
 	uint64_t now_ns;
-	uint64_t crash_ns[CRASHES_UNTHROTTLED];
-	unsigned crash_next;
-	uint64_t backoff_ns;
-	uint64_t last_crash_ns;
+	struct throttle throttle;
 };
 
 static uint64_t mono_ns(void)
@@ -349,24 +342,6 @@ static void master_accept(struct master *m, int lfd)
 
 /* ---- reaping and respawning ---- */
 
-/* Several crashes a second: back off, doubling, capped; calm resets it. */
-static uint64_t crash_delay_ns(struct master *m)
-{
-	uint64_t oldest = m->crash_ns[m->crash_next];
-
-	if (m->now_ns - m->last_crash_ns > BACKOFF_RESET_NS)
-		m->backoff_ns = 0;
-	m->last_crash_ns = m->now_ns;
-	m->crash_ns[m->crash_next] = m->now_ns;
-	m->crash_next = (m->crash_next + 1) % CRASHES_UNTHROTTLED;
-	if (oldest == 0 || m->now_ns - oldest > NS_PER_S)
-		return 0;
-	m->backoff_ns = m->backoff_ns == 0 ? BACKOFF_MIN_NS : m->backoff_ns * 2;
-	if (m->backoff_ns > BACKOFF_MAX_NS)
-		m->backoff_ns = BACKOFF_MAX_NS;
-	return m->backoff_ns;
-}
-
 static void describe_exit(int status, char *buf, size_t len)
 {
 	if (WIFSIGNALED(status))
@@ -409,7 +384,7 @@ static void worker_exited(struct master *m, unsigned i, int status)
 			begin_stop(m, 1);
 		return;
 	}
-	delay_ns = crash_delay_ns(m);
+	delay_ns = throttle_crash(&m->throttle, m->now_ns);
 	log_err("worker %d %s; restarting it%s", (int)s->pid, how,
 	        delay_ns > 0 ? " after a back-off" : "");
 	s->state = SLOT_RESPAWN;
@@ -445,7 +420,7 @@ static void supervise(struct master *m)
 
 		if (s->state == SLOT_RESPAWN && s->respawn_at_ns <= m->now_ns && !m->stopping) {
 			if (spawn(m, i) != 0)
-				s->respawn_at_ns = m->now_ns + BACKOFF_MIN_NS;
+				s->respawn_at_ns = m->now_ns + THROTTLE_MIN_NS;
 		} else if (s->state == SLOT_DRAINING && s->kill_at_ns <= m->now_ns) {
 			kill(s->pid, SIGKILL);
 		} else if (s->state == SLOT_RUNNING && watchdog_ns > 0 &&
@@ -621,31 +596,6 @@ static int master_loop(struct master *m)
 
 /* ---- start ---- */
 
-static int drop_privileges(const char *user)
-{
-	struct passwd *pw;
-
-	if (user == NULL || user[0] == '\0')
-		return 0;
-	pw = getpwnam(user);
-	if (pw == NULL) {
-		log_err("server.user: no user \"%s\"", user);
-		return -1;
-	}
-	if (geteuid() != 0) {
-		if (pw->pw_uid == geteuid())
-			return 0;
-		log_err("server.user: cannot switch to \"%s\" without root", user);
-		return -1;
-	}
-	if (initgroups(user, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-	    setuid(pw->pw_uid) != 0) {
-		log_err("server.user: cannot switch to \"%s\": %s", user, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static int open_signals(struct master *m)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_SIGNAL };
@@ -684,7 +634,7 @@ static int master_start(struct master *m, struct config *cfg)
 		log_err("%s", err);
 		return -1;
 	}
-	if (drop_privileges(cfg->server.user) != 0)
+	if (privileges_drop(cfg->server.user) != 0)
 		return -1;
 	proctitle_set("tsd: master");
 	if (spawn_generation(m) != 0)
@@ -694,6 +644,20 @@ static int master_start(struct master *m, struct config *cfg)
 	         m->gen.n_workers, is_handoff(m) ? "handoff" : "accept");
 	notify("READY=1");
 	return 0;
+}
+
+/* Start-up failed, perhaps after some workers were forked: take them down. */
+static void abort_start(struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++) {
+		if (m->slots[i].pid <= 0)
+			continue;
+		kill(m->slots[i].pid, SIGKILL);
+		waitpid(m->slots[i].pid, NULL, 0);
+		m->slots[i].state = SLOT_FREE;
+	}
 }
 
 static void master_cleanup(struct master *m)
@@ -724,13 +688,10 @@ int master_run(struct config *cfg, const char *config_path)
 	m.now_ns = mono_ns();
 	for (i = 0; i < MAX_SLOTS; i++)
 		m.slots[i].handoff_fd = -1;
-	if (master_start(&m, cfg) == 0) {
+	if (master_start(&m, cfg) == 0)
 		status = master_loop(&m);
-	} else {
-		begin_stop(&m, 1);
-		while (any_worker(&m) && waitpid(-1, NULL, 0) > 0)
-			reap(&m);
-	}
+	else
+		abort_start(&m);
 	if (m.gen.cfg == NULL) {
 		config_free(cfg);
 		free(cfg);

@@ -434,10 +434,10 @@ static int worker_init(struct worker *w, const struct worker_args *a)
 	w->args = a;
 	w->ctr = a->ctr;
 	w->handoff_fd = a->handoff_fd;
-	w->n_listen = a->n_listen;
-	memcpy(w->listen_fds, a->listen_fds, a->n_listen * sizeof(int));
-	w->n_udp = a->n_udp;
-	memcpy(w->udp_fds, a->udp_fds, a->n_udp * sizeof(int));
+	for (w->n_listen = 0; w->n_listen < a->n_listen; w->n_listen++)
+		w->listen_fds[w->n_listen] = a->listen_fds[w->n_listen];
+	for (w->n_udp = 0; w->n_udp < a->n_udp; w->n_udp++)
+		w->udp_fds[w->n_udp] = a->udp_fds[w->n_udp];
 	w->now_ns = mono_ns();
 	w->ctr->heartbeat_ns = w->now_ns;
 	setup_env(w, cfg);
