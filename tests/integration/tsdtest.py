@@ -301,12 +301,14 @@ class Tsd:
         """SIGKILL the master and its workers (cleanup after a failure)."""
         if self.proc is None:
             return
-        for pid in children(self.pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        # Once the master is reaped its PID may belong to another test's
+        # tsd: only a live master's children are ours to kill.
         if self.proc.poll() is None:
+            for pid in children(self.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
             self.proc.kill()
         self.proc.wait()
 
