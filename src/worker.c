@@ -153,6 +153,8 @@ static void conn_event(struct worker *w, struct conn *c, uint32_t events)
 	uint64_t old_deadline = c->deadline_ns;
 	enum conn_next next;
 
+	if (c->fd < 0)
+		return;                 /* closed earlier in this batch (drain) */
 	if (c->polling_out && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 		next = conn_on_writable(c, &w->env, w->now_ns);
 	else
@@ -307,13 +309,14 @@ static void dispatch(struct worker *w, const struct epoll_event *ev)
 {
 	uint64_t tag = ev->data.u64;
 
+	/* A socket closed earlier in this batch (drain) may still report. */
 	if (tag >= TAG_MAX)
 		conn_event(w, (struct conn *)(uintptr_t)tag, ev->events);
-	else if (tag >= TAG_UDP)
+	else if (tag >= TAG_UDP && tag - TAG_UDP < w->n_udp)
 		udp_serve_ready(w->udp_fds[tag - TAG_UDP], &w->clock, w->limiter, w->ctr);
-	else if (tag >= TAG_LISTEN)
+	else if (tag >= TAG_LISTEN && tag < TAG_UDP && tag - TAG_LISTEN < w->n_listen)
 		accept_ready(w, w->listen_fds[tag - TAG_LISTEN]);
-	else if (tag == TAG_HANDOFF)
+	else if (tag == TAG_HANDOFF && w->handoff_fd >= 0)
 		handoff_ready(w);
 	else if (tag == TAG_SIGNAL)
 		signal_ready(w);

@@ -1,7 +1,8 @@
 """The process model: ps shows one master and N workers; SIGUSR1 reopens
 the log and nothing else; SIGTERM exits 0 within shutdown_timeout with the
 port free at once; a SIGKILLed master takes its workers with it within 1 s;
---daemon writes a pidfile and serves."""
+--daemon writes a pidfile and serves; built with libsystemd, it tells
+NOTIFY_SOCKET READY, RELOADING and STOPPING."""
 import os
 import signal
 import subprocess
@@ -72,6 +73,34 @@ def daemon_mode():
         tsd.cleanup()
 
 
+def built_with_libsystemd():
+    ldd = subprocess.run(["ldd", os.environ["TSD"]], capture_output=True, text=True).stdout
+    return "libsystemd" in ldd
+
+
+def notify_states():
+    """Run tsd with NOTIFY_SOCKET: the states it sends at start, reload, stop."""
+    import socket
+    tsd = tsdtest.Tsd(CONF % 1, start=False, name="notify")
+    path = os.path.join(tsd.dir, "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(10)
+    os.environ["NOTIFY_SOCKET"] = path
+    try:
+        tsd.start()
+        got = [sock.recv(4096).decode()]
+        tsd.signal(signal.SIGHUP)
+        got += [sock.recv(4096).decode(), sock.recv(4096).decode()]
+        assert tsd.stop() == 0
+        got.append(sock.recv(4096).decode())
+    finally:
+        del os.environ["NOTIFY_SOCKET"]
+        sock.close()
+        tsd.cleanup()
+    return [g.split("\n")[0] for g in got]
+
+
 def test():
     with tsdtest.Tsd(CONF % 3, name="process") as tsd:
         before = check_names(tsd, 3)
@@ -82,6 +111,10 @@ def test():
     with tsdtest.Tsd(CONF % 3, name="process") as tsd:
         master_kill(tsd)
     daemon_mode()
+    if built_with_libsystemd():
+        states = notify_states()
+        assert states == ["READY=1", "RELOADING=1", "READY=1", "STOPPING=1"], states
+        print("sd_notify: %s" % ", ".join(states))
 
 
 tsdtest.main(test)
