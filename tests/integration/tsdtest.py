@@ -29,10 +29,12 @@ NTP_FORMAT = "!BBbbII4sQQQQ"
 START_TIMEOUT_S = 10.0
 
 # Lines that mean a memory or undefined-behaviour error in the daemon.
+# valgrind -q prints a definite leak only as "... are definitely lost in
+# loss record ...", never as a summary.
 BAD_LOG = re.compile(r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|"
                      r"runtime error:|==\d+== (Invalid|Conditional jump|Syscall param|"
-                     r"Mismatched free|Source and destination overlap)|"
-                     r"==\d+== ERROR SUMMARY: [1-9]|definitely lost: [1-9]")
+                     r"Mismatched free|Source and destination overlap|Use of uninitialised)|"
+                     r"==\d+== ERROR SUMMARY: [1-9]|definitely lost: [1-9]|are definitely lost")
 
 
 def valgrind():
@@ -234,7 +236,8 @@ class Tsd:
         cmd = [os.environ["TSD"], "-c", self.conf_path] + self.args
         if valgrind():
             cmd = ["valgrind", "-q", "--trace-children=yes", "--leak-check=full",
-                   "--track-fds=yes", "--errors-for-leak-kinds=definite"] + cmd
+                   "--track-fds=yes", "--errors-for-leak-kinds=definite",
+                   "--error-exitcode=99"] + cmd
         return cmd
 
     def start(self, wait_s=START_TIMEOUT_S):
