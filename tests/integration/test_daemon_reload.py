@@ -1,7 +1,8 @@
 """SIGHUP under load: switching the clock from realtime to sim with
 offset = 5.0 changes the replies with zero failed requests and a new
 generation of workers; a broken file keeps the same workers serving and
-the log names FILE:LINE."""
+the log names FILE:LINE; with dispatch "handoff", reloads in a row under
+load fail no request either."""
 import signal
 import time
 
@@ -69,6 +70,20 @@ def test():
         assert 4.5 < offset_s(tsdtest.native_exchange(tsd.port)) < 5.5
         assert "reload failed" in tsd.log()
         print("broken reload: same workers, %d exchanges, 0 failed" % ok)
+
+    handoff = BASE.replace("workers = 2;", 'workers = 2; dispatch = "handoff";')
+    with tsdtest.Tsd(handoff, name="reload-handoff") as tsd:
+        loads = start_load(tsd.port)
+        for offset in (1.0, 2.0, 3.0):
+            time.sleep(0.4)
+            tsd.write_conf(handoff + 'clock = { plugin = "sim"; offset = %.1f; };\n' % offset)
+            tsd.signal(signal.SIGHUP)
+        assert tsdtest.wait_for(lambda: "generation 4" in tsd.log(), 5), tsd.log()
+        time.sleep(0.4)
+        ok, _ = stop_load(loads)
+        assert 2.5 < offset_s(tsdtest.native_exchange(tsd.port)) < 3.5
+        tsd.wait_workers(2)
+        print("handoff: 3 reloads under load, %d exchanges, 0 failed" % ok)
 
 
 tsdtest.main(test)
