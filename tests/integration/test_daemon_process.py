@@ -101,6 +101,25 @@ def notify_states():
     return [g.split("\n")[0] for g in got]
 
 
+def process_uid(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[2])    # effective
+    return None
+
+
+def drops_privileges():
+    """server.user: bound as root, then master and workers run as that user."""
+    import pwd
+    nobody = pwd.getpwnam("nobody").pw_uid
+    conf = 'server = { listen = [ "127.0.0.1" ]; workers = 2; user = "nobody"; };'
+    with tsdtest.Tsd(conf, name="user") as tsd:
+        pids = [tsd.pid] + tsd.wait_workers(2)
+        assert [process_uid(p) for p in pids] == [nobody] * 3, pids
+    print("server.user: master and workers run as nobody")
+
+
 def test():
     with tsdtest.Tsd(CONF % 3, name="process") as tsd:
         before = check_names(tsd, 3)
@@ -111,6 +130,8 @@ def test():
     with tsdtest.Tsd(CONF % 3, name="process") as tsd:
         master_kill(tsd)
     daemon_mode()
+    if os.geteuid() == 0:
+        drops_privileges()
     if built_with_libsystemd():
         states = notify_states()
         assert states == ["READY=1", "RELOADING=1", "READY=1", "STOPPING=1"], states
