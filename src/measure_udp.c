@@ -267,7 +267,10 @@ static int wait_readable(int fd, int64_t deadline_ns)
 	if (left <= 0)
 		return 0;
 	n = poll(&p, 1, (int)((left + 999999) / 1000000));
-	return n < 0 && errno != EINTR ? -1 : n;
+	/* A signal: say "readable"; the read finds nothing and we wait again. */
+	if (n < 0 && errno == EINTR)
+		return 1;
+	return n;
 }
 
 /* One request and its reply: 1 sample, 0 none in time, -1 failure, -2 unsynchronised. */
