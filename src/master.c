@@ -367,7 +367,6 @@ static void begin_stop(struct master *m, int status);
 static void worker_exited(struct master *m, unsigned i, int status)
 {
 	struct slot *s = &m->slots[i];
-	uint64_t delay_ns;
 	char how[96];
 
 	m->ctr[i].pid = 0;
@@ -384,12 +383,11 @@ static void worker_exited(struct master *m, unsigned i, int status)
 			begin_stop(m, 1);
 		return;
 	}
-	delay_ns = throttle_crash(&m->throttle, m->now_ns);
+	s->respawn_at_ns = throttle_crash(&m->throttle, m->now_ns);
 	log_err("worker %d %s; restarting it%s", (int)s->pid, how,
-	        delay_ns > 0 ? " after a back-off" : "");
+	        s->respawn_at_ns > m->now_ns ? " after a back-off" : "");
 	s->state = SLOT_RESPAWN;
 	s->pid = 0;
-	s->respawn_at_ns = m->now_ns + delay_ns;
 }
 
 static void reap(struct master *m)
@@ -571,13 +569,25 @@ static int any_worker(const struct master *m)
 	return 0;
 }
 
+/* The tick, or sooner when a restart is due. */
+static int wait_ms(const struct master *m)
+{
+	uint64_t next = m->now_ns + TICK_MS * 1000000ull;
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		if (m->slots[i].state == SLOT_RESPAWN && m->slots[i].respawn_at_ns < next)
+			next = m->slots[i].respawn_at_ns;
+	return next <= m->now_ns ? 0 : (int)((next - m->now_ns + 999999) / 1000000);
+}
+
 static int master_loop(struct master *m)
 {
 	struct epoll_event events[16];
 	int i, n;
 
 	while (!m->stopping || any_worker(m)) {
-		n = epoll_wait(m->epfd, events, 16, TICK_MS);
+		n = epoll_wait(m->epfd, events, 16, wait_ms(m));
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll_wait: %s", strerror(errno));
 			return 1;

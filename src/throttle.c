@@ -1,24 +1,24 @@
-/* Crash-loop back-off: free restarts for the occasional crash, then a delay
- * that doubles with every further crash up to a cap. */
+/* Crash-loop back-off: the occasional crash is restarted at once; after
+ * that, every crashed worker waits for one shared restart time that moves
+ * out, doubling, up to a cap. */
 #include "config.h"
 
 #include "throttle.h"
 
 uint64_t throttle_crash(struct throttle *t, uint64_t now_ns)
 {
-	uint64_t oldest = t->crash_ns[t->next];
+	uint64_t previous = t->last_crash_ns;
 
-	if (now_ns - t->last_crash_ns > THROTTLE_RESET_NS)
-		t->backoff_ns = 0;
 	t->last_crash_ns = now_ns;
-	t->crash_ns[t->next] = now_ns;
-	t->next = (t->next + 1) % THROTTLE_FREE_CRASHES;
-	/* Fewer than THROTTLE_FREE_CRASHES in the last second, and no back-off
-	 * running: restart at once. */
-	if (t->backoff_ns == 0 && (oldest == 0 || now_ns - oldest > 1000000000ull))
-		return 0;
+	if (t->restart_ns > now_ns)
+		return t->restart_ns;
+	if (previous == 0 || now_ns - previous > THROTTLE_RESET_NS)
+		t->backoff_ns = 0;
+	if (t->backoff_ns == 0 && (previous == 0 || now_ns - previous > THROTTLE_FREE_NS))
+		return now_ns;
 	t->backoff_ns = t->backoff_ns == 0 ? THROTTLE_MIN_NS : t->backoff_ns * 2;
 	if (t->backoff_ns > THROTTLE_MAX_NS)
 		t->backoff_ns = THROTTLE_MAX_NS;
-	return t->backoff_ns;
+	t->restart_ns = now_ns + t->backoff_ns;
+	return t->restart_ns;
 }
