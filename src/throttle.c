@@ -7,14 +7,18 @@
 
 uint64_t throttle_crash(struct throttle *t, uint64_t now_ns)
 {
-	uint64_t previous = t->last_crash_ns;
+	/* Calm is measured from the last crash or the last restart, whichever
+	 * is later: workers that crash right after each capped pause are
+	 * still a crash loop. */
+	uint64_t calm_since = t->last_crash_ns > t->restart_ns ? t->last_crash_ns : t->restart_ns;
+	int first = t->last_crash_ns == 0;
 
 	t->last_crash_ns = now_ns;
 	if (t->restart_ns > now_ns)
 		return t->restart_ns;
-	if (previous == 0 || now_ns - previous > THROTTLE_RESET_NS)
+	if (first || now_ns - calm_since > THROTTLE_RESET_NS)
 		t->backoff_ns = 0;
-	if (t->backoff_ns == 0 && (previous == 0 || now_ns - previous > THROTTLE_FREE_NS))
+	if (t->backoff_ns == 0 && (first || now_ns - calm_since > THROTTLE_FREE_NS))
 		return now_ns;
 	t->backoff_ns = t->backoff_ns == 0 ? THROTTLE_MIN_NS : t->backoff_ns * 2;
 	if (t->backoff_ns > THROTTLE_MAX_NS)

@@ -9,7 +9,7 @@
 #define THROTTLE_MIN_NS (100 * 1000000ull)
 #define THROTTLE_MAX_NS (10 * 1000000000ull)
 #define THROTTLE_FREE_NS 1000000000ull          /* one crash per second is free */
-#define THROTTLE_RESET_NS (10 * 1000000000ull)  /* calm this long: start over */
+#define THROTTLE_RESET_NS (10 * 1000000000ull)  /* calm this long after a restart: start over */
 
 struct throttle {
 	uint64_t last_crash_ns;         /* 0: none yet */

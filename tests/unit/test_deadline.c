@@ -1,0 +1,124 @@
+/* Unit tests for the worker's deadline heap (src/deadline.c) and the
+ * master's crash-loop throttle (src/throttle.c). */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "deadline.h"
+#include "throttle.h"
+
+#define N 200
+#define MS 1000000ull
+
+static uint64_t earliest(struct conn *conns, const int *in_heap)
+{
+	uint64_t best = UINT64_MAX;
+	int i;
+
+	for (i = 0; i < N; i++)
+		if (in_heap[i] && conns[i].deadline_ns < best)
+			best = conns[i].deadline_ns;
+	return best;
+}
+
+/* Random pushes, removes and updates against a brute-force minimum. */
+static void heap_matches_brute_force(void **state)
+{
+	static struct conn conns[N];
+	int in_heap[N] = { 0 };
+	struct deadline_heap h;
+	unsigned seed = 12345;
+	int step, i;
+
+	(void)state;
+	assert_int_equal(deadline_heap_init(&h, N), 0);
+	assert_null(deadline_heap_top(&h));
+	for (step = 0; step < 20000; step++) {
+		i = (int)(rand_r(&seed) % N);
+		if (!in_heap[i]) {
+			conns[i].deadline_ns = rand_r(&seed) % 1000;
+			deadline_heap_push(&h, &conns[i]);
+			in_heap[i] = 1;
+		} else if (rand_r(&seed) % 3 == 0) {
+			deadline_heap_remove(&h, &conns[i]);
+			in_heap[i] = 0;
+		} else {
+			conns[i].deadline_ns = rand_r(&seed) % 1000;
+			deadline_heap_update(&h, &conns[i]);
+		}
+		if (h.n == 0)
+			assert_null(deadline_heap_top(&h));
+		else
+			assert_int_equal(deadline_heap_top(&h)->deadline_ns, earliest(conns, in_heap));
+	}
+	deadline_heap_free(&h);
+}
+
+/* Popping everything yields the deadlines in order. */
+static void heap_pops_in_order(void **state)
+{
+	static struct conn conns[N];
+	struct deadline_heap h;
+	uint64_t last = 0;
+	int i;
+
+	(void)state;
+	assert_int_equal(deadline_heap_init(&h, N), 0);
+	for (i = 0; i < N; i++) {
+		conns[i].deadline_ns = (uint64_t)((i * 7919) % N);
+		deadline_heap_push(&h, &conns[i]);
+	}
+	for (i = 0; i < N; i++) {
+		struct conn *c = deadline_heap_top(&h);
+
+		assert_non_null(c);
+		assert_true(c->deadline_ns >= last);
+		last = c->deadline_ns;
+		deadline_heap_remove(&h, c);
+	}
+	assert_int_equal(h.n, 0);
+	deadline_heap_free(&h);
+}
+
+/* An occasional crash restarts at once; a crash loop backs off in bursts
+ * whose pauses double up to the cap; calm resets it. */
+static void throttle_backs_off(void **state)
+{
+	struct throttle t = { 0 };
+	uint64_t now = 1000 * MS, at, pause = THROTTLE_MIN_NS;
+	int i;
+
+	(void)state;
+	assert_int_equal(throttle_crash(&t, now), now);
+	now += 2000 * MS;
+	assert_int_equal(throttle_crash(&t, now), now);         /* a second later: free */
+	now += 5 * MS;
+	at = throttle_crash(&t, now);
+	assert_int_equal(at, now + THROTTLE_MIN_NS);
+	assert_int_equal(throttle_crash(&t, now + MS), at);     /* joins the burst */
+	for (i = 0; i < 12; i++) {
+		now = at + 5 * MS;                                   /* the burst crashes */
+		pause = pause * 2 > THROTTLE_MAX_NS ? THROTTLE_MAX_NS : pause * 2;
+		at = throttle_crash(&t, now);
+		assert_int_equal(at, now + pause);
+	}
+	assert_int_equal(pause, THROTTLE_MAX_NS);
+	now = at + THROTTLE_RESET_NS + MS;
+	assert_int_equal(throttle_crash(&t, now), now);          /* calm: at once again */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(heap_matches_brute_force),
+		cmocka_unit_test(heap_pops_in_order),
+		cmocka_unit_test(throttle_backs_off),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
