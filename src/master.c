@@ -18,12 +18,11 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "clock.h"
 #include "counters.h"
-#include "estimator.h"
 #include "generation.h"
 #include "handoff.h"
 #include "log.h"
+#include "monotonic.h"
 #include "master.h"
 #include "privileges.h"
 #include "proctitle.h"
@@ -65,14 +64,6 @@ struct master {
 	struct throttle throttle;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t seconds_ns(double s)
 {
 	return s <= 0.0 ? 0 : (uint64_t)(s * 1e9);
@@ -93,23 +84,6 @@ static void log_errors(const struct config_errors *errs)
 
 	for (i = 0; i < errs->count; i++)
 		log_err("%s", errs->messages[i]);
-}
-
-int master_check_plugins(const struct config *cfg, struct config_errors *errs)
-{
-	struct clock_source cs;
-	struct estimator est;
-	int rc = 0;
-
-	if (clock_source_open(&cs, cfg, errs) == 0)
-		clock_source_close(&cs);
-	else
-		rc = -1;
-	if (estimator_open(&est, cfg, NULL, errs) == 0)
-		estimator_close(&est);
-	else
-		rc = -1;
-	return rc;
 }
 
 static int is_handoff(const struct master *m)
@@ -170,7 +144,7 @@ static int spawn(struct master *m, unsigned i)
 	}
 	memset(&m->ctr[i], 0, sizeof(m->ctr[i]));
 	m->ctr[i].generation = m->gen.id;
-	m->ctr[i].heartbeat_ns = mono_ns();
+	m->ctr[i].heartbeat_ns = monotonic_now_ns();
 	pid = fork();
 	if (pid == 0)
 		child_run(m, i, sv);
@@ -439,17 +413,9 @@ static void supervise(struct master *m)
 static struct config *load_config(const char *path)
 {
 	struct config_errors errs = { 0 };
-	struct config *cfg = calloc(1, sizeof(*cfg));
+	struct config *cfg = generation_load_config(path, &errs);
 
-	if (cfg == NULL)
-		return NULL;
-	if (config_load(cfg, path, &errs) != 0 || master_check_plugins(cfg, &errs) != 0) {
-		log_errors(&errs);
-		config_errors_free(&errs);
-		config_free(cfg);
-		free(cfg);
-		return NULL;
-	}
+	log_errors(&errs);
 	config_errors_free(&errs);
 	return cfg;
 }
@@ -459,7 +425,7 @@ static void notify_reloading(void)
 	char msg[64];
 
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
-	         (unsigned long long)(mono_ns() / 1000));
+	         (unsigned long long)(monotonic_now_ns() / 1000));
 	notify(msg);
 }
 
@@ -477,8 +443,7 @@ static void reload(struct master *m)
 		goto keep;
 	if (generation_open(&next, cfg, &m->gen, err, sizeof(err)) != 0) {
 		log_err("%s", err);
-		config_free(cfg);
-		free(cfg);
+		generation_free_config(cfg);
 		goto keep;
 	}
 	if (free_slot_count(m) < next.n_workers) {
@@ -592,7 +557,7 @@ static int master_loop(struct master *m)
 			log_err("epoll_wait: %s", strerror(errno));
 			return 1;
 		}
-		m->now_ns = mono_ns();
+		m->now_ns = monotonic_now_ns();
 		for (i = 0; i < n; i++) {
 			if (events[i].data.u64 == TAG_SIGNAL)
 				signal_ready(m);
@@ -695,17 +660,15 @@ int master_run(struct config *cfg, const char *config_path)
 	m.pid = getpid();
 	m.sigfd = -1;
 	m.epfd = -1;
-	m.now_ns = mono_ns();
+	m.now_ns = monotonic_now_ns();
 	for (i = 0; i < MAX_SLOTS; i++)
 		m.slots[i].handoff_fd = -1;
 	if (master_start(&m, cfg) == 0)
 		status = master_loop(&m);
 	else
 		abort_start(&m);
-	if (m.gen.cfg == NULL) {
-		config_free(cfg);
-		free(cfg);
-	}
+	if (m.gen.cfg == NULL)
+		generation_free_config(cfg);
 	master_cleanup(&m);
 	return status;
 }
