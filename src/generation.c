@@ -7,10 +7,50 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "estimator.h"
 #include "generation.h"
 #include "udp.h"
 
 #define MAX_WORKERS 128
+
+static int check_plugins(const struct config *cfg, struct config_errors *errs)
+{
+	struct clock_source cs;
+	struct estimator est;
+	int rc = 0;
+
+	if (clock_source_open(&cs, cfg, errs) == 0)
+		clock_source_close(&cs);
+	else
+		rc = -1;
+	if (estimator_open(&est, cfg, NULL, errs) == 0)
+		estimator_close(&est);
+	else
+		rc = -1;
+	return rc;
+}
+
+struct config *generation_load_config(const char *path, struct config_errors *errs)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg == NULL) {
+		config_error(errs, path != NULL ? path : config_default_path(), 0, "out of memory");
+		return NULL;
+	}
+	if (config_load(cfg, path, errs) != 0 || check_plugins(cfg, errs) != 0) {
+		generation_free_config(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+void generation_free_config(struct config *cfg)
+{
+	config_free(cfg);
+	free(cfg);
+}
 
 static unsigned worker_count(const struct config *cfg)
 {
@@ -93,8 +133,7 @@ void generation_free(struct generation *g)
 {
 	generation_close_sockets(g);
 	if (g->cfg != NULL) {
-		config_free(g->cfg);
-		free(g->cfg);
+		generation_free_config(g->cfg);
 		g->cfg = NULL;
 	}
 }

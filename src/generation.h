@@ -17,6 +17,13 @@ struct generation {
 	size_t n_udp;
 };
 
+/* Read the file (NULL: the default) and open its clock and estimator
+ * plugins once, to prove they load and start. NULL on failure, with every
+ * "FILE:LINE: message" in errs (the caller reports them). */
+struct config *generation_load_config(const char *path, struct config_errors *errs);
+/* config_free and free. */
+void generation_free_config(struct config *cfg);
+
 /* Bind what cfg asks for, sharing the sockets of `prev` (may be NULL) that
  * are the same. Takes cfg only on success. 0, or -1 with a message. */
 int generation_open(struct generation *g, struct config *cfg,

@@ -5,10 +5,6 @@
 
 #include "config.h"
 
-/* Open the clock and estimator plugins of cfg once and close them again:
- * the check --check-config and every reload make. 0 or -1 with errors. */
-int master_check_plugins(const struct config *cfg, struct config_errors *errs);
-
 /* Run the daemon on cfg (taken over and freed here); config_path (may be
  * NULL for the default) is what SIGHUP re-reads. Returns the exit status. */
 int master_run(struct config *cfg, const char *config_path);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "generation.h"
 #include "log.h"
 #include "master.h"
 #include "proctitle.h"
@@ -93,19 +94,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 static struct config *load(const struct options *o)
 {
 	struct config_errors errs = { 0 };
-	struct config *cfg = calloc(1, sizeof(*cfg));
+	struct config *cfg = generation_load_config(o->config_path, &errs);
 	size_t i;
 
-	if (cfg == NULL)
-		return NULL;
-	if (config_load(cfg, o->config_path, &errs) != 0 || master_check_plugins(cfg, &errs) != 0) {
-		for (i = 0; i < errs.count; i++)
-			fprintf(stderr, "%s\n", errs.messages[i]);
-		config_errors_free(&errs);
-		config_free(cfg);
-		free(cfg);
-		return NULL;
-	}
+	for (i = 0; i < errs.count; i++)
+		fprintf(stderr, "%s\n", errs.messages[i]);
 	config_errors_free(&errs);
 	return cfg;
 }
@@ -176,20 +169,17 @@ static int run(struct options *o)
 		return 1;
 	if (o->check_config) {
 		printf("configuration OK\n");
-		config_free(cfg);
-		free(cfg);
+		generation_free_config(cfg);
 		return 0;
 	}
 	log_init("tsd", cfg->server.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR, o->verbose);
 	if (o->daemonize && daemonize() != 0) {
 		log_err("cannot run in the background: %s", strerror(errno));
-		config_free(cfg);
-		free(cfg);
+		generation_free_config(cfg);
 		return 1;
 	}
 	if (o->pidfile != NULL && write_pidfile(o->pidfile) != 0) {
-		config_free(cfg);
-		free(cfg);
+		generation_free_config(cfg);
 		return 1;
 	}
 	status = master_run(cfg, o->config_path);

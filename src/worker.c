@@ -17,6 +17,7 @@
 #include "deadline.h"
 #include "handoff.h"
 #include "log.h"
+#include "monotonic.h"
 #include "udp.h"
 #include "worker.h"
 
@@ -58,14 +59,6 @@ struct worker {
 	uint64_t now_ns;
 	int wait_cap_ms;                /* wake often enough for the watchdog */
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int ep_add(int epfd, int fd, uint32_t events, uint64_t tag)
 {
@@ -352,7 +345,7 @@ static int worker_loop(struct worker *w)
 			log_err("epoll_wait: %s", strerror(errno));
 			return 1;
 		}
-		w->now_ns = mono_ns();
+		w->now_ns = monotonic_now_ns();
 		w->ctr->heartbeat_ns = w->now_ns;
 		for (i = 0; i < n; i++)
 			dispatch(w, &events[i]);
@@ -441,7 +434,7 @@ static int worker_init(struct worker *w, const struct worker_args *a)
 		w->listen_fds[w->n_listen] = a->listen_fds[w->n_listen];
 	for (w->n_udp = 0; w->n_udp < a->n_udp; w->n_udp++)
 		w->udp_fds[w->n_udp] = a->udp_fds[w->n_udp];
-	w->now_ns = mono_ns();
+	w->now_ns = monotonic_now_ns();
 	w->ctr->heartbeat_ns = w->now_ns;
 	setup_env(w, cfg);
 	if (open_clock(w, cfg) != 0)

@@ -17,8 +17,10 @@ CONF = ('server = { listen = [ "127.0.0.1" ]; workers = %d; shutdown_timeout = 2
 def check_names(tsd, n):
     workers = tsd.wait_workers(n)
     assert tsdtest.cmdline(tsd.pid).startswith("tsd: master"), tsdtest.cmdline(tsd.pid)
-    for pid in workers:
-        assert tsdtest.cmdline(pid).startswith("tsd: worker"), tsdtest.cmdline(pid)
+    # A worker renames itself right after fork: give it that moment.
+    named = tsdtest.wait_for(lambda: all(tsdtest.cmdline(p).startswith("tsd: worker")
+                                         for p in workers), 2)
+    assert named, [tsdtest.cmdline(p) for p in workers]
     ps = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,args="], capture_output=True,
                         text=True).stdout.splitlines()
     mine = [l.split(None, 2) for l in ps]
