@@ -12,7 +12,7 @@ TOLERANCE_S = 0.005
 def main():
     udpchrony.need_chronyd()
     with udpchrony.TsdUdp(conf='clock = { plugin = "sim"; offset = %.1f; };' % OFFSET_S) as tsd:
-        offset, out = udpchrony.chronyd_query(tsd.port)
+        offset, out = udpchrony.chronyd_query(tsd.udp_port)
         assert offset is not None, "chronyd -Q printed no offset:\n" + out
         print("chronyd -Q: tsd's clock is ahead by %.6f s" % offset)
         assert abs(offset - OFFSET_S) < TOLERANCE_S, \

@@ -6,12 +6,14 @@ import socket
 import sys
 import time
 
+import tsdtest
 import udpchrony
 from udpchrony import drain, ntp_packet, ntp_to_unix, parse
 
 OFFSET_S = 0.5
 SIM = 'clock = { plugin = "sim"; offset = %.1f; };' % OFFSET_S
-WAIT_S = 0.3
+# How long to wait for more replies (longer under valgrind).
+WAIT_S = 0.3 * tsdtest.slow_factor()
 
 
 def client(source="127.0.0.1"):
@@ -81,8 +83,8 @@ def ignored(port):
 
 def test_packets():
     with udpchrony.TsdUdp(conf=SIM) as tsd:
-        n_ok = answered(tsd.port)
-        n_bad = ignored(tsd.port)
+        n_ok = answered(tsd.udp_port)
+        n_bad = ignored(tsd.udp_port)
         tsd.stop()
         c = tsd.counters()
     # The start-up probe (wait_ntp) may have taken a few requests.
@@ -121,8 +123,8 @@ def test_rate_limit(kod):
     limit = "ratelimit = { interval = 1.0; burst = 4; leak = 3; kod = %s; };" % (
         "true" if kod else "false")
     with udpchrony.TsdUdp(conf=SIM, udp=limit) as tsd:
-        normal, kods = burst(tsd.port, "127.0.0.3", 40)
-        other_normal, other_kod = burst(tsd.port, "127.0.0.4", 4)
+        normal, kods = burst(tsd.udp_port, "127.0.0.3", 40)
+        other_normal, other_kod = burst(tsd.udp_port, "127.0.0.4", 4)
         tsd.stop()
         c = tsd.counters()
     if kod:

@@ -30,7 +30,7 @@ def sim(offset_s=OFFSET_S, extra=""):
 
 def test_offset(tmpdir):
     with udpchrony.TsdUdp(conf=sim()) as tsd:
-        proc = tsclient(tmpdir, tsd.port, "--json")
+        proc = tsclient(tmpdir, tsd.udp_port, "--json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(proc.stdout)
     assert abs(result["offset_s"] - OFFSET_S) < 0.001, result["offset_s"]
@@ -40,7 +40,7 @@ def test_offset(tmpdir):
 
 def expect_refusal(tmpdir, conf, udp, text):
     with udpchrony.TsdUdp(conf=conf, udp=udp) as tsd:
-        proc = tsclient(tmpdir, tsd.port)
+        proc = tsclient(tmpdir, tsd.udp_port)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, "exit %d, expected 1:\n%s" % (proc.returncode, out)
     assert text in out, "%r not in:\n%s" % (text, out)
