@@ -18,19 +18,13 @@
 
 #define LISTEN_BACKLOG 4096
 
-union sockaddr_any {
-	struct sockaddr sa;
-	struct sockaddr_in in4;
-	struct sockaddr_in6 in6;
-};
-
-static int parse_addr(const char *text, int port, union sockaddr_any *out, socklen_t *len)
+int listen_parse_addr(const char *text, int port, union listen_addr *out, socklen_t *len)
 {
 	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, text, &out->in4.sin_addr) == 1) {
-		out->in4.sin_family = AF_INET;
-		out->in4.sin_port = htons((uint16_t)port);
-		*len = sizeof(out->in4);
+	if (inet_pton(AF_INET, text, &out->in.sin_addr) == 1) {
+		out->in.sin_family = AF_INET;
+		out->in.sin_port = htons((uint16_t)port);
+		*len = sizeof(out->in);
 		return 0;
 	}
 	if (inet_pton(AF_INET6, text, &out->in6.sin6_addr) == 1) {
@@ -59,11 +53,11 @@ static void set_options(int fd, int family)
 
 static int open_one(const char *addr, int port, char *err, size_t errlen)
 {
-	union sockaddr_any sa;
+	union listen_addr sa;
 	socklen_t len;
 	int fd;
 
-	if (parse_addr(addr, port, &sa, &len) != 0) {
+	if (listen_parse_addr(addr, port, &sa, &len) != 0) {
 		snprintf(err, errlen, "listen address \"%s\" is not an IPv4 or IPv6 address", addr);
 		return -1;
 	}

@@ -3,7 +3,16 @@
 #define TSD_LISTEN_H
 
 #include <stddef.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include "config.h"
+
+/* A socket address of either family (what listen addresses parse into). */
+union listen_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
 
 struct listen_set {
 	size_t n;
@@ -20,5 +29,9 @@ struct listen_set {
 int listen_set_open(struct listen_set *ls, const struct config *cfg,
                     const struct listen_set *reuse, char *err, size_t errlen);
 void listen_set_close(struct listen_set *ls);
+
+/* A numeric IPv4 or IPv6 address (a server.listen entry) with a port.
+ * Returns 0, or -1 when text is neither; *len is the address length. */
+int listen_parse_addr(const char *text, int port, union listen_addr *out, socklen_t *len);
 
 #endif

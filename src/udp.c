@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "listen.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "udp.h"
@@ -38,12 +39,6 @@ struct udp_limiter {
 	const struct worker_counters *ctr; /* this worker's, for the summary at exit */
 };
 
-union udp_peer {
-	struct sockaddr sa;
-	struct sockaddr_in in;
-	struct sockaddr_in6 in6;
-};
-
 /* Room for a receive stamp and a packet-info message (32 + 40 bytes on
  * 64-bit Linux). */
 #define UDP_CONTROL_BYTES 128
@@ -58,7 +53,7 @@ struct udp_control {
 struct udp_slot {
 	uint8_t rx[UDP_RX_BYTES];
 	uint8_t tx[NTP_PACKET_SIZE];
-	union udp_peer peer;
+	union listen_addr peer;
 	struct udp_control rx_control;
 	struct udp_control tx_control;
 	struct iovec rx_iov;
@@ -83,25 +78,7 @@ struct udp_batch {
 
 /* ---- master: binding ---- */
 
-static int parse_listen(const char *text, int port, union udp_peer *addr, socklen_t *len)
-{
-	memset(addr, 0, sizeof(*addr));
-	if (inet_pton(AF_INET, text, &addr->in.sin_addr) == 1) {
-		addr->in.sin_family = AF_INET;
-		addr->in.sin_port = htons((uint16_t)port);
-		*len = sizeof(addr->in);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, text, &addr->in6.sin6_addr) == 1) {
-		addr->in6.sin6_family = AF_INET6;
-		addr->in6.sin6_port = htons((uint16_t)port);
-		*len = sizeof(addr->in6);
-		return 0;
-	}
-	return -1;
-}
-
-static int is_wildcard(const union udp_peer *addr)
+static int is_wildcard(const union listen_addr *addr)
 {
 	if (addr->sa.sa_family == AF_INET)
 		return addr->in.sin_addr.s_addr == htonl(INADDR_ANY);
@@ -110,7 +87,7 @@ static int is_wildcard(const union udp_peer *addr)
 
 /* Receive timestamps, and on a wildcard socket the destination address
  * (so the reply leaves from the address the client asked). */
-static int set_options(int fd, const union udp_peer *addr)
+static int set_options(int fd, const union listen_addr *addr)
 {
 	int one = 1, rcvbuf = UDP_RCVBUF_BYTES;
 
@@ -130,11 +107,11 @@ static int set_options(int fd, const union udp_peer *addr)
 
 static int bind_one(const char *text, int port, char *err, size_t errlen)
 {
-	union udp_peer addr;
+	union listen_addr addr;
 	socklen_t len;
 	int fd;
 
-	if (parse_listen(text, port, &addr, &len) != 0) {
+	if (listen_parse_addr(text, port, &addr, &len) != 0) {
 		snprintf(err, errlen, "udp: listen address \"%s\" is not an IPv4 or IPv6 address", text);
 		return -1;
 	}
@@ -391,7 +368,7 @@ static void reply_source(struct msghdr *rx, struct udp_slot *s, struct msghdr *t
 	tx->msg_controllen = len;
 }
 
-static int peer_port(const union udp_peer *p, socklen_t len)
+static int peer_port(const union listen_addr *p, socklen_t len)
 {
 	if (p->sa.sa_family == AF_INET && len >= sizeof(p->in))
 		return ntohs(p->in.sin_port);
