@@ -87,22 +87,24 @@ def wait_for(cond, timeout_s, step_s=0.02):
 
 # ---- processes ----
 
-def process_ppid(pid):
+def _stat_fields(pid):
+    """The fields of /proc/PID/stat after the command name, or None."""
     try:
         with open("/proc/%d/stat" % pid) as f:
             stat = f.read()
     except OSError:
         return None
-    return int(stat[stat.rindex(")") + 2:].split()[1])
+    return stat[stat.rindex(")") + 2:].split()
+
+
+def process_ppid(pid):
+    fields = _stat_fields(pid)
+    return int(fields[1]) if fields else None
 
 
 def process_state(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            stat = f.read()
-    except OSError:
-        return None
-    return stat[stat.rindex(")") + 2]
+    fields = _stat_fields(pid)
+    return fields[0] if fields else None
 
 
 def alive(pid):
