@@ -204,18 +204,24 @@ class TsdUdp:
     """tsdtest.Tsd (the shared harness: a free TCP port, a temporary
     directory, a log checked for sanitizer and valgrind reports) with NTP
     over UDP enabled on a free port, `udp_port`. `conf` goes into the file,
-    `udp` into the server.udp group."""
+    `udp` into the server.udp group. With wait_udp it is ready once it
+    answers over TCP and UDP; without, start() does not wait (a test of a
+    clock that is never served waits for the workers instead)."""
 
-    def __init__(self, conf="", udp="", listen='"127.0.0.1"'):
+    def __init__(self, conf="", udp="", listen='"127.0.0.1"', wait_udp=True):
         import tsdtest   # the integration harness; only the tests need it
 
         self.tsdtest = tsdtest
+        self.wait_udp = wait_udp
         self.udp_port = free_udp_port()
         self.tsd = tsdtest.Tsd('%s\nserver = { listen = [ %s ]; workers = 2;\n'
                                '  udp = { enable = true; port = %d; %s }; };\n'
                                % (conf, listen, self.udp_port, udp), start=False, name="udp")
 
     def start(self):
+        if not self.wait_udp:
+            self.tsd.start(wait_s=0)
+            return self
         self.tsd.start()
         if not wait_ntp(self.udp_port, 5.0 * self.tsdtest.slow_factor()):
             self.tsd.kill()
