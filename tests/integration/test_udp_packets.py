@@ -81,16 +81,29 @@ def ignored(port):
     return len(bad)
 
 
+def ipv6(port):
+    """The same over IPv6, on the ::1 socket."""
+    req = ntp_packet()
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        sent_at = time.time()
+        s.sendto(req, ("::1", port))
+        got = drain(s, WAIT_S)
+    assert len(got) == 1, "%d replies over IPv6" % len(got)
+    check_reply(got[0], req, sent_at)
+    return 1
+
+
 def test_packets():
-    with udpchrony.TsdUdp(conf=SIM) as tsd:
-        n_ok = answered(tsd.udp_port)
+    with udpchrony.TsdUdp(conf=SIM, listen='"127.0.0.1", "::1"') as tsd:
+        n_ok = answered(tsd.udp_port) + ipv6(tsd.udp_port)
         n_bad = ignored(tsd.udp_port)
         tsd.stop()
         c = tsd.counters()
     # The start-up probe (wait_ntp) may have taken a few requests.
     assert n_ok <= c["served"] <= n_ok + 30, (n_ok, c)
     assert c["dropped"] == n_bad and c["limited"] == 0 and c["kod"] == 0, (n_bad, c)
-    print("packets: %d answered with 48 bytes, %d ignored; counters %s" % (n_ok, n_bad, c))
+    print("packets: %d answered with 48 bytes (one over IPv6), %d ignored; counters %s"
+          % (n_ok, n_bad, c))
 
 
 def burst(port, source, count):
