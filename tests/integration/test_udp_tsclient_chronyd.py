@@ -22,16 +22,16 @@ def client_conf(tmpdir):
     return path
 
 
-def main():
-    udpchrony.need_chronyd()
-    tmpdir = tempfile.mkdtemp(prefix="tsd-udp-client-")
+def run_tsclient(tmpdir, port, *extra):
+    return subprocess.run([os.environ["TSCLIENT"], "-c", client_conf(tmpdir), "--udp"] +
+                          list(extra) + ["127.0.0.1:%d" % port], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=20)
+
+
+def synced(tmpdir):
     with udpchrony.ChronyServer() as chrony:
-        proc = subprocess.run([os.environ["TSCLIENT"], "-c", client_conf(tmpdir), "--udp",
-                               "--json", "127.0.0.1:%d" % chrony.port],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              timeout=20)
+        proc = run_tsclient(tmpdir, chrony.port, "--json")
         log = chrony.read_log()
-    shutil.rmtree(tmpdir, ignore_errors=True)
     assert proc.returncode == 0, "tsclient --udp exit %d:\n%s%s\nchronyd:\n%s" % (
         proc.returncode, proc.stdout, proc.stderr, log)
     result = json.loads(proc.stdout)
@@ -43,6 +43,28 @@ def main():
     assert abs(result["offset_s"]) < LIMIT_S, "offset %.6f s" % result["offset_s"]
     assert server["samples"] == 8 and server["bad_replies"] == 0, server
     assert server["stratum"] == 1, server
+
+
+def unsynced(tmpdir):
+    """A chronyd with no reference answers leap 3, stratum 0 and a zero
+    reference ID: unsynchronised, not a kiss-o'-death."""
+    with udpchrony.ChronyServer(local=False) as chrony:
+        proc = run_tsclient(tmpdir, chrony.port)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, "exit %d:\n%s" % (proc.returncode, out)
+    assert "is not synchronized (leap 3, stratum 0)" in out, out
+    assert "kiss" not in out, out
+    print("unsynchronised chronyd: " + out.strip().splitlines()[-1])
+
+
+def main():
+    udpchrony.need_chronyd()
+    tmpdir = tempfile.mkdtemp(prefix="tsd-udp-client-")
+    try:
+        synced(tmpdir)
+        unsynced(tmpdir)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
     return 0
 
 

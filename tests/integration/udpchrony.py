@@ -123,20 +123,21 @@ def private_directives(tmpdir):
 
 
 class ChronyServer:
-    """chronyd -x serving its own clock (local stratum 1) on 127.0.0.1:port."""
+    """chronyd -x serving its own clock (local stratum 1) on 127.0.0.1:port;
+    with local=False it has no reference and answers unsynchronised."""
 
-    def __init__(self, port=None, extra=()):
+    def __init__(self, port=None, extra=(), local=True):
         self.chronyd = need_chronyd()
         self.port = port or free_udp_port()
         self.tmp = tempfile.mkdtemp(prefix="tsd-chronyd-")
         self.log_path = os.path.join(self.tmp, "chronyd.log")
-        self.extra = list(extra)
+        self.extra = list(extra) + (["local stratum 1"] if local else [])
         self.proc = None
 
     def start(self):
         conf = os.path.join(self.tmp, "chrony.conf")
-        lines = ["port %d" % self.port, "bindaddress 127.0.0.1", "allow 127.0.0.1",
-                 "local stratum 1"] + private_directives(self.tmp) + self.extra
+        lines = ["port %d" % self.port, "bindaddress 127.0.0.1",
+                 "allow 127.0.0.1"] + private_directives(self.tmp) + self.extra
         with open(conf, "w") as f:
             f.write("\n".join(lines) + "\n")
         self.log = open(self.log_path, "w")
