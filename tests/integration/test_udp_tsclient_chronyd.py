@@ -1,6 +1,7 @@
 """tsclient --udp against a real NTP server: chronyd -x serving this
 machine's clock (local stratum 1) on a loopback port. Same clock on both
-sides, so the offset must be tiny."""
+sides, so the offset must be tiny. A chronyd with no reference is reported
+as unsynchronised."""
 
 import json
 import os
