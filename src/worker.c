@@ -404,7 +404,10 @@ static void setup_env(struct worker *w, const struct config *cfg)
 	w->env.ctr = w->ctr;
 	w->env.request_timeout_ns = (uint64_t)(cfg->server.request_timeout * 1e9);
 	w->env.idle_timeout_ns = (uint64_t)(cfg->server.idle_timeout * 1e9);
-	w->wait_cap_ms = wd_ms < 1.0 ? 1 : wd_ms > MAX_WAIT_MS ? MAX_WAIT_MS : (int)wd_ms;
+	/* watchdog_timeout = 0 turns the watchdog off: no need to wake for it. */
+	if (wd_ms <= 0.0 || wd_ms > MAX_WAIT_MS)
+		wd_ms = MAX_WAIT_MS;
+	w->wait_cap_ms = wd_ms < 1.0 ? 1 : (int)wd_ms;
 	w->max_conns = cfg->server.max_connections > 0 ? (uint32_t)cfg->server.max_connections : 1;
 }
 
