@@ -1,9 +1,14 @@
 /* Reference server: the least code that does tsd's job (native 48-byte NTP
  * exchanges over TCP, the seed text reply, optionally NTP over UDP) with one
- * SO_REUSEPORT epoll process per CPU. The benchmark's ceiling on a machine. */
+ * SO_REUSEPORT epoll process per CPU. The benchmark's ceiling on a machine.
+ * With --kernel-rx-time T2 is the kernel's receive stamp, as in tsd. */
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <time.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +35,12 @@ struct conn {
 };
 
 static struct conn conns[MAX_FD];
+static int kernel_rx_time;
+
+union rx_cmsg {
+	struct cmsghdr hdr;
+	char buf[CMSG_SPACE(sizeof(struct scm_timestamping))];
+};
 
 static int listen_socket(int type, int port)
 {
@@ -37,7 +48,12 @@ static int listen_socket(int type, int port)
 	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 
+	int ts = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* Accepted sockets inherit it. */
+	if (kernel_rx_time && fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &ts, sizeof(ts));
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
 	    (type == SOCK_STREAM && listen(fd, 4096) < 0)) {
@@ -112,11 +128,33 @@ static int feed(int fd, struct conn *c, const uint8_t *data, size_t len, uint64_
 	return 0;
 }
 
+/* A read that also returns the kernel's receive stamp (0 if none). */
+static ssize_t read_stamped(int fd, uint8_t *buf, size_t len, uint64_t *rx_ns)
+{
+	union rx_cmsg cm;
+	struct iovec iov = { buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	                      .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+	struct scm_timestamping ts;
+	ssize_t n = recvmsg(fd, &msg, 0);
+
+	*rx_ns = 0;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); n > 0 && h != NULL; h = CMSG_NXTHDR(&msg, h)) {
+		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_TIMESTAMPING) {
+			memcpy(&ts, CMSG_DATA(h), sizeof(ts));
+			*rx_ns = (uint64_t)ts.ts[0].tv_sec * 1000000000ULL + (uint64_t)ts.ts[0].tv_nsec;
+		}
+	}
+	return n;
+}
+
 static void on_conn(int fd)
 {
 	uint8_t buf[4096];
-	ssize_t n = read(fd, buf, sizeof(buf));
-	uint64_t t2_ns = bench_ns_now(CLOCK_REALTIME);
+	uint64_t rx_ns = 0;
+	ssize_t n = kernel_rx_time ? read_stamped(fd, buf, sizeof(buf), &rx_ns)
+	                           : read(fd, buf, sizeof(buf));
+	uint64_t t2_ns = rx_ns ? rx_ns : bench_ns_now(CLOCK_REALTIME);
 
 	if (n < 0 && errno == EAGAIN)
 		return;
@@ -189,17 +227,42 @@ static void worker(int port, int udp_port)
 	}
 }
 
+static int parse_options(int argc, char **argv, int *port, int *workers, int *udp_port)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "udp-port", required_argument, NULL, 'u' },
+		{ "kernel-rx-time", no_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "p:w:u:k", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': *port = atoi(optarg); break;
+		case 'w': *workers = atoi(optarg); break;
+		case 'u': *udp_port = atoi(optarg); break;
+		case 'k': kernel_rx_time = 1; break;
+		default: return -1;
+		}
+	}
+	if (optind != argc || *port <= 0 || *port > 65535 || *workers < 0 ||
+	    *udp_port < 0 || *udp_port > 65535)
+		return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int port = argc > 1 ? atoi(argv[1]) : 11932;
-	int workers = argc > 2 ? atoi(argv[2]) : 0;
-	int udp_port = argc > 3 ? atoi(argv[3]) : 0;
+	int port = 11932, workers = 0, udp_port = 0;
 	pid_t pids[MAX_WORKERS];
 	sigset_t set;
 	int sig;
 
-	if (argc > 4 || port <= 0 || port > 65535 || workers < 0 || udp_port < 0 || udp_port > 65535) {
-		fprintf(stderr, "usage: refserver [PORT [WORKERS [UDP_PORT]]]  (WORKERS 0: one per CPU)\n");
+	if (parse_options(argc, argv, &port, &workers, &udp_port) < 0) {
+		fprintf(stderr, "usage: refserver [--port P] [--workers N] [--udp-port P] "
+		        "[--kernel-rx-time]\n  (workers 0: one per CPU)\n");
 		return 2;
 	}
 	if (workers == 0)
