@@ -114,22 +114,20 @@ static void ensure_std_fds(void)
 		close(fd);
 }
 
+/* Returns 0 in the daemon, 1 in the processes that must now exit (the
+ * caller frees and returns 0), -1 on failure. */
 static int daemonize(void)
 {
 	pid_t pid = fork();
 	int fd;
 
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
+	if (pid != 0)
+		return pid > 0 ? 1 : -1;
 	if (setsid() < 0)
 		return -1;
 	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
+	if (pid != 0)
+		return pid > 0 ? 1 : -1;
 	umask(022);
 	if (chdir("/") != 0)
 		return -1;
@@ -173,10 +171,14 @@ static int run(struct options *o)
 		return 0;
 	}
 	log_init("tsd", cfg->server.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR, o->verbose);
-	if (o->daemonize && daemonize() != 0) {
-		log_err("cannot run in the background: %s", strerror(errno));
-		generation_free_config(cfg);
-		return 1;
+	if (o->daemonize) {
+		status = daemonize();
+		if (status < 0)
+			log_err("cannot run in the background: %s", strerror(errno));
+		if (status != 0) {
+			generation_free_config(cfg);
+			return status < 0 ? 1 : 0;
+		}
 	}
 	if (o->pidfile != NULL && write_pidfile(o->pidfile) != 0) {
 		generation_free_config(cfg);
