@@ -41,6 +41,7 @@ struct options {
 	int json;
 	uint64_t timeout_ns;
 	int sources;            /* bind to 127.0.0.2 .. 127.0.0.(1+sources); 0: no bind */
+	int per_conn;           /* persistent: close after this many exchanges; 0: never */
 };
 
 /* A growable array of int64 measurements. */
@@ -57,6 +58,7 @@ struct slot {
 	size_t got;
 	uint8_t buf[TEXT_BUF_MAX];
 	int source_index;
+	int exchanges;          /* on the current connection */
 };
 
 struct worker {
@@ -149,6 +151,7 @@ static void close_slot(struct slot *s)
 		close(s->fd);
 	s->fd = -1;
 	s->state = S_IDLE;
+	s->exchanges = 0;
 }
 
 static void fail_slot(struct worker *w, struct slot *s, enum error_kind kind)
@@ -246,7 +249,9 @@ static void complete(struct worker *w, struct slot *s)
 		fail_slot(w, s, E_BAD_REPLY);
 		return;
 	}
-	if (w->opt->mode == MODE_CONN || w->opt->mode == MODE_TEXT)
+	s->exchanges++;
+	if (w->opt->mode == MODE_CONN || w->opt->mode == MODE_TEXT ||
+	    (w->opt->per_conn > 0 && s->exchanges >= w->opt->per_conn))
 		close_slot(s);
 	s->state = S_IDLE;
 	if (now_ns < w->deadline_ns)
@@ -447,12 +452,13 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: loadgen [--mode conn|persistent|text|udp] [--host ADDR] [--port PORT]\n"
 	        "               [--concurrency N] [--duration SECONDS] [--threads N]\n"
-	        "               [--timeout MS] [--sources N] [--json]\n"
+	        "               [--timeout MS] [--sources N] [--per-conn N] [--json]\n"
 	        "  conn        a TCP connection per native (48-byte NTP) exchange\n"
 	        "  persistent  many native exchanges per connection\n"
 	        "  text        a connection per seed text exchange (\"T2<TAB>T3\" reply)\n"
 	        "  udp         NTPv4 over UDP\n"
-	        "  --sources N spread IPv4 clients over 127.0.0.2 .. 127.0.0.(N+1)\n");
+	        "  --sources N spread IPv4 clients over 127.0.0.2 .. 127.0.0.(N+1)\n"
+	        "  --per-conn N  persistent: a new connection after N exchanges (as tsclient)\n");
 }
 
 static int parse_mode(const char *s, enum mode *out)
@@ -479,13 +485,14 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "threads", required_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "sources", required_argument, NULL, 's' },
+		{ "per-conn", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:H:p:c:d:t:T:s:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:H:p:c:d:t:T:s:P:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm': if (parse_mode(optarg, &opt->mode) < 0) return -1; break;
 		case 'H': opt->host = optarg; break;
@@ -495,6 +502,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		case 't': opt->threads = atoi(optarg); break;
 		case 'T': opt->timeout_ns = (uint64_t)(atof(optarg) * 1e6); break;
 		case 's': opt->sources = atoi(optarg); break;
+		case 'P': opt->per_conn = atoi(optarg); break;
 		case 'j': opt->json = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
@@ -502,14 +510,15 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	}
 	if (optind != argc || opt->concurrency < 1 || opt->concurrency > 100000 ||
 	    opt->duration_s <= 0 || opt->duration_s > 3600 || opt->threads < 1 ||
-	    opt->threads > 64 || opt->timeout_ns == 0 || opt->sources < 0 || opt->sources > 250)
+	    opt->threads > 64 || opt->timeout_ns == 0 || opt->sources < 0 || opt->sources > 250 ||
+	    opt->per_conn < 0)
 		return -1;
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct options opt = { MODE_CONN, "127.0.0.1", "11932", 16, 5.0, 1, 0, 2000000000ULL, 0 };
+	struct options opt = { MODE_CONN, "127.0.0.1", "11932", 16, 5.0, 1, 0, 2000000000ULL, 0, 0 };
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	struct worker *ws;
