@@ -1,0 +1,57 @@
+"""What the benchmark scripts share: free loopback ports, waiting for a
+server, stopping one, finding the build tree."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+READY_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 10.0
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout_s=READY_TIMEOUT_S):
+    """True once 127.0.0.1:port accepts; False if proc exits or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+def stop(proc, stragglers=()):
+    """SIGTERM, then SIGKILL (to proc and to the stragglers' PIDs) after
+    STOP_TIMEOUT_S."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        for pid in stragglers:
+            os.kill(pid, signal.SIGKILL)
+        proc.kill()
+        proc.wait()
+
+
+def find_builddir(given, needed, program):
+    """The build tree: --builddir, $BUILDDIR, the current directory or two up
+    (tests/bench of a build tree), the first holding every path in needed."""
+    candidates = [given] if given else [os.environ.get("BUILDDIR"), os.getcwd(),
+                                        os.path.join(os.getcwd(), "..", "..")]
+    for c in candidates:
+        if c and all(os.path.exists(os.path.join(c, p)) for p in needed):
+            return os.path.abspath(c)
+    sys.exit("%s: no build found (%s); give --builddir" % (program, ", ".join(needed)))
