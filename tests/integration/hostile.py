@@ -13,6 +13,10 @@ import time
 from tsdtest import native_exchange
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# A normal exchange on loopback takes well under a millisecond; on a shared,
+# loaded machine the test itself may wait this long for a CPU. A loop that
+# stalls on a hostile client stalls for a request_timeout (1 s) or more.
+PROMPT_S = 0.5
 
 
 # ---- the native protocol over TCP ----

@@ -62,7 +62,7 @@ def check(dispatch):
         print("%s: served again %.3f s after the clients closed" % (
             dispatch, time.monotonic() - t0))
         assert served, "no recovery after the descriptors were freed"
-        assert hostile.exchange_latency(tsd.port, count=10) < 0.25
+        assert hostile.exchange_latency(tsd.port, count=10) < hostile.PROMPT_S
         assert tsd.workers() == pids[1:], "a worker died"
         assert tsd.stop() == 0, "tsd did not exit 0"
 

@@ -15,7 +15,7 @@ IDLE_CONNECTIONS = 3000
 FLOOD_S = 2.0
 FLOOD_THREADS = 2
 FLOOD_MAX = 10000
-PROMPT_S = 0.25
+PROMPT_S = hostile.PROMPT_S
 CONF = """server = { listen = [ "127.0.0.1" ]; workers = 2;
   max_connections = 4096; request_timeout = 1.0; idle_timeout = 30.0; };
 """
@@ -107,7 +107,7 @@ def check_flood(tsd, workers, base_fds):
         t.join()
     flood_s = time.monotonic() - t0
     # The flood shares two cores with tsd: a slower answer is fine, none is not.
-    prober.finish(PROMPT_S * 4)
+    prober.finish(PROMPT_S * 2)
     print("flood: %d connections in %.2f s" % (sum(counts), flood_s))
     back = tsdtest.wait_for(lambda: worker_fds(workers) <= base_fds, 5)
     assert back, "descriptors not given back after the flood: %d, had %d" % (

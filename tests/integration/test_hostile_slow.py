@@ -15,8 +15,8 @@ CONF = """server = { listen = [ "127.0.0.1" ]; workers = 2;
 """ % REQUEST_TIMEOUT_S
 TRICKLE_STEP_S = 0.04   # 48 bytes would take 1.9 s: longer than the deadline
 # tsd's kernel send buffer grows to tcp_wmem's maximum before it stalls.
-NEVER_READS_LIMIT_S = 15
-PROMPT_S = 0.25         # a normal exchange on loopback, with a noisy machine's margin
+NEVER_READS_LIMIT_S = 25
+PROMPT_S = hostile.PROMPT_S
 
 
 def trickle(port):
