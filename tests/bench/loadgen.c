@@ -388,6 +388,15 @@ static int worker_init(struct worker *w, const struct options *opt, int n_slots,
 	return 0;
 }
 
+static void worker_free(struct worker *w)
+{
+	free(w->latency_ns.v);
+	free(w->server_ns.v);
+	free(w->slots);
+	if (w->epfd >= 0)
+		close(w->epfd);
+}
+
 /* Move every worker's measurements into the first one. */
 static void merge(struct worker *ws, int n)
 {
@@ -554,5 +563,8 @@ int main(int argc, char **argv)
 		pthread_join(ws[i].thread, NULL);
 	merge(ws, opt.threads);
 	report(&opt, &ws[0], (double)(deadline_ns - start_ns) / 1e9);
+	for (int i = 0; i < opt.threads; i++)
+		worker_free(&ws[i]);
+	free(ws);
 	return 0;
 }
