@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "estimator.h"
 #include "generation.h"
 #include "log.h"
 #include "master.h"
@@ -158,6 +160,32 @@ static int write_pidfile(const char *path)
 	return 0;
 }
 
+static const char *plugin_text(const struct loaded_plugin *p)
+{
+	return p->desc->description != NULL ? p->desc->description : "";
+}
+
+/* --check-config -v: which plugin files were checked, and what they are. */
+static void describe_plugins(const struct config *cfg)
+{
+	struct config_errors errs = { 0 };
+	struct clock_source cs;
+	struct estimator est;
+
+	printf("plugin_dir %s\n", cfg->plugin_dir);
+	if (clock_source_open(&cs, cfg, &errs) == 0) {
+		printf("clock %s: %s: %s\n", cfg->clock.name, cs.plugin.path,
+		       plugin_text(&cs.plugin));
+		clock_source_close(&cs);
+	}
+	if (estimator_open(&est, cfg, NULL, &errs) == 0) {
+		printf("estimator %s: %s: %s\n", cfg->estimator.name, est.plugin.path,
+		       plugin_text(&est.plugin));
+		estimator_close(&est);
+	}
+	config_errors_free(&errs);
+}
+
 static int run(struct options *o)
 {
 	struct config *cfg = load(o);
@@ -166,6 +194,8 @@ static int run(struct options *o)
 	if (cfg == NULL)
 		return 1;
 	if (o->check_config) {
+		if (o->verbose)
+			describe_plugins(cfg);
 		printf("configuration OK\n");
 		generation_free_config(cfg);
 		return 0;

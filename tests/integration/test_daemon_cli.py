@@ -1,4 +1,5 @@
-"""The command line: --check-config says "configuration OK" (exit 0) or
+"""The command line: --check-config says "configuration OK" (exit 0, with -v
+naming each plugin file and its description) or
 names FILE:LINE of a misspelled setting (exit 1) and a broken plugin choice;
 usage errors exit 2; --help and --version."""
 import os
@@ -23,6 +24,13 @@ def test():
         good = write(d, "good.conf", GOOD)
         rc, out, err = tsdtest.run_tsd(["-c", good, "--check-config"])
         assert rc == 0 and out.strip() == "configuration OK", (rc, out, err)
+        rc, out, err = tsdtest.run_tsd(["-c", good, "--check-config", "-v"])
+        lines = out.splitlines()
+        assert rc == 0 and lines[-1] == "configuration OK", (rc, out, err)
+        assert any(l.startswith("clock realtime: ") and "clock_realtime.so: " in l
+                   for l in lines), out
+        assert any(l.startswith("estimator minfilter: ") and
+                   "estimator_minfilter.so: NTP clock filter" in l for l in lines), out
 
         bad = write(d, "bad.conf", MISSPELLED)
         rc, out, err = tsdtest.run_tsd(["--check-config", "-c", bad])
