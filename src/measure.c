@@ -285,19 +285,16 @@ static void use_kernel_stamps(struct link *l, uint32_t key, struct tsd_sample *s
 /* A valid reply from an unsynchronised server ends the measurement. */
 static int check_synced(const struct ntp_packet *p, struct measurement *out)
 {
-	if (p->stratum == 0) {
-		memcpy(out->kod, p->refid, 4);
-		out->kod[4] = '\0';
-		for (int i = 0; i < 4; i++)
-			if (out->kod[i] < 0x20 || out->kod[i] > 0x7e)
-				out->kod[i] = '?';
+	switch (wire_server_state(p, out->kod)) {
+	case WIRE_SERVER_KOD:
 		snprintf(out->why, sizeof(out->why), "kiss-o'-death %s", out->kod);
 		return -1;
-	}
-	if (p->leap == TSD_LEAP_UNSYNC || p->stratum >= NTP_STRATUM_UNSYNC) {
+	case WIRE_SERVER_UNSYNC:
 		snprintf(out->why, sizeof(out->why),
-		         "server not synchronised (leap %d, stratum %d)", p->leap, p->stratum);
+		         "server not synchronized (leap %d, stratum %d)", p->leap, p->stratum);
 		return -1;
+	case WIRE_SERVER_OK:
+		break;
 	}
 	return 0;
 }

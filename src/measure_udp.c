@@ -154,32 +154,21 @@ static int random_cookie(ntp_ts *cookie)
 	return 0;
 }
 
-/* RFC 5905 kiss codes are four ASCII capitals ("RATE", "DENY", ...); a
- * stratum 0 reply without one (an unsynchronised chronyd sends a zero
- * reference ID) is just unsynchronised. */
-static int is_kiss_code(const uint8_t refid[4])
-{
-	for (int i = 0; i < 4; i++)
-		if (refid[i] < 'A' || refid[i] > 'Z')
-			return 0;
-	return 1;
-}
-
 /* A valid reply from a server that cannot serve time ends the measurement
  * with a plain reason. */
 static int check_synced(const struct udp_link *l, const struct ntp_packet *p,
                         struct measurement *out)
 {
-	if (p->stratum == 0 && is_kiss_code(p->refid)) {
-		memcpy(out->kod, p->refid, 4);
-		out->kod[4] = '\0';
+	switch (wire_server_state(p, out->kod)) {
+	case WIRE_SERVER_KOD:
 		say_why(out, "server %s sent a kiss-o'-death %s", l->name, out->kod);
 		return -1;
-	}
-	if (p->leap == TSD_LEAP_UNSYNC || p->stratum == 0 || p->stratum >= NTP_STRATUM_UNSYNC) {
+	case WIRE_SERVER_UNSYNC:
 		say_why(out, "server %s is not synchronized (leap %d, stratum %d)",
 		        l->name, p->leap, p->stratum);
 		return -1;
+	case WIRE_SERVER_OK:
+		break;
 	}
 	return 0;
 }

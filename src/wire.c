@@ -296,3 +296,24 @@ double wire_delay_s(const struct tsd_sample *s)
 
 	return (double)delay_ns / NS_PER_S;
 }
+
+static int is_kiss_code(const uint8_t refid[4])
+{
+	for (int i = 0; i < 4; i++)
+		if (refid[i] < 'A' || refid[i] > 'Z')
+			return 0;
+	return 1;
+}
+
+enum wire_server_state wire_server_state(const struct ntp_packet *p, char kod[5])
+{
+	kod[0] = '\0';
+	if (p->stratum == 0 && is_kiss_code(p->refid)) {
+		memcpy(kod, p->refid, 4);
+		kod[4] = '\0';
+		return WIRE_SERVER_KOD;
+	}
+	if (p->leap == TSD_LEAP_UNSYNC || p->stratum == 0 || p->stratum >= NTP_STRATUM_UNSYNC)
+		return WIRE_SERVER_UNSYNC;
+	return WIRE_SERVER_OK;
+}

@@ -57,6 +57,13 @@ int wire_valid_client_request(const struct ntp_packet *p);
  * stratum 0 or 16 are returned as a separate condition by the caller. */
 int wire_valid_server_reply(const struct ntp_packet *p, ntp_ts cookie);
 
+/* What a valid reply says of the server. A kiss-o'-death is stratum 0 with
+ * a kiss code (four ASCII capitals: "RATE", "DENY", ...), copied to kod[]; a
+ * stratum 0 reply without one (an unsynchronised chronyd sends a zero
+ * reference ID), leap 3 or stratum 16 and above is unsynchronised. */
+enum wire_server_state { WIRE_SERVER_OK = 0, WIRE_SERVER_KOD = 1, WIRE_SERVER_UNSYNC = 2 };
+enum wire_server_state wire_server_state(const struct ntp_packet *p, char kod[5]);
+
 /* The first-bytes rule. Returns WIRE_NATIVE, WIRE_TEXT, or WIRE_UNDECIDED
  * when fewer than the bytes needed have arrived. */
 enum wire_kind { WIRE_UNDECIDED = 0, WIRE_NATIVE = 1, WIRE_TEXT = 2 };

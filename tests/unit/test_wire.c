@@ -412,6 +412,30 @@ static void test_make_reply_unsynchronised(void **state)
 	assert_int_equal(r.version, 4);
 }
 
+static void test_server_state(void **state)
+{
+	struct ntp_packet p = { .leap = 0, .version = 4, .mode = 4, .stratum = 2 };
+	char kod[5];
+
+	(void)state;
+	assert_int_equal(wire_server_state(&p, kod), WIRE_SERVER_OK);
+	assert_string_equal(kod, "");
+	p.leap = 3;
+	assert_int_equal(wire_server_state(&p, kod), WIRE_SERVER_UNSYNC);
+	p.leap = 0;
+	p.stratum = 16;
+	assert_int_equal(wire_server_state(&p, kod), WIRE_SERVER_UNSYNC);
+	/* Stratum 0 with a kiss code is a KoD; with a zero ID it is not. */
+	p.stratum = 0;
+	memcpy(p.refid, "RATE", 4);
+	assert_int_equal(wire_server_state(&p, kod), WIRE_SERVER_KOD);
+	assert_string_equal(kod, "RATE");
+	memset(p.refid, 0, 4);
+	assert_int_equal(wire_server_state(&p, kod), WIRE_SERVER_UNSYNC);
+	memcpy(p.refid, "rate", 4);
+	assert_int_equal(wire_server_state(&p, kod), WIRE_SERVER_UNSYNC);
+}
+
 /* ---- the on-wire quantities ---- */
 
 /* True offset +50 ms, 10 ms each way, 1 ms in the server. */
@@ -480,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_parse_text_reply_rejects),
 		cmocka_unit_test(test_make_reply_fields),
 		cmocka_unit_test(test_make_reply_unsynchronised),
+		cmocka_unit_test(test_server_state),
 		cmocka_unit_test(test_offset_delay_known_case),
 		cmocka_unit_test(test_report_formula_differs),
 		cmocka_unit_test(test_offset_asymmetry_and_precision),
