@@ -5,61 +5,32 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tsd/plugin.h"
+#include "samples.h"
 
 #define DEFAULT_WINDOW 8
-#define MAX_WINDOW 1024
 
 struct median {
-	size_t window;
-	size_t count;            /* samples held, at most window */
-	size_t next;             /* ring slot the next sample goes to */
+	struct sample_ring ring;
 	double *offsets_s;       /* scratch for sorting, window long */
 	double *delays_s;        /* scratch for sorting, window long */
-	struct tsd_sample ring[];
 };
 
 static void md_reset(void *state)
 {
 	struct median *m = state;
 
-	m->count = 0;
-	m->next = 0;
-}
-
-/* A sample no exchange produces is refused: a reply before its request,
- * an unknown server error, or clocks so far apart (over 73 years) that the
- * sums below could overflow. */
-static int sample_ok(const struct tsd_sample *s)
-{
-	const int64_t limit_ns = INT64_C(1) << 61;
-	int64_t out_ns, back_ns, server_ns;
-
-	if (s->t4_ns < s->t1_ns || !isfinite(s->server_error_s) || s->server_error_s < 0)
-		return 0;
-	if (__builtin_sub_overflow(s->t2_ns, s->t1_ns, &out_ns) ||
-	    __builtin_sub_overflow(s->t3_ns, s->t4_ns, &back_ns) ||
-	    __builtin_sub_overflow(s->t3_ns, s->t2_ns, &server_ns))
-		return 0;
-	return out_ns > -limit_ns && out_ns < limit_ns && back_ns > -limit_ns &&
-	       back_ns < limit_ns && server_ns > -limit_ns && server_ns < limit_ns;
+	sample_ring_reset(&m->ring);
 }
 
 static int md_add_sample(void *state, const struct tsd_sample *sample)
 {
 	struct median *m = state;
 
-	if (!sample_ok(sample))
-		return -EINVAL;
-	m->ring[m->next] = *sample;
-	m->next = (m->next + 1) % m->window;
-	if (m->count < m->window)
-		m->count++;
-	return 0;
+	return sample_ring_add(&m->ring, sample);
 }
 
 static int compare_double(const void *a, const void *b)
@@ -80,19 +51,17 @@ static double collect(struct median *m)
 {
 	double worst_server_s = 0;
 
-	for (size_t i = 0; i < m->count; i++) {
-		const struct tsd_sample *s = &m->ring[i];
-		int64_t delay_ns = (s->t4_ns - s->t1_ns) - (s->t3_ns - s->t2_ns);
+	/* Slot order: the arrays are sorted, so age does not matter. */
+	for (size_t i = 0; i < m->ring.count; i++) {
+		const struct tsd_sample *s = &m->ring.slots[i];
 
-		m->offsets_s[i] = (double)((s->t2_ns - s->t1_ns) + (s->t3_ns - s->t4_ns)) / 2e9;
-		/* A negative measured delay means the server's clock ran fast
-		 * inside the exchange; the true delay is at least zero. */
-		m->delays_s[i] = delay_ns > 0 ? (double)delay_ns / 1e9 : 0;
+		m->offsets_s[i] = sample_offset_s(s);
+		m->delays_s[i] = sample_delay_s(s);
 		if (s->server_error_s > worst_server_s)
 			worst_server_s = s->server_error_s;
 	}
-	qsort(m->offsets_s, m->count, sizeof(double), compare_double);
-	qsort(m->delays_s, m->count, sizeof(double), compare_double);
+	qsort(m->offsets_s, m->ring.count, sizeof(double), compare_double);
+	qsort(m->delays_s, m->ring.count, sizeof(double), compare_double);
 	return worst_server_s;
 }
 
@@ -116,42 +85,23 @@ static double spread_middle_half(const double *sorted, size_t n)
 static int md_estimate(void *state, struct tsd_estimate *out)
 {
 	struct median *m = state;
+	size_t n = m->ring.count;
 	double server_s, med, sum_sq = 0;
 
-	if (m->count == 0)
+	if (n == 0)
 		return -EAGAIN;
 	server_s = collect(m);
-	med = median_of(m->offsets_s, m->count);
-	for (size_t i = 0; i < m->count; i++)
+	med = median_of(m->offsets_s, n);
+	for (size_t i = 0; i < n; i++)
 		sum_sq += (m->offsets_s[i] - med) * (m->offsets_s[i] - med);
 	memset(out, 0, sizeof(*out));
 	out->offset_s = med;
-	out->delay_s = median_of(m->delays_s, m->count);
-	out->jitter_s = sqrt(sum_sq / (double)m->count);
-	out->error_s = spread_middle_half(m->offsets_s, m->count) / 2 +
+	out->delay_s = median_of(m->delays_s, n);
+	out->jitter_s = sqrt(sum_sq / (double)n);
+	out->error_s = spread_middle_half(m->offsets_s, n) / 2 +
 	               out->delay_s / 2 + server_s;
 	out->has_freq = 0;
-	out->samples_used = (int)m->count;
-	return 0;
-}
-
-static int parse_window(const struct tsd_setting *settings, size_t n,
-                        size_t *window, struct tsd_plugin_error *err)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct tsd_setting *s = &settings[i];
-
-		if (strcmp(s->name, "window") != 0)
-			return tsd_plugin_fail(err, (int)i, -EINVAL,
-			                       "unknown setting \"%s\" (known: window)",
-			                       s->name);
-		if (s->type != TSD_SETTING_INT || s->int_value < 1 ||
-		    s->int_value > MAX_WINDOW)
-			return tsd_plugin_fail(err, (int)i, -EINVAL,
-			                       "window must be an integer from 1 to %d",
-			                       MAX_WINDOW);
-		*window = (size_t)s->int_value;
-	}
+	out->samples_used = (int)n;
 	return 0;
 }
 
@@ -161,6 +111,7 @@ static void md_fini(void *state)
 
 	if (m == NULL)
 		return;
+	sample_ring_fini(&m->ring);
 	free(m->offsets_s);
 	free(m->delays_s);
 	free(m);
@@ -171,17 +122,17 @@ static int md_init(void **state, const struct tsd_setting *settings,
 {
 	size_t window = DEFAULT_WINDOW;
 	struct median *m;
-	int rc = parse_window(settings, n_settings, &window, err);
+	int rc = samples_parse_window(settings, n_settings, &window, err);
 
 	if (rc != 0)
 		return rc;
-	m = calloc(1, sizeof(*m) + window * sizeof(m->ring[0]));
+	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
-	m->window = window;
 	m->offsets_s = calloc(window, sizeof(double));
 	m->delays_s = calloc(window, sizeof(double));
-	if (m->offsets_s == NULL || m->delays_s == NULL) {
+	if (sample_ring_init(&m->ring, window) != 0 || m->offsets_s == NULL ||
+	    m->delays_s == NULL) {
 		md_fini(m);
 		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
 	}

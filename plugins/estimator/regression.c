@@ -6,14 +6,13 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tsd/plugin.h"
+#include "samples.h"
 
 #define DEFAULT_WINDOW 16
-#define MAX_WINDOW 1024
 /* A floor under each sample's error, so a zero-delay sample cannot take
  * an infinite weight. */
 #define MIN_SAMPLE_ERROR_S 1e-9
@@ -31,11 +30,8 @@ struct point {
 };
 
 struct regression {
-	size_t window;
-	size_t count;            /* samples held, at most window */
-	size_t next;             /* ring slot the next sample goes to */
+	struct sample_ring ring;
 	struct point *points;    /* scratch for the fit, window long */
-	struct tsd_sample ring[];
 };
 
 /* The weighted sums of a fit, centred on the weighted mean time. */
@@ -51,39 +47,14 @@ static void rg_reset(void *state)
 {
 	struct regression *r = state;
 
-	r->count = 0;
-	r->next = 0;
-}
-
-/* A sample no exchange produces is refused: a reply before its request,
- * an unknown server error, or clocks so far apart (over 73 years) that the
- * sums below could overflow. */
-static int sample_ok(const struct tsd_sample *s)
-{
-	const int64_t limit_ns = INT64_C(1) << 61;
-	int64_t out_ns, back_ns, server_ns;
-
-	if (s->t4_ns < s->t1_ns || !isfinite(s->server_error_s) || s->server_error_s < 0)
-		return 0;
-	if (__builtin_sub_overflow(s->t2_ns, s->t1_ns, &out_ns) ||
-	    __builtin_sub_overflow(s->t3_ns, s->t4_ns, &back_ns) ||
-	    __builtin_sub_overflow(s->t3_ns, s->t2_ns, &server_ns))
-		return 0;
-	return out_ns > -limit_ns && out_ns < limit_ns && back_ns > -limit_ns &&
-	       back_ns < limit_ns && server_ns > -limit_ns && server_ns < limit_ns;
+	sample_ring_reset(&r->ring);
 }
 
 static int rg_add_sample(void *state, const struct tsd_sample *sample)
 {
 	struct regression *r = state;
 
-	if (!sample_ok(sample))
-		return -EINVAL;
-	r->ring[r->next] = *sample;
-	r->next = (r->next + 1) % r->window;
-	if (r->count < r->window)
-		r->count++;
-	return 0;
+	return sample_ring_add(&r->ring, sample);
 }
 
 /* Seconds from the middle of `newest`'s exchange to the middle of s's: the
@@ -104,20 +75,14 @@ static double time_since_newest_s(const struct tsd_sample *s,
 static void make_point(const struct tsd_sample *s, const struct tsd_sample *newest,
                        struct point *p)
 {
-	int64_t delay_ns = (s->t4_ns - s->t1_ns) - (s->t3_ns - s->t2_ns);
 	double bound;
 
 	p->time_s = time_since_newest_s(s, newest);
-	p->offset_s = (double)((s->t2_ns - s->t1_ns) + (s->t3_ns - s->t4_ns)) / 2e9;
-	p->delay_s = delay_ns > 0 ? (double)delay_ns / 1e9 : 0;
+	p->offset_s = sample_offset_s(s);
+	p->delay_s = sample_delay_s(s);
 	p->bound_s = p->delay_s / 2 + s->server_error_s;
 	bound = p->bound_s > MIN_SAMPLE_ERROR_S ? p->bound_s : MIN_SAMPLE_ERROR_S;
 	p->weight = 1 / (bound * bound);
-}
-
-static size_t newest_slot(const struct regression *r)
-{
-	return (r->next + r->window - 1) % r->window;
 }
 
 /*
@@ -188,20 +153,22 @@ static void fit_points(const struct point *pt, size_t n, struct fit *f)
 static int rg_estimate(void *state, struct tsd_estimate *out)
 {
 	const struct regression *r = state;
+	const struct sample_ring *ring = &r->ring;
 	struct point *pt = r->points;
 	const struct point *best = &pt[0];
 	const struct tsd_sample *newest;
 	struct fit f;
 
-	if (r->count == 0)
+	if (ring->count == 0)
 		return -EAGAIN;
-	newest = &r->ring[newest_slot(r)];
-	for (size_t i = 0; i < r->count; i++) {
-		make_point(&r->ring[i], newest, &pt[i]);
+	newest = sample_ring_at_age(ring, 0);
+	/* Slot order: each point carries its own time. */
+	for (size_t i = 0; i < ring->count; i++) {
+		make_point(&ring->slots[i], newest, &pt[i]);
 		if (pt[i].bound_s < best->bound_s)
 			best = &pt[i];
 	}
-	fit_points(pt, r->count, &f);
+	fit_points(pt, ring->count, &f);
 	memset(out, 0, sizeof(*out));
 	out->offset_s = f.offset_s;
 	out->delay_s = best->delay_s;
@@ -209,49 +176,7 @@ static int rg_estimate(void *state, struct tsd_estimate *out)
 	out->error_s = f.bound_s;
 	out->freq_ppm = f.slope * 1e6;
 	out->has_freq = f.has_slope;
-	out->samples_used = (int)r->count;
-	return 0;
-}
-
-static int parse_window(const struct tsd_setting *settings, size_t n,
-                        size_t *window, struct tsd_plugin_error *err)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct tsd_setting *s = &settings[i];
-
-		if (strcmp(s->name, "window") != 0)
-			return tsd_plugin_fail(err, (int)i, -EINVAL,
-			                       "unknown setting \"%s\" (known: window)",
-			                       s->name);
-		if (s->type != TSD_SETTING_INT || s->int_value < 1 ||
-		    s->int_value > MAX_WINDOW)
-			return tsd_plugin_fail(err, (int)i, -EINVAL,
-			                       "window must be an integer from 1 to %d",
-			                       MAX_WINDOW);
-		*window = (size_t)s->int_value;
-	}
-	return 0;
-}
-
-static int rg_init(void **state, const struct tsd_setting *settings,
-                   size_t n_settings, struct tsd_plugin_error *err)
-{
-	size_t window = DEFAULT_WINDOW;
-	struct regression *r;
-	int rc = parse_window(settings, n_settings, &window, err);
-
-	if (rc != 0)
-		return rc;
-	r = calloc(1, sizeof(*r) + window * sizeof(r->ring[0]));
-	if (r == NULL)
-		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
-	r->window = window;
-	r->points = calloc(window, sizeof(r->points[0]));
-	if (r->points == NULL) {
-		free(r);
-		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
-	}
-	*state = r;
+	out->samples_used = (int)ring->count;
 	return 0;
 }
 
@@ -259,9 +184,32 @@ static void rg_fini(void *state)
 {
 	struct regression *r = state;
 
-	if (r != NULL)
-		free(r->points);
+	if (r == NULL)
+		return;
+	sample_ring_fini(&r->ring);
+	free(r->points);
 	free(r);
+}
+
+static int rg_init(void **state, const struct tsd_setting *settings,
+                   size_t n_settings, struct tsd_plugin_error *err)
+{
+	size_t window = DEFAULT_WINDOW;
+	struct regression *r;
+	int rc = samples_parse_window(settings, n_settings, &window, err);
+
+	if (rc != 0)
+		return rc;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
+	r->points = calloc(window, sizeof(r->points[0]));
+	if (sample_ring_init(&r->ring, window) != 0 || r->points == NULL) {
+		rg_fini(r);
+		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
+	}
+	*state = r;
+	return 0;
 }
 
 static const struct tsd_estimator_ops regression_ops = {
