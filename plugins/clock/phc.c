@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "tsd/plugin.h"
+#include "kernel.h"
 
-#define NS_PER_S 1000000000LL
 #define CLOCKFD 3
 #define FD_TO_CLOCKID(fd) ((~(clockid_t)(fd) << 3) | CLOCKFD)
 
@@ -21,10 +21,7 @@ struct phc {
 	const char *device;      /* points into the settings only during init */
 	int64_t utc_offset_s;    /* subtracted: a PHC run by ptp4l keeps TAI */
 	double error_s;          /* the bound the operator vouches for */
-	int stratum;
-	char refid[4];
-	int precision_log2;
-	double precision_s;
+	struct clock_identity id;
 };
 
 static int phc_now(void *state, struct tsd_clock_reading *out)
@@ -34,9 +31,8 @@ static int phc_now(void *state, struct tsd_clock_reading *out)
 
 	if (clock_gettime(p->clock_id, &ts) != 0)
 		return -errno;
-	out->time_ns = (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec -
-	               p->utc_offset_s * NS_PER_S;
-	out->error_s = p->precision_s + p->error_s;
+	out->time_ns = timespec_ns(&ts) - p->utc_offset_s * NS_PER_S;
+	out->error_s = p->id.precision_s + p->error_s;
 	return 0;
 }
 
@@ -44,38 +40,11 @@ static int phc_info(void *state, struct tsd_clock_info *out)
 {
 	const struct phc *p = state;
 
-	memset(out, 0, sizeof(*out));
-	out->leap = TSD_LEAP_NONE;
-	out->stratum = p->stratum;
-	out->precision_log2 = p->precision_log2;
-	out->root_delay_s = 0;
-	out->root_dispersion_s = p->precision_s + p->error_s;
-	memcpy(out->refid, p->refid, 4);
+	clock_identity_info(&p->id, TSD_LEAP_NONE, p->error_s, out);
 	return 0;
 }
 
 /* ---- settings ---- */
-
-static int set_refid(struct phc *p, const struct tsd_setting *s, int i,
-                     struct tsd_plugin_error *err)
-{
-	size_t len;
-
-	if (s->type != TSD_SETTING_STRING || s->string_value == NULL)
-		return tsd_plugin_fail(err, i, -EINVAL, "refid must be a string");
-	len = strlen(s->string_value);
-	if (len < 1 || len > 4)
-		return tsd_plugin_fail(err, i, -EINVAL,
-		                       "refid must be 1 to 4 characters, not \"%s\"",
-		                       s->string_value);
-	for (size_t k = 0; k < len; k++)
-		if (s->string_value[k] < 0x20 || s->string_value[k] > 0x7e)
-			return tsd_plugin_fail(err, i, -EINVAL,
-			                       "refid must be printable ASCII");
-	memset(p->refid, 0, 4);
-	memcpy(p->refid, s->string_value, len);
-	return 0;
-}
 
 static int set_int(const struct tsd_setting *s, int i, int64_t min, int64_t max,
                    int64_t *out, struct tsd_plugin_error *err)
@@ -91,9 +60,6 @@ static int set_int(const struct tsd_setting *s, int i, int64_t min, int64_t max,
 static int apply_setting(struct phc *p, const struct tsd_setting *s, int i,
                          struct tsd_plugin_error *err)
 {
-	int64_t v = 0;
-	int rc;
-
 	if (strcmp(s->name, "device") == 0) {
 		if (s->type != TSD_SETTING_STRING || s->string_value == NULL ||
 		    s->string_value[0] != '/')
@@ -112,13 +78,9 @@ static int apply_setting(struct phc *p, const struct tsd_setting *s, int i,
 		return 0;
 	}
 	if (strcmp(s->name, "refid") == 0)
-		return set_refid(p, s, i, err);
-	if (strcmp(s->name, "stratum") == 0) {
-		rc = set_int(s, i, 1, 15, &v, err);
-		if (rc == 0)
-			p->stratum = (int)v;
-		return rc;
-	}
+		return clock_set_refid(&p->id, s, i, err);
+	if (strcmp(s->name, "stratum") == 0)
+		return clock_set_stratum(&p->id, s, i, err);
 	if (strcmp(s->name, "utc_offset") == 0)
 		return set_int(s, i, -1000, 1000, &p->utc_offset_s, err);
 	return tsd_plugin_fail(err, i, -EINVAL,
@@ -150,22 +112,8 @@ static int open_device(struct phc *p, int index, struct tsd_plugin_error *err)
 		return tsd_plugin_fail(err, index, code, "%s is not a PTP clock: %s",
 		                       p->device, strerror(-code));
 	}
-	p->precision_s = 1e-9;
-	if (clock_getres(p->clock_id, &ts) == 0 && (ts.tv_sec || ts.tv_nsec))
-		p->precision_s = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	clock_identity_precision(&p->id, p->clock_id);
 	return 0;
-}
-
-static int precision_log2_of(double resolution_s)
-{
-	double step = 1.0;
-	int log2 = 0;
-
-	while (log2 > -30 && step / 2 >= resolution_s) {
-		step /= 2;
-		log2--;
-	}
-	return log2;
 }
 
 static int phc_init(void **state, const struct tsd_setting *settings,
@@ -178,8 +126,8 @@ static int phc_init(void **state, const struct tsd_setting *settings,
 		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
 	p->device = "/dev/ptp0";
 	p->error_s = 1e-6;
-	p->stratum = 1;
-	memcpy(p->refid, "PHC", 4);
+	p->id.stratum = 1;
+	memcpy(p->id.refid, "PHC", 4);
 	for (size_t i = 0; i < n_settings && rc == 0; i++)
 		rc = apply_setting(p, &settings[i], (int)i, err);
 	if (rc == 0)
@@ -189,7 +137,6 @@ static int phc_init(void **state, const struct tsd_setting *settings,
 		return rc;
 	}
 	p->device = NULL; /* the settings are not ours to keep */
-	p->precision_log2 = precision_log2_of(p->precision_s);
 	*state = p;
 	return 0;
 }

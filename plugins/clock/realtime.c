@@ -10,14 +10,10 @@
 #include <time.h>
 
 #include "tsd/plugin.h"
-
-#define NS_PER_S 1000000000LL
+#include "kernel.h"
 
 struct realtime {
-	int stratum;
-	char refid[4];
-	int precision_log2;
-	double precision_s;
+	struct clock_identity id;
 	/* The kernel's view, read at most once a second: now() is on every
 	 * request's path and the kernel's estimate changes slowly. */
 	int64_t kernel_read_ns;
@@ -25,50 +21,20 @@ struct realtime {
 	enum tsd_leap kernel_leap;
 };
 
-/* log2 of the resolution, rounded up: the precision NTP serves. */
-static int precision_log2_of(double resolution_s)
-{
-	int p = 0;
-	double step = 1.0;
-
-	while (p > -30 && step / 2 >= resolution_s) {
-		step /= 2;
-		p--;
-	}
-	return p;
-}
-
-static double clock_resolution_s(clockid_t id)
-{
-	struct timespec res;
-
-	if (clock_getres(id, &res) != 0 || (res.tv_sec == 0 && res.tv_nsec == 0))
-		return 1e-9;
-	return (double)res.tv_sec + res.tv_nsec / 1e9;
-}
-
-/* Read-only (modes = 0): this never changes the kernel's state. */
 static void refresh_kernel(struct realtime *rt, int64_t now_ns)
 {
 	struct timex tx;
-	int state;
+	int state = kernel_read(&tx);
 
-	memset(&tx, 0, sizeof(tx));
-	state = adjtimex(&tx);
 	rt->kernel_read_ns = now_ns;
 	rt->kernel_error_s = 0;
 	rt->kernel_leap = TSD_LEAP_NONE;
 	if (state < 0)
 		return;
-	/* Unsynchronised means nothing disciplines this clock: the operator
-	 * who serves it at stratum 1 declares it the reference, so only its
-	 * precision bounds it. */
-	if (state != TIME_ERROR && !(tx.status & STA_UNSYNC))
-		rt->kernel_error_s = tx.esterror / 1e6;
-	if (tx.status & STA_INS)
-		rt->kernel_leap = TSD_LEAP_INSERT;
-	else if (tx.status & STA_DEL)
-		rt->kernel_leap = TSD_LEAP_DELETE;
+	/* TIME_ERROR: the kernel itself does not trust its estimate. */
+	if (state != TIME_ERROR)
+		rt->kernel_error_s = kernel_error_s(&tx);
+	rt->kernel_leap = kernel_leap(&tx);
 }
 
 static void maybe_refresh(struct realtime *rt, int64_t now_ns)
@@ -86,9 +52,9 @@ static int rt_now(void *state, struct tsd_clock_reading *out)
 
 	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
 		return -errno;
-	out->time_ns = (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+	out->time_ns = timespec_ns(&ts);
 	maybe_refresh(rt, out->time_ns);
-	out->error_s = rt->precision_s + rt->kernel_error_s;
+	out->error_s = rt->id.precision_s + rt->kernel_error_s;
 	return 0;
 }
 
@@ -98,14 +64,8 @@ static int rt_info(void *state, struct tsd_clock_info *out)
 	struct timespec ts;
 
 	if (clock_gettime(CLOCK_REALTIME, &ts) == 0)
-		maybe_refresh(rt, (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec);
-	memset(out, 0, sizeof(*out));
-	out->leap = rt->kernel_leap;
-	out->stratum = rt->stratum;
-	out->precision_log2 = rt->precision_log2;
-	out->root_delay_s = 0;
-	out->root_dispersion_s = rt->precision_s + rt->kernel_error_s;
-	memcpy(out->refid, rt->refid, 4);
+		maybe_refresh(rt, timespec_ns(&ts));
+	clock_identity_info(&rt->id, rt->kernel_leap, rt->kernel_error_s, out);
 	return 0;
 }
 
@@ -129,7 +89,7 @@ static int rt_step(void *state, double offset_s)
 	offset_ns = (int64_t)(offset_s * 1e9);
 	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
 		return -errno;
-	ns = (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec + offset_ns;
+	ns = timespec_ns(&ts) + offset_ns;
 	ts.tv_sec = (time_t)(ns / NS_PER_S);
 	ts.tv_nsec = (long)(ns % NS_PER_S);
 	if (ts.tv_nsec < 0) {
@@ -158,60 +118,6 @@ static int rt_slew(void *state, double offset_s)
 	return adjtime(&tv, NULL) == 0 ? 0 : -errno;
 }
 
-/* ---- settings ---- */
-
-static int set_stratum(struct realtime *rt, const struct tsd_setting *s, int i,
-                       struct tsd_plugin_error *err)
-{
-	if (s->type != TSD_SETTING_INT || s->int_value < 1 || s->int_value > 15)
-		return tsd_plugin_fail(err, i, -EINVAL,
-		                       "stratum must be an integer from 1 to 15");
-	rt->stratum = (int)s->int_value;
-	return 0;
-}
-
-static int set_refid(struct realtime *rt, const struct tsd_setting *s, int i,
-                     struct tsd_plugin_error *err)
-{
-	size_t len;
-
-	if (s->type != TSD_SETTING_STRING || s->string_value == NULL)
-		return tsd_plugin_fail(err, i, -EINVAL, "refid must be a string");
-	len = strlen(s->string_value);
-	if (len < 1 || len > 4)
-		return tsd_plugin_fail(err, i, -EINVAL,
-		                       "refid must be 1 to 4 characters, not \"%s\"",
-		                       s->string_value);
-	for (size_t k = 0; k < len; k++)
-		if (s->string_value[k] < 0x20 || s->string_value[k] > 0x7e)
-			return tsd_plugin_fail(err, i, -EINVAL,
-			                       "refid must be printable ASCII");
-	memset(rt->refid, 0, 4);
-	memcpy(rt->refid, s->string_value, len);
-	return 0;
-}
-
-static int apply_settings(struct realtime *rt, const struct tsd_setting *settings,
-                          size_t n, struct tsd_plugin_error *err)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct tsd_setting *s = &settings[i];
-		int rc;
-
-		if (strcmp(s->name, "stratum") == 0)
-			rc = set_stratum(rt, s, (int)i, err);
-		else if (strcmp(s->name, "refid") == 0)
-			rc = set_refid(rt, s, (int)i, err);
-		else
-			rc = tsd_plugin_fail(err, (int)i, -EINVAL,
-			                     "unknown setting \"%s\" (known: stratum, refid)",
-			                     s->name);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
-
 static int rt_init(void **state, const struct tsd_setting *settings,
                    size_t n_settings, struct tsd_plugin_error *err)
 {
@@ -220,15 +126,14 @@ static int rt_init(void **state, const struct tsd_setting *settings,
 
 	if (rt == NULL)
 		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
-	rt->stratum = 1;
-	memcpy(rt->refid, "LOCL", 4);
-	rc = apply_settings(rt, settings, n_settings, err);
+	rt->id.stratum = 1;
+	memcpy(rt->id.refid, "LOCL", 4);
+	rc = clock_identity_settings(&rt->id, settings, n_settings, err);
 	if (rc != 0) {
 		free(rt);
 		return rc;
 	}
-	rt->precision_s = clock_resolution_s(CLOCK_REALTIME);
-	rt->precision_log2 = precision_log2_of(rt->precision_s);
+	clock_identity_precision(&rt->id, CLOCK_REALTIME);
 	refresh_kernel(rt, 0); /* stamped at 0: the first read refreshes */
 	*state = rt;
 	return 0;

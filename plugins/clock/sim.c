@@ -10,8 +10,8 @@
 #include <time.h>
 
 #include "tsd/plugin.h"
+#include "kernel.h"
 
-#define NS_PER_S 1000000000LL
 /* adjtime's rate: a slew never moves the clock faster than this. */
 #define SLEW_RATE 500e-6
 /* Offsets beyond this many seconds (about three years) are refused, so the
@@ -284,21 +284,6 @@ static int apply_settings(struct sim *s, const struct tsd_setting *settings,
 	return 0;
 }
 
-static int precision_log2_of_realtime(void)
-{
-	struct timespec res;
-	double resolution_s = 1e-9, step = 1.0;
-	int p = 0;
-
-	if (clock_getres(CLOCK_REALTIME, &res) == 0 && (res.tv_sec || res.tv_nsec))
-		resolution_s = (double)res.tv_sec + res.tv_nsec / 1e9;
-	while (p > -30 && step / 2 >= resolution_s) {
-		step /= 2;
-		p--;
-	}
-	return p;
-}
-
 static int sim_init(void **state, const struct tsd_setting *settings,
                     size_t n_settings, struct tsd_plugin_error *err)
 {
@@ -318,7 +303,7 @@ static int sim_init(void **state, const struct tsd_setting *settings,
 		return rc;
 	}
 	s->rng = (uint64_t)s->cfg.seed;
-	s->precision_log2 = precision_log2_of_realtime();
+	s->precision_log2 = clock_precision_log2(clock_resolution_s(CLOCK_REALTIME));
 	*state = s;
 	return 0;
 }

@@ -1,0 +1,132 @@
+/* Shared by the clock plugins: the kernel's clock state read without
+ * changing it, a clock's precision, and the stratum and refid settings. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/timex.h>
+#include <time.h>
+
+#include "kernel.h"
+
+int64_t timespec_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * NS_PER_S + ts->tv_nsec;
+}
+
+/* modes = 0: tsd reads the kernel's state and never changes it here. */
+int kernel_read(struct timex *tx)
+{
+	int state;
+
+	memset(tx, 0, sizeof(*tx));
+	state = adjtimex(tx);
+	return state < 0 ? -errno : state;
+}
+
+enum tsd_leap kernel_leap(const struct timex *tx)
+{
+	if (tx->status & STA_INS)
+		return TSD_LEAP_INSERT;
+	if (tx->status & STA_DEL)
+		return TSD_LEAP_DELETE;
+	return TSD_LEAP_NONE;
+}
+
+double kernel_error_s(const struct timex *tx)
+{
+	if (tx->status & STA_UNSYNC)
+		return 0;
+	return tx->esterror / 1e6;
+}
+
+double clock_resolution_s(clockid_t clock)
+{
+	struct timespec res;
+
+	if (clock_getres(clock, &res) != 0 || (res.tv_sec == 0 && res.tv_nsec == 0))
+		return 1e-9;
+	return (double)res.tv_sec + res.tv_nsec / 1e9;
+}
+
+int clock_precision_log2(double resolution_s)
+{
+	int p = 0;
+	double step = 1.0;
+
+	while (p > -30 && step / 2 >= resolution_s) {
+		step /= 2;
+		p--;
+	}
+	return p;
+}
+
+void clock_identity_precision(struct clock_identity *id, clockid_t clock)
+{
+	id->precision_s = clock_resolution_s(clock);
+	id->precision_log2 = clock_precision_log2(id->precision_s);
+}
+
+void clock_identity_info(const struct clock_identity *id, enum tsd_leap leap,
+                         double error_s, struct tsd_clock_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->leap = leap;
+	out->stratum = id->stratum;
+	out->precision_log2 = id->precision_log2;
+	out->root_delay_s = 0;
+	out->root_dispersion_s = id->precision_s + error_s;
+	memcpy(out->refid, id->refid, 4);
+}
+
+int clock_set_stratum(struct clock_identity *id, const struct tsd_setting *s,
+                      int index, struct tsd_plugin_error *err)
+{
+	if (s->type != TSD_SETTING_INT || s->int_value < 1 || s->int_value > 15)
+		return tsd_plugin_fail(err, index, -EINVAL,
+		                       "stratum must be an integer from 1 to 15");
+	id->stratum = (int)s->int_value;
+	return 0;
+}
+
+int clock_set_refid(struct clock_identity *id, const struct tsd_setting *s,
+                    int index, struct tsd_plugin_error *err)
+{
+	size_t len;
+
+	if (s->type != TSD_SETTING_STRING || s->string_value == NULL)
+		return tsd_plugin_fail(err, index, -EINVAL, "refid must be a string");
+	len = strlen(s->string_value);
+	if (len < 1 || len > 4)
+		return tsd_plugin_fail(err, index, -EINVAL,
+		                       "refid must be 1 to 4 characters, not \"%s\"",
+		                       s->string_value);
+	for (size_t k = 0; k < len; k++)
+		if (s->string_value[k] < 0x20 || s->string_value[k] > 0x7e)
+			return tsd_plugin_fail(err, index, -EINVAL,
+			                       "refid must be printable ASCII");
+	memset(id->refid, 0, 4);
+	memcpy(id->refid, s->string_value, len);
+	return 0;
+}
+
+int clock_identity_settings(struct clock_identity *id, const struct tsd_setting *settings,
+                            size_t n, struct tsd_plugin_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct tsd_setting *s = &settings[i];
+		int rc;
+
+		if (strcmp(s->name, "stratum") == 0)
+			rc = clock_set_stratum(id, s, (int)i, err);
+		else if (strcmp(s->name, "refid") == 0)
+			rc = clock_set_refid(id, s, (int)i, err);
+		else
+			rc = tsd_plugin_fail(err, (int)i, -EINVAL,
+			                     "unknown setting \"%s\" (known: stratum, refid)",
+			                     s->name);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
