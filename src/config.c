@@ -605,7 +605,7 @@ static void plugin_dir_setting(struct loadctx *c, const config_setting_t *s)
 
 /* ---- the schema ---- */
 
-static const char *const dispatch_choices[] = { "accept", "handoff", NULL };
+static const char *const dispatch_choices[] = { "accept", "handoff", "reuseport", NULL };
 static const char *const log_choices[] = { "stderr", "syslog", NULL };
 
 static const struct field ratelimit_fields[] = {
@@ -687,7 +687,7 @@ int config_defaults(struct config *cfg)
 	cfg->server.shutdown_timeout = 5.0;
 	cfg->server.watchdog_timeout = 10.0;
 	cfg->server.user = strdup("");
-	cfg->server.dispatch = DISPATCH_ACCEPT;
+	cfg->server.dispatch = DISPATCH_REUSEPORT;
 	cfg->server.log_syslog = 0;
 	cfg->server.udp = (struct config_udp){ .enable = 0, .port = 123,
 		.ratelimit_interval = 0.125, .ratelimit_burst = 16, .ratelimit_leak = 4,

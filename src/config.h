@@ -29,7 +29,7 @@ struct config_udp {
 	int ratelimit_table_size;       /* addresses tracked; default 65536 */
 };
 
-enum dispatch_mode { DISPATCH_ACCEPT = 0, DISPATCH_HANDOFF = 1 };
+enum dispatch_mode { DISPATCH_ACCEPT = 0, DISPATCH_HANDOFF = 1, DISPATCH_REUSEPORT = 2 };
 
 struct config_server {
 	char *listen[CONFIG_MAX_LISTEN];/* default { "0.0.0.0" } */
@@ -41,7 +41,7 @@ struct config_server {
 	double shutdown_timeout;        /* seconds; default 5.0 */
 	double watchdog_timeout;        /* seconds a worker may be stuck; default 10.0 */
 	char *user;                     /* "" or NULL: do not drop privileges */
-	enum dispatch_mode dispatch;    /* default DISPATCH_ACCEPT */
+	enum dispatch_mode dispatch;    /* default DISPATCH_REUSEPORT */
 	int log_syslog;                 /* log = "stderr" (0) | "syslog" (1) */
 	struct config_udp udp;
 };

@@ -100,6 +100,85 @@ static int open_udp(struct generation *g, const struct generation *prev, char *e
 	return 0;
 }
 
+/* A socket of a shared kind and one of a worker's own cannot take turns
+ * on one address and port: neither could bind while the other is open. */
+static int mode_change_ok(const struct generation *g, const struct generation *prev,
+                          char *err, size_t errlen)
+{
+	if (prev == NULL || prev->reuseport == g->reuseport || prev->cfg->port != g->cfg->port)
+		return 1;
+	snprintf(err, errlen, "server.dispatch cannot change to or from \"reuseport\" "
+	         "on a reload that keeps port %d; restart tsd", g->cfg->port);
+	return 0;
+}
+
+static int dup_fds(const int *from, int *to, size_t n, size_t *n_out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		to[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 0);
+		if (to[i] < 0)
+			return -1;
+		(*n_out)++;
+	}
+	return 0;
+}
+
+/* Worker k's UDP sockets pass to the new worker k when the port and the
+ * addresses are the same; new ones get a new rate-limit table. */
+static int open_shard_udp(struct generation *g, const struct generation *p,
+                          char *err, size_t errlen)
+{
+	int keep = p != NULL && same_udp(p->cfg, g->cfg);
+	int table_made = 0, n;
+	unsigned k;
+
+	if (!g->cfg->server.udp.enable)
+		return 0;
+	for (k = 0; k < g->n_workers; k++) {
+		struct shard *sh = &g->shards[k];
+
+		if (keep && k < p->n_workers && p->shards[k].n_udp > 0) {
+			if (dup_fds(p->shards[k].udp_fds, sh->udp_fds, p->shards[k].n_udp,
+			            &sh->n_udp) != 0)
+				return -1;
+			continue;
+		}
+		if (!table_made && udp_make_table(g->cfg, err, errlen) != 0)
+			return -1;
+		table_made = 1;
+		n = udp_bind_sockets(g->cfg, 1, sh->udp_fds, CONFIG_MAX_LISTEN, err, errlen);
+		if (n < 0)
+			return -1;
+		sh->n_udp = (size_t)n;
+	}
+	return 0;
+}
+
+/* One SO_REUSEPORT set per worker position, slot k's taken over from the
+ * previous generation's slot k where the addresses are the same. */
+static int open_shards(struct generation *g, const struct generation *prev,
+                       char *err, size_t errlen)
+{
+	const struct generation *p = prev != NULL && prev->reuseport ? prev : NULL;
+	unsigned k;
+
+	g->shards = calloc(g->n_workers, sizeof(*g->shards));
+	if (g->shards == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (k = 0; k < g->n_workers; k++) {
+		const struct listen_set *old = p != NULL && k < p->n_workers ?
+		                               &p->shards[k].listen : NULL;
+
+		if (listen_set_open(&g->shards[k].listen, g->cfg, 1, old, err, errlen) != 0)
+			return -1;
+	}
+	return open_shard_udp(g, p, err, errlen);
+}
+
 int generation_open(struct generation *g, struct config *cfg,
                     const struct generation *prev, char *err, size_t errlen)
 {
@@ -107,8 +186,16 @@ int generation_open(struct generation *g, struct config *cfg,
 	g->cfg = cfg;
 	g->id = prev != NULL ? prev->id + 1 : 1;
 	g->n_workers = worker_count(cfg);
+	g->reuseport = cfg->server.dispatch == DISPATCH_REUSEPORT;
 	snprintf(err, errlen, "cannot open sockets");
-	if (listen_set_open(&g->listen, cfg, prev != NULL ? &prev->listen : NULL, err, errlen) != 0)
+	if (!mode_change_ok(g, prev, err, errlen))
+		goto fail;
+	if (g->reuseport) {
+		if (open_shards(g, prev, err, errlen) != 0)
+			goto fail;
+		return 0;
+	}
+	if (listen_set_open(&g->listen, cfg, 0, prev != NULL ? &prev->listen : NULL, err, errlen) != 0)
 		goto fail;
 	if (open_udp(g, prev, err, errlen) != 0)
 		goto fail;
@@ -119,14 +206,29 @@ fail:
 	return -1;
 }
 
-void generation_close_sockets(struct generation *g)
+static void close_fds(int *fds, size_t *n)
 {
 	size_t i;
 
+	for (i = 0; i < *n; i++)
+		close(fds[i]);
+	*n = 0;
+}
+
+void generation_close_sockets(struct generation *g)
+{
+	unsigned k;
+
 	listen_set_close(&g->listen);
-	for (i = 0; i < g->n_udp; i++)
-		close(g->udp_fds[i]);
-	g->n_udp = 0;
+	close_fds(g->udp_fds, &g->n_udp);
+	if (g->shards != NULL) {
+		for (k = 0; k < g->n_workers; k++) {
+			listen_set_close(&g->shards[k].listen);
+			close_fds(g->shards[k].udp_fds, &g->shards[k].n_udp);
+		}
+		free(g->shards);
+		g->shards = NULL;
+	}
 }
 
 void generation_free(struct generation *g)

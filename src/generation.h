@@ -8,13 +8,26 @@
 #include "config.h"
 #include "listen.h"
 
+/* dispatch = "reuseport": the sockets of one worker position (slot k of
+ * the generation), SO_REUSEPORT. The master keeps them open, so a worker
+ * that dies loses nothing queued: its replacement takes the same ones. */
+struct shard {
+	struct listen_set listen;
+	int udp_fds[CONFIG_MAX_LISTEN];
+	size_t n_udp;
+};
+
 struct generation {
 	unsigned id;
 	struct config *cfg;
 	unsigned n_workers;
+	/* Shared by every worker (dispatch "accept" and "handoff"). */
 	struct listen_set listen;
 	int udp_fds[CONFIG_MAX_LISTEN];
 	size_t n_udp;
+	/* dispatch "reuseport": n_workers sets of a worker's own sockets. */
+	int reuseport;
+	struct shard *shards;
 };
 
 /* Read the file (NULL: the default) and open its clock and estimator
@@ -25,7 +38,8 @@ struct config *generation_load_config(const char *path, struct config_errors *er
 void generation_free_config(struct config *cfg);
 
 /* Bind what cfg asks for, sharing the sockets of `prev` (may be NULL) that
- * are the same. Takes cfg only on success. 0, or -1 with a message. */
+ * are the same (with "reuseport", worker k's sockets pass to the new worker
+ * k). Takes cfg only on success. 0, or -1 with a message. */
 int generation_open(struct generation *g, struct config *cfg,
                     const struct generation *prev, char *err, size_t errlen);
 /* Close the master's copies of the sockets (workers keep theirs). */

@@ -36,12 +36,15 @@ int listen_parse_addr(const char *text, int port, union listen_addr *out, sockle
 	return -1;
 }
 
-static void set_options(int fd, int family)
+static int set_options(int fd, int family, int reuseport)
 {
 	int one = 1;
 	int ts = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
 
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Without it the second worker's socket could not bind: fail loudly. */
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+		return -1;
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	/* Accepted sockets inherit both: replies are single small writes,
@@ -49,9 +52,10 @@ static void set_options(int fd, int family)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &ts, sizeof(ts)) != 0)
 		log_warn("SO_TIMESTAMPING: %s; T2 is read after each receive", strerror(errno));
+	return 0;
 }
 
-static int open_one(const char *addr, int port, char *err, size_t errlen)
+static int open_one(const char *addr, int port, int reuseport, char *err, size_t errlen)
 {
 	union listen_addr sa;
 	socklen_t len;
@@ -66,7 +70,11 @@ static int open_one(const char *addr, int port, char *err, size_t errlen)
 		snprintf(err, errlen, "socket for %s: %s", addr, strerror(errno));
 		return -1;
 	}
-	set_options(fd, sa.sa.sa_family);
+	if (set_options(fd, sa.sa.sa_family, reuseport) != 0) {
+		snprintf(err, errlen, "SO_REUSEPORT for %s: %s", addr, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (bind(fd, &sa.sa, len) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
 		snprintf(err, errlen, "cannot listen on %s port %d: %s", addr, port, strerror(errno));
 		close(fd);
@@ -75,11 +83,12 @@ static int open_one(const char *addr, int port, char *err, size_t errlen)
 	return fd;
 }
 
-static int find_reusable(const struct listen_set *reuse, const char *addr, int port)
+static int find_reusable(const struct listen_set *reuse, const char *addr, int port,
+                         int reuseport)
 {
 	size_t i;
 
-	if (reuse == NULL || reuse->port != port)
+	if (reuse == NULL || reuse->port != port || reuse->reuseport != reuseport)
 		return -1;
 	for (i = 0; i < reuse->n; i++)
 		if (strcmp(reuse->addrs[i], addr) == 0)
@@ -87,7 +96,7 @@ static int find_reusable(const struct listen_set *reuse, const char *addr, int p
 	return -1;
 }
 
-int listen_set_open(struct listen_set *ls, const struct config *cfg,
+int listen_set_open(struct listen_set *ls, const struct config *cfg, int reuseport,
                     const struct listen_set *reuse, char *err, size_t errlen)
 {
 	size_t i;
@@ -95,12 +104,13 @@ int listen_set_open(struct listen_set *ls, const struct config *cfg,
 
 	memset(ls, 0, sizeof(*ls));
 	ls->port = cfg->port;
+	ls->reuseport = reuseport;
 	for (i = 0; i < cfg->server.n_listen; i++) {
 		const char *addr = cfg->server.listen[i];
 
-		fd = find_reusable(reuse, addr, cfg->port);
+		fd = find_reusable(reuse, addr, cfg->port, reuseport);
 		if (fd < 0)
-			fd = open_one(addr, cfg->port, err, errlen);
+			fd = open_one(addr, cfg->port, reuseport, err, errlen);
 		if (fd < 0)
 			goto fail;
 		ls->fds[ls->n] = fd;

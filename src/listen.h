@@ -1,4 +1,5 @@
-/* The TCP listening sockets of tsd: one per server.listen address. */
+/* The TCP listening sockets of tsd: one per server.listen address (with
+ * dispatch = "reuseport", one such set per worker). */
 #ifndef TSD_LISTEN_H
 #define TSD_LISTEN_H
 
@@ -17,16 +18,19 @@ union listen_addr {
 struct listen_set {
 	size_t n;
 	int port;
+	int reuseport;                  /* SO_REUSEPORT: one of a worker's own set */
 	int fds[CONFIG_MAX_LISTEN];
 	char *addrs[CONFIG_MAX_LISTEN];
 };
 
 /* Bind every address of cfg->server.listen on cfg->port: non-blocking,
- * SO_REUSEADDR, IPV6_V6ONLY for IPv6, receive timestamps enabled. A socket of
- * `reuse` (may be NULL) with the same address and port is shared (dup) rather
- * than bound again, so a reload keeps the queue of pending connections.
- * Returns 0, or -1 with a message in err and nothing left open. */
-int listen_set_open(struct listen_set *ls, const struct config *cfg,
+ * SO_REUSEADDR, IPV6_V6ONLY for IPv6, receive timestamps enabled, and
+ * SO_REUSEPORT when `reuseport` (dispatch = "reuseport": one such set per
+ * worker, the kernel spreading connections over them). A socket of `reuse`
+ * (may be NULL) with the same address, port and reuseport flag is shared
+ * (dup) rather than bound again, so a reload keeps the queue of pending
+ * connections. Returns 0, or -1 with a message in err and nothing left open. */
+int listen_set_open(struct listen_set *ls, const struct config *cfg, int reuseport,
                     const struct listen_set *reuse, char *err, size_t errlen);
 void listen_set_close(struct listen_set *ls);
 

@@ -1,6 +1,7 @@
 /* The master: fork the workers of the current generation, then supervise:
  * reap and respawn (throttled), watchdog, reload on SIGHUP, stop on SIGTERM.
- * In dispatch = "handoff" it also accepts and passes each connection on. */
+ * In dispatch = "handoff" it also accepts and passes each connection on; in
+ * "reuseport" it holds every worker's own sockets, so a crash loses none. */
 #include "config.h"
 
 #include <errno.h>
@@ -42,6 +43,7 @@ struct slot {
 	enum slot_state state;
 	pid_t pid;
 	unsigned generation;
+	unsigned shard;                 /* reuseport: which of the generation's socket sets */
 	int handoff_fd;                 /* the master's end, -1 if none */
 	uint64_t handed;                /* connections passed to it */
 	uint64_t respawn_at_ns;
@@ -91,10 +93,35 @@ static int is_handoff(const struct master *m)
 	return m->gen.cfg->server.dispatch == DISPATCH_HANDOFF;
 }
 
+static const char *dispatch_name(const struct master *m)
+{
+	return m->gen.reuseport ? "reuseport" : is_handoff(m) ? "handoff" : "accept";
+}
+
 /* ---- forking workers ---- */
 
+/* In a new reuseport worker: keep only its own socket set. A copy of
+ * another set left here would keep that socket open (and hashed to) after
+ * the master closes it. */
+static void child_close_other_shards(struct master *m, unsigned own)
+{
+	struct shard *sh;
+	unsigned k;
+	size_t i;
+
+	for (k = 0; m->gen.shards != NULL && k < m->gen.n_workers; k++) {
+		if (k == own)
+			continue;
+		sh = &m->gen.shards[k];
+		for (i = 0; i < sh->listen.n; i++)
+			close(sh->listen.fds[i]);
+		for (i = 0; i < sh->n_udp; i++)
+			close(sh->udp_fds[i]);
+	}
+}
+
 /* In the new worker: drop every descriptor that belongs to the master. */
-static void child_close_master_fds(struct master *m, int own_master_end)
+static void child_close_master_fds(struct master *m, int own_master_end, unsigned shard)
 {
 	size_t i;
 
@@ -110,9 +137,11 @@ static void child_close_master_fds(struct master *m, int own_master_end)
 			close(m->gen.listen.fds[i]);
 		m->gen.listen.n = 0;
 	}
+	if (m->gen.reuseport)
+		child_close_other_shards(m, shard);
 }
 
-static void child_run(struct master *m, unsigned i, int sv[2])
+static void child_run(struct master *m, unsigned i, unsigned shard, int sv[2])
 {
 	struct worker_args args = {
 		.cfg = m->gen.cfg,
@@ -123,8 +152,14 @@ static void child_run(struct master *m, unsigned i, int sv[2])
 		.master_pid = m->pid,
 	};
 
-	child_close_master_fds(m, sv[0]);
-	if (!is_handoff(m)) {
+	child_close_master_fds(m, sv[0], shard);
+	if (m->gen.reuseport) {
+		args.listen_fds = m->gen.shards[shard].listen.fds;
+		args.n_listen = m->gen.shards[shard].listen.n;
+		args.udp_fds = m->gen.shards[shard].udp_fds;
+		args.n_udp = m->gen.shards[shard].n_udp;
+		args.own_sockets = 1;
+	} else if (!is_handoff(m)) {
 		args.listen_fds = m->gen.listen.fds;
 		args.n_listen = m->gen.listen.n;
 	}
@@ -132,7 +167,7 @@ static void child_run(struct master *m, unsigned i, int sv[2])
 	_exit(worker_run(&args));
 }
 
-static int spawn(struct master *m, unsigned i)
+static int spawn(struct master *m, unsigned i, unsigned shard)
 {
 	struct slot *s = &m->slots[i];
 	int sv[2] = { -1, -1 };
@@ -147,7 +182,7 @@ static int spawn(struct master *m, unsigned i)
 	m->ctr[i].heartbeat_ns = monotonic_now_ns();
 	pid = fork();
 	if (pid == 0)
-		child_run(m, i, sv);
+		child_run(m, i, shard, sv);
 	if (sv[1] >= 0)
 		close(sv[1]);
 	if (pid < 0) {
@@ -158,7 +193,7 @@ static int spawn(struct master *m, unsigned i)
 	}
 	m->ctr[i].pid = pid;
 	*s = (struct slot){ .state = SLOT_RUNNING, .pid = pid, .generation = m->gen.id,
-	                    .handoff_fd = sv[0] };
+	                    .shard = shard, .handoff_fd = sv[0] };
 	return 0;
 }
 
@@ -188,7 +223,7 @@ static int spawn_generation(struct master *m)
 
 	for (k = 0; k < m->gen.n_workers; k++) {
 		i = free_slot(m);
-		if (i < 0 || spawn(m, (unsigned)i) != 0)
+		if (i < 0 || spawn(m, (unsigned)i, k) != 0)
 			return -1;
 	}
 	return 0;
@@ -391,7 +426,7 @@ static void supervise(struct master *m)
 		uint64_t beat = m->ctr[i].heartbeat_ns;
 
 		if (s->state == SLOT_RESPAWN && s->respawn_at_ns <= m->now_ns && !m->stopping) {
-			if (spawn(m, i) != 0)
+			if (spawn(m, i, s->shard) != 0)
 				s->respawn_at_ns = m->now_ns + THROTTLE_MIN_NS;
 		} else if (s->state == SLOT_DRAINING && s->kill_at_ns <= m->now_ns) {
 			kill(s->pid, SIGKILL);
@@ -616,7 +651,7 @@ static int master_start(struct master *m, struct config *cfg)
 		return -1;
 	watch_listen(m, 1);
 	log_info("listening on port %d with %u workers (dispatch %s)", cfg->port,
-	         m->gen.n_workers, is_handoff(m) ? "handoff" : "accept");
+	         m->gen.n_workers, dispatch_name(m));
 	notify("READY=1");
 	return 0;
 }

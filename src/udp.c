@@ -105,7 +105,7 @@ static int set_options(int fd, const union listen_addr *addr)
 	return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 }
 
-static int bind_one(const char *text, int port, char *err, size_t errlen)
+static int bind_one(const char *text, int port, int reuseport, char *err, size_t errlen)
 {
 	union listen_addr addr;
 	socklen_t len;
@@ -120,7 +120,8 @@ static int bind_one(const char *text, int port, char *err, size_t errlen)
 		snprintf(err, errlen, "udp: socket for %s: %s", text, strerror(errno));
 		return -1;
 	}
-	if (set_options(fd, &addr) != 0) {
+	if (set_options(fd, &addr) != 0 ||
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &(int){ 1 }, sizeof(int)) != 0)) {
 		snprintf(err, errlen, "udp: socket options for %s: %s", text, strerror(errno));
 		goto fail;
 	}
@@ -175,15 +176,21 @@ static int make_shared_table(const struct config_udp *cfg, char *err, size_t err
 	return 0;
 }
 
-int udp_bind(const struct config *cfg, int *fds, size_t max_fds, char *err, size_t errlen)
+int udp_make_table(const struct config *cfg, char *err, size_t errlen)
+{
+	if (!cfg->server.udp.enable)
+		return 0;
+	return make_shared_table(&cfg->server.udp, err, errlen);
+}
+
+int udp_bind_sockets(const struct config *cfg, int reuseport, int *fds, size_t max_fds,
+                     char *err, size_t errlen)
 {
 	const struct config_server *srv = &cfg->server;
 	size_t n = 0;
 
 	if (!srv->udp.enable)
 		return 0;
-	if (make_shared_table(&srv->udp, err, errlen) != 0)
-		return -1;
 	for (size_t i = 0; i < srv->n_listen; i++) {
 		int fd;
 
@@ -191,7 +198,7 @@ int udp_bind(const struct config *cfg, int *fds, size_t max_fds, char *err, size
 			snprintf(err, errlen, "udp: more than %zu listen addresses", max_fds);
 			goto fail;
 		}
-		fd = bind_one(srv->listen[i], srv->udp.port, err, errlen);
+		fd = bind_one(srv->listen[i], srv->udp.port, reuseport, err, errlen);
 		if (fd < 0)
 			goto fail;
 		fds[n++] = fd;
@@ -201,6 +208,13 @@ fail:
 	while (n > 0)
 		close(fds[--n]);
 	return -1;
+}
+
+int udp_bind(const struct config *cfg, int *fds, size_t max_fds, char *err, size_t errlen)
+{
+	if (udp_make_table(cfg, err, errlen) != 0)
+		return -1;
+	return udp_bind_sockets(cfg, 0, fds, max_fds, err, errlen);
 }
 
 /* ---- worker: the limiter ---- */

@@ -14,6 +14,12 @@ struct udp_limiter;
  * server.udp.port, non-blocking, with receive timestamps enabled. Returns
  * the number bound (fds[0..n-1]) or -1 with a message in err. */
 int udp_bind(const struct config *cfg, int *fds, size_t max_fds, char *err, size_t errlen);
+/* The two halves of udp_bind, for dispatch = "reuseport", where each worker
+ * has its own sockets (SO_REUSEPORT when reuseport) and all of them one
+ * rate-limit table, made once per set of new sockets. */
+int udp_make_table(const struct config *cfg, char *err, size_t errlen);
+int udp_bind_sockets(const struct config *cfg, int reuseport, int *fds, size_t max_fds,
+                     char *err, size_t errlen);
 
 /* Worker: its own limiter (NULL config disables rate limiting). It uses
  * the table udp_bind made before fork when the settings are the same, so

@@ -30,6 +30,7 @@
 
 #define EVENTS_PER_TURN 64
 #define ACCEPTS_PER_EVENT 64
+#define DRAIN_ACCEPTS_MAX 4096          /* a whole listen backlog */
 #define ACCEPT_PAUSE_NS 100000000ull    /* out of descriptors: retry in 100 ms */
 #define MAX_WAIT_MS 1000
 
@@ -192,11 +193,11 @@ static void accept_pause(struct worker *w, int err)
 	w->accept_resume_ns = w->now_ns + ACCEPT_PAUSE_NS;
 }
 
-static void accept_ready(struct worker *w, int lfd)
+static void accept_ready(struct worker *w, int lfd, int max)
 {
 	int i, fd;
 
-	for (i = 0; i < ACCEPTS_PER_EVENT; i++) {
+	for (i = 0; i < max; i++) {
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
 			conn_add(w, fd);
@@ -238,7 +239,13 @@ static void handoff_ready(struct worker *w)
 
 /* ---- stopping ---- */
 
-static void close_shared_fds(struct worker *w)
+/* take_queues (dispatch = "reuseport"): a socket of a worker position that
+ * a reload removed closes with our copy, and the kernel resets what is still
+ * queued on it then. So empty each queue right before its close: what is
+ * accepted here is served like any connection of a draining worker, and
+ * only a connection arriving in the instant between the last accept and the
+ * close is lost. */
+static void close_shared_fds(struct worker *w, int take_queues)
 {
 	struct epoll_event ev = { 0 };
 	size_t i;
@@ -247,12 +254,17 @@ static void close_shared_fds(struct worker *w)
 	 * our descriptor alone would leave them in our epoll set. */
 	if (w->accepting)
 		accept_watch(w, 0);
-	for (i = 0; i < w->n_listen; i++)
+	for (i = 0; i < w->n_listen; i++) {
+		if (take_queues)
+			accept_ready(w, w->listen_fds[i], DRAIN_ACCEPTS_MAX);
 		close(w->listen_fds[i]);
+	}
 	w->n_listen = 0;
 	w->accept_resume_ns = 0;
 	for (i = 0; i < w->n_udp; i++) {
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->udp_fds[i], &ev);
+		if (take_queues)
+			udp_serve_ready(w->udp_fds[i], &w->clock, w->limiter, w->ctr);
 		close(w->udp_fds[i]);
 	}
 	w->n_udp = 0;
@@ -269,7 +281,8 @@ static void start_drain(struct worker *w)
 		return;
 	w->draining = 1;
 	w->env.draining = 1;
-	close_shared_fds(w);
+	/* Not while paused for lack of descriptors: accept would fail anyway. */
+	close_shared_fds(w, w->args->own_sockets && w->accepting);
 	for (i = 0; i < w->used_hwm; i++) {
 		struct conn *c = &w->conns[i];
 
@@ -308,7 +321,7 @@ static void dispatch(struct worker *w, const struct epoll_event *ev)
 	else if (tag >= TAG_UDP && tag - TAG_UDP < w->n_udp)
 		udp_serve_ready(w->udp_fds[tag - TAG_UDP], &w->clock, w->limiter, w->ctr);
 	else if (tag >= TAG_LISTEN && tag < TAG_UDP && tag - TAG_LISTEN < w->n_listen)
-		accept_ready(w, w->listen_fds[tag - TAG_LISTEN]);
+		accept_ready(w, w->listen_fds[tag - TAG_LISTEN], ACCEPTS_PER_EVENT);
 	else if (tag == TAG_HANDOFF && w->handoff_fd >= 0)
 		handoff_ready(w);
 	else if (tag == TAG_SIGNAL)
@@ -462,7 +475,7 @@ static void worker_fini(struct worker *w)
 	for (i = 0; i < w->used_hwm; i++)
 		if (w->conns[i].fd >= 0)
 			close(w->conns[i].fd);
-	close_shared_fds(w);
+	close_shared_fds(w, 0);
 	if (w->handoff_fd >= 0)
 		close(w->handoff_fd);
 	if (w->sigfd >= 0)

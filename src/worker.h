@@ -14,11 +14,12 @@
 
 struct worker_args {
 	const struct config *cfg;
-	const int *listen_fds;          /* dispatch = "accept"; else n_listen = 0 */
+	const int *listen_fds;          /* "accept" (shared), "reuseport" (own); else n_listen = 0 */
 	size_t n_listen;
 	int handoff_fd;                 /* dispatch = "handoff"; else -1 */
 	const int *udp_fds;
 	size_t n_udp;
+	int own_sockets;                /* dispatch = "reuseport": no other worker reads them */
 	struct worker_counters *ctr;    /* this worker's slot */
 	pid_t master_pid;
 };

@@ -1,5 +1,6 @@
-"""500 connections open at once are all answered, with dispatch "accept"
-and with dispatch "handoff" (the master passing each connection on)."""
+"""500 connections open at once are all answered, with dispatch "accept",
+with dispatch "handoff" (the master passing each connection on) and with
+dispatch "reuseport" (a listening socket per worker)."""
 import re
 import socket
 
@@ -35,7 +36,7 @@ def all_at_once(port):
 
 
 def test():
-    for dispatch in ("accept", "handoff"):
+    for dispatch in ("accept", "handoff", "reuseport"):
         with tsdtest.Tsd(CONF % dispatch, name="concurrent") as tsd:
             assert all_at_once(tsd.port) == CONNECTIONS
             workers = tsd.workers()

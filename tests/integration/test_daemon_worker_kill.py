@@ -1,5 +1,9 @@
 """A worker killed with SIGKILL under load is replaced within 1 s, and only
-the connections it held fail: every other connection keeps being served."""
+the connections it held fail: every other connection keeps being served.
+With dispatch "reuseport" the same, and connections spread over both
+workers by the kernel (each gets at least a quarter of 64); the master
+keeps the dead worker's listening socket, so what was queued on it waits
+for the replacement instead of being reset."""
 import os
 import signal
 import socket
@@ -8,8 +12,9 @@ import time
 
 import tsdtest
 
-CONF = 'server = { listen = [ "127.0.0.1" ]; workers = 2; };'
+CONF = 'server = { listen = [ "127.0.0.1" ]; workers = 2; dispatch = "%s"; };'
 CONNECTIONS = 24
+SPREAD_CONNECTIONS = 64
 
 
 def socket_inodes(pid):
@@ -64,9 +69,33 @@ class Client(threading.Thread):
         self.sock.close()
 
 
-def test():
-    with tsdtest.Tsd(CONF, name="workerkill") as tsd:
+def check_spread(tsd, workers):
+    """64 connections from distinct source ports: each worker holds at least
+    a quarter (the kernel hashes the 4-tuple; a 16/48 split or worse has a
+    chance of about 1 in 20000)."""
+    socks = [socket.create_connection(("127.0.0.1", tsd.port), 5)
+             for _ in range(SPREAD_CONNECTIONS)]
+    try:
+        for s in socks:
+            tsdtest.native_exchange(tsd.port, sock=s)
+        inodes = server_side_inodes(tsd.port)
+        held = [socket_inodes(w) for w in workers]
+        per_worker = [sum(1 for s in socks if inodes.get(s.getsockname()[1]) in h)
+                      for h in held]
+    finally:
+        for s in socks:
+            s.close()
+    assert sum(per_worker) == SPREAD_CONNECTIONS, per_worker
+    assert min(per_worker) >= SPREAD_CONNECTIONS // 4, "uneven spread: %r" % per_worker
+    print("reuseport: %d connections spread %r over the workers"
+          % (SPREAD_CONNECTIONS, per_worker))
+
+
+def check(dispatch):
+    with tsdtest.Tsd(CONF % dispatch, name="workerkill") as tsd:
         workers = tsd.wait_workers(2)
+        if dispatch == "reuseport":
+            check_spread(tsd, workers)
         clients = [Client(tsd.port) for _ in range(CONNECTIONS)]
         assert tsdtest.wait_for(lambda: all(c.ok > 10 for c in clients), 10)
         inodes = server_side_inodes(tsd.port)
@@ -98,9 +127,14 @@ def test():
         # at the killed worker at that instant.
         assert ok > 100 and failed <= 4, (ok, failed, load.errors)
         assert tsd.answers()
-        print("replaced in %.3f s; %d of %d persistent connections were the victim's, "
+        print("%s: replaced in %.3f s; %d of %d persistent connections were the victim's, "
               "exactly those failed; per-exchange load: %d ok, %d failed"
-              % (took, len(owned), CONNECTIONS, ok, failed))
+              % (dispatch, took, len(owned), CONNECTIONS, ok, failed))
+
+
+def test():
+    for dispatch in ("accept", "reuseport"):
+        check(dispatch)
 
 
 tsdtest.main(test)

@@ -44,6 +44,9 @@ def test():
         # The master checks every 100 ms against the worker's last heartbeat.
         assert WATCHDOG_S * 0.9 <= killed_s <= WATCHDOG_S * 1.1 + 0.3 * tsdtest.slow_factor(), \
             "killed after %.3f s" % killed_s
+        # The killed worker is listed until the master has reaped it.
+        tsdtest.wait_for(lambda: len(set(tsd.workers()) - set(workers)) == 1,
+                         2 * tsdtest.slow_factor())
         now = tsd.wait_workers(2, 2)
         assert len(set(now) - set(workers)) == 1, \
             "expected one replacement: %r -> %r" % (workers, now)

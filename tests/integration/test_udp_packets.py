@@ -1,7 +1,9 @@
 """tsd's UDP server, packet by packet: what it answers, with what, and what
 it ignores; replies never larger than requests; the per-address rate limit
-with and without KoD; the counters the workers log at exit."""
+with and without KoD; the counters the workers log at exit; with dispatch
+"reuseport" (a UDP socket per worker) both workers answer."""
 
+import re
 import socket
 import sys
 import time
@@ -154,7 +156,28 @@ def test_rate_limit(kod):
           % (kod, normal, kods, c))
 
 
+def test_reuseport():
+    """32 clients on distinct ports: each answered, by both workers (the
+    kernel hashes the source over the two sockets; all 32 on one has a
+    chance of 2 in 2^32), and each worker logs what it served."""
+    with udpchrony.TsdUdp(conf=SIM, server='dispatch = "reuseport";') as tsd:
+        for _ in range(32):
+            req = ntp_packet()
+            sent_at = time.time()
+            got = ask(tsd.udp_port, req)
+            assert len(got) == 1, "%d replies" % len(got)
+            check_reply(got[0], req, sent_at)
+        tsd.stop()
+        log = tsd.log()
+    assert "dispatch reuseport" in log, log
+    served = [int(n) for n in re.findall(r"udp: served (\d+),", log)]
+    assert len(served) == 2 and min(served) > 0, "served per worker: %r" % served
+    assert 32 <= sum(served) <= 32 + 10, served     # and the start-up probes
+    print("reuseport: 32 clients answered; served per worker %r" % served)
+
+
 def main():
+    test_reuseport()
     test_packets()
     test_rate_limit(kod=True)
     test_rate_limit(kod=False)

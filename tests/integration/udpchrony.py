@@ -205,19 +205,20 @@ class TsdUdp:
     """tsdtest.Tsd (the shared harness: a free TCP port, a temporary
     directory, a log checked for sanitizer and valgrind reports) with NTP
     over UDP enabled on a free port, `udp_port`. `conf` goes into the file,
-    `udp` into the server.udp group. With wait_udp it is ready once it
+    `udp` into the server.udp group, `server` into the server group. With wait_udp it is ready once it
     answers over TCP and UDP; without, start() does not wait (a test of a
     clock that is never served waits for the workers instead)."""
 
-    def __init__(self, conf="", udp="", listen='"127.0.0.1"', wait_udp=True):
+    def __init__(self, conf="", udp="", listen='"127.0.0.1"', wait_udp=True, server=""):
         import tsdtest   # the integration harness; only the tests need it
 
         self.tsdtest = tsdtest
         self.wait_udp = wait_udp
         self.udp_port = free_udp_port()
-        self.tsd = tsdtest.Tsd('%s\nserver = { listen = [ %s ]; workers = 2;\n'
+        self.tsd = tsdtest.Tsd('%s\nserver = { listen = [ %s ]; workers = 2; %s\n'
                                '  udp = { enable = true; port = %d; %s }; };\n'
-                               % (conf, listen, self.udp_port, udp), start=False, name="udp")
+                               % (conf, listen, server, self.udp_port, udp), start=False,
+                               name="udp")
 
     def start(self):
         if not self.wait_udp:

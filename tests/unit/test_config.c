@@ -144,7 +144,7 @@ static void test_defaults(void **state)
 	assert_true(c->server.shutdown_timeout == 5.0);
 	assert_true(c->server.watchdog_timeout == 10.0);
 	assert_string_equal(c->server.user, "");
-	assert_int_equal(c->server.dispatch, DISPATCH_ACCEPT);
+	assert_int_equal(c->server.dispatch, DISPATCH_REUSEPORT);
 	assert_int_equal(c->server.log_syslog, 0);
 	assert_int_equal(c->server.udp.enable, 0);
 	assert_int_equal(c->server.udp.port, 123);
@@ -442,7 +442,7 @@ static void test_bool_and_choice_checks(void **state)
 	expect_only(f, "server = { udp = { enable = 1; }; };",
 	            "t.conf:1: server.udp.enable must be true or false (got an integer)");
 	expect_only(f, "server = { dispatch = \"fork\"; };",
-	            "t.conf:1: server.dispatch must be \"accept\" or \"handoff\" (got \"fork\")");
+	            "t.conf:1: server.dispatch must be \"accept\", \"handoff\" or \"reuseport\" (got \"fork\")");
 	expect_only(f, "server = { log = \"file\"; };",
 	            "t.conf:1: server.log must be \"stderr\" or \"syslog\" (got \"file\")");
 	expect_only(f, "server = { user = 0; };", "t.conf:1: server.user must be a string (got an integer)");
