@@ -75,6 +75,18 @@ def drain(sock, wait=0.3):
         got.append(data)
 
 
+def drain_timed(sock, wait=0.3):
+    """Like drain, with each datagram's arrival time: [(data, time.time())]."""
+    got = []
+    sock.settimeout(wait)
+    while True:
+        try:
+            data, _ = sock.recvfrom(2048)
+        except socket.timeout:
+            return got
+        got.append((data, time.time()))
+
+
 def free_udp_port():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
