@@ -65,14 +65,7 @@ def exchange(port, payload, timeout=0.5, host="127.0.0.1", sock=None):
 
 def drain(sock, wait=0.3):
     """Every datagram that arrives within `wait` seconds of the last one."""
-    got = []
-    sock.settimeout(wait)
-    while True:
-        try:
-            data, _ = sock.recvfrom(2048)
-        except socket.timeout:
-            return got
-        got.append(data)
+    return [data for data, _ in drain_timed(sock, wait)]
 
 
 def drain_timed(sock, wait=0.3):
