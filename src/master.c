@@ -46,7 +46,6 @@ struct slot {
 	unsigned shard;                 /* reuseport: which of the generation's socket sets */
 	int handoff_fd;                 /* the master's end, -1 if none */
 	uint64_t handed;                /* connections passed to it */
-	uint64_t respawn_at_ns;
 	uint64_t kill_at_ns;            /* draining: SIGKILL then */
 };
 
@@ -392,9 +391,9 @@ static void worker_exited(struct master *m, unsigned i, int status)
 			begin_stop(m, 1);
 		return;
 	}
-	s->respawn_at_ns = throttle_crash(&m->throttle, m->now_ns);
+	throttle_crash(&m->throttle, m->now_ns);
 	log_err("worker %d %s; restarting it%s", (int)s->pid, how,
-	        s->respawn_at_ns > m->now_ns ? " after a back-off" : "");
+	        throttle_next_ns(&m->throttle) > m->now_ns ? " after a back-off" : "");
 	s->state = SLOT_RESPAWN;
 	s->pid = 0;
 }
@@ -415,20 +414,48 @@ static void reap(struct master *m)
 	}
 }
 
+static unsigned respawns_waiting(const struct master *m)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		n += m->slots[i].state == SLOT_RESPAWN;
+	return n;
+}
+
+/* Restart as many crashed workers as the throttle gives: all when calm, one
+ * probe at a time in a crash loop. A failed fork counts as a crash and ends
+ * the round, so a fork that keeps failing backs off too. */
+static void respawn(struct master *m)
+{
+	unsigned i, n;
+
+	if (m->stopping)
+		return;
+	n = throttle_take(&m->throttle, m->now_ns, respawns_waiting(m));
+	for (i = 0; i < MAX_SLOTS && n > 0; i++) {
+		if (m->slots[i].state != SLOT_RESPAWN)
+			continue;
+		n--;
+		if (spawn(m, i, m->slots[i].shard) != 0) {
+			throttle_crash(&m->throttle, m->now_ns);
+			return;
+		}
+	}
+}
+
 /* Every tick: respawns that are due, the watchdog, drain deadlines. */
 static void supervise(struct master *m)
 {
 	uint64_t watchdog_ns = seconds_ns(m->gen.cfg->server.watchdog_timeout);
 	unsigned i;
 
+	respawn(m);
 	for (i = 0; i < MAX_SLOTS; i++) {
 		struct slot *s = &m->slots[i];
 		uint64_t beat = m->ctr[i].heartbeat_ns;
 
-		if (s->state == SLOT_RESPAWN && s->respawn_at_ns <= m->now_ns && !m->stopping) {
-			if (spawn(m, i, s->shard) != 0)
-				s->respawn_at_ns = m->now_ns + THROTTLE_MIN_NS;
-		} else if (s->state == SLOT_DRAINING && s->kill_at_ns <= m->now_ns) {
+		if (s->state == SLOT_DRAINING && s->kill_at_ns <= m->now_ns) {
 			kill(s->pid, SIGKILL);
 		} else if (s->state == SLOT_RUNNING && watchdog_ns > 0 &&
 		           beat + watchdog_ns < m->now_ns) {
@@ -569,15 +596,17 @@ static int any_worker(const struct master *m)
 	return 0;
 }
 
-/* The tick, or sooner when a restart is due. */
+/* The tick, or sooner when the throttle lets a waiting worker restart. */
 static int wait_ms(const struct master *m)
 {
 	uint64_t next = m->now_ns + TICK_MS * 1000000ull;
-	unsigned i;
+	uint64_t restart_ns;
 
-	for (i = 0; i < MAX_SLOTS; i++)
-		if (m->slots[i].state == SLOT_RESPAWN && m->slots[i].respawn_at_ns < next)
-			next = m->slots[i].respawn_at_ns;
+	if (!m->stopping && respawns_waiting(m) > 0) {
+		restart_ns = throttle_next_ns(&m->throttle);
+		if (restart_ns < next)
+			next = restart_ns;
+	}
 	return next <= m->now_ns ? 0 : (int)((next - m->now_ns + 999999) / 1000000);
 }
 
