@@ -128,13 +128,16 @@ static void answer_native(struct conn *c, const struct conn_env *env, tsd_time_n
 	c->deadline_kind = CONN_DL_IDLE;
 }
 
+/* The text reply carries no clock info, but a clock whose info is refused
+ * is broken, and nothing it says is served on either protocol. */
 static int answer_text(struct conn *c, const struct conn_env *env, tsd_time_ns t2_ns)
 {
+	struct tsd_clock_info info;
 	struct tsd_clock_reading t3;
 	int n;
 
 	c->in_len = 0;
-	if (clock_now(env->clock, &t3) != 0) {
+	if (clock_info(env->clock, &info) != 0 || clock_now(env->clock, &t3) != 0) {
 		clock_refused(env);
 		return -1;
 	}
