@@ -20,6 +20,7 @@
 #endif
 
 #include "counters.h"
+#include "fdlimit.h"
 #include "generation.h"
 #include "handoff.h"
 #include "log.h"
@@ -517,6 +518,8 @@ static void reload(struct master *m)
 	generation_free(&m->gen);
 	m->gen = next;
 	log_set_target(cfg->server.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
+	/* Before the fork: the new workers inherit the limit. */
+	fdlimit_raise(cfg->server.max_connections, FDLIMIT_ON_RELOAD);
 	if (spawn_generation(m) != 0)
 		log_err("could not start every worker of the new configuration");
 	retire_old_generations(m);

@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "estimator.h"
+#include "fdlimit.h"
 #include "generation.h"
 #include "log.h"
 #include "master.h"
@@ -161,29 +161,6 @@ static int write_pidfile(const char *path)
 	return 0;
 }
 
-/* Descriptors a worker needs besides its connections: listening and UDP
- * sockets, epoll, pipes, the log. */
-#define SPARE_FDS 64
-
-/* A shell's soft limit (often 1024) would cap max_connections long before
- * the configuration does; take what the hard limit allows, as a server
- * started by hand should, and say so when even that is short. */
-static void raise_nofile_limit(const struct config *cfg)
-{
-	rlim_t want = (rlim_t)cfg->server.max_connections + SPARE_FDS;
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-		log_warn("cannot raise the open files limit: %s", strerror(errno));
-	if (rl.rlim_cur < want)
-		log_warn("open files limit %llu is below server.max_connections + %d = %llu: "
-		         "a worker will pause accepting when it runs out",
-		         (unsigned long long)rl.rlim_cur, SPARE_FDS, (unsigned long long)want);
-}
-
 static const char *plugin_text(const struct loaded_plugin *p)
 {
 	return p->desc->description != NULL ? p->desc->description : "";
@@ -238,7 +215,10 @@ static int run(struct options *o)
 		generation_free_config(cfg);
 		return 1;
 	}
-	raise_nofile_limit(cfg);
+	/* A shell's soft limit (often 1024) would cap max_connections long
+	 * before the configuration does: take what the hard limit allows, as a
+	 * server started by hand should. A reload does the same (master.c). */
+	fdlimit_raise(cfg->server.max_connections, FDLIMIT_AT_START);
 	status = master_run(cfg, o->config_path);
 	if (o->pidfile != NULL)
 		unlink(o->pidfile);
