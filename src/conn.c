@@ -17,6 +17,26 @@ union ts_cmsg {
 	char buf[CMSG_SPACE(sizeof(struct scm_timestamping))];
 };
 
+/* Best effort: a socket we cannot set still works, only its write
+ * deadline may be restarted while the kernel grows its buffer. */
+static void cap_send_buffer(int fd)
+{
+	int bytes = CONN_SNDBUF_BYTES;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)) != 0)
+		log_ratelimited(LOG_WARNING, "SO_SNDBUF: %s", strerror(errno));
+}
+
+/* A close that resets: the kernel drops the unsent replies at once instead
+ * of keeping an orphaned socket that retransmits them into a zero window. */
+static void reset_on_close(int fd)
+{
+	struct linger now = { .l_onoff = 1, .l_linger = 0 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now)) != 0)
+		log_ratelimited(LOG_WARNING, "SO_LINGER: %s", strerror(errno));
+}
+
 static void set_deadline(struct conn *c, enum conn_deadline kind, uint64_t at_ns)
 {
 	c->deadline_kind = (uint8_t)kind;
@@ -26,6 +46,7 @@ static void set_deadline(struct conn *c, enum conn_deadline kind, uint64_t at_ns
 void conn_start(struct conn *c, int fd, const struct conn_env *env, uint64_t now_ns)
 {
 	c->fd = fd;
+	cap_send_buffer(fd);
 	c->kind = WIRE_UNDECIDED;
 	c->polling_out = 0;
 	c->answered = 0;
@@ -255,6 +276,10 @@ void conn_on_deadline(struct conn *c, const struct conn_env *env)
 		env->ctr->closed_idle_timeout++;
 	else
 		env->ctr->closed_request_timeout++;
+	/* The client does not read: a graceful close would wait behind replies
+	 * it will never take. */
+	if (c->out_off < c->out_len)
+		reset_on_close(c->fd);
 }
 
 int conn_is_idle(const struct conn *c)

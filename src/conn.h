@@ -15,6 +15,16 @@
 #define CONN_BATCH 8
 #define CONN_BUF_SIZE (CONN_BATCH * NTP_PACKET_SIZE)
 
+/* The kernel send buffer of a connection (SO_SNDBUF; the kernel doubles
+ * it for its bookkeeping). Fixed, because autotuning grows the buffer of a
+ * client that does not read, up to tcp_wmem's maximum (megabytes), and
+ * every step lets tsd write again and restarts the write deadline: such a
+ * client held a connection for seconds past request_timeout. A client that
+ * reads needs room only for the replies it has not read yet; a reply is 48
+ * bytes, so 16 KiB holds those of some hundreds of pipelined requests,
+ * where tsd answers CONN_BATCH (8) per read. */
+#define CONN_SNDBUF_BYTES 16384
+
 /* What the deadline of a connection means when it passes. */
 enum conn_deadline { CONN_DL_IDLE = 0, CONN_DL_REQUEST = 1, CONN_DL_WRITE = 2 };
 
@@ -48,13 +58,15 @@ struct conn_env {
 	int draining;                   /* close connections once they are idle */
 };
 
-/* A new connection at monotonic time now_ns. */
+/* A new connection at monotonic time now_ns: fixes its send buffer at
+ * CONN_SNDBUF_BYTES, for accepted and handed-off sockets alike. */
 void conn_start(struct conn *c, int fd, const struct conn_env *env, uint64_t now_ns);
 /* The socket is readable (or has an error): read, answer, write. */
 enum conn_next conn_on_readable(struct conn *c, const struct conn_env *env, uint64_t now_ns);
 /* The socket is writable again after a short write. */
 enum conn_next conn_on_writable(struct conn *c, const struct conn_env *env, uint64_t now_ns);
-/* The deadline passed: count why. The caller closes. */
+/* The deadline passed: count why, and if replies are still unsent make
+ * the caller's close a reset. The caller closes. */
 void conn_on_deadline(struct conn *c, const struct conn_env *env);
 /* Draining: may this connection be closed now without losing a request? */
 int conn_is_idle(const struct conn *c);
