@@ -607,6 +607,7 @@ static void plugin_dir_setting(struct loadctx *c, const config_setting_t *s)
 
 static const char *const dispatch_choices[] = { "accept", "handoff", "reuseport", NULL };
 static const char *const log_choices[] = { "stderr", "syslog", NULL };
+static const char *const balance_choices[] = { "cpu", "flow", NULL };
 
 static const struct field ratelimit_fields[] = {
 	{ "interval", F_SECONDS, OFF(server.udp.ratelimit_interval), 0,
@@ -622,6 +623,7 @@ static const struct field ratelimit_fields[] = {
 static const struct field udp_fields[] = {
 	{ "enable", F_BOOL, OFF(server.udp.enable), 0, 0, NULL, NULL, NULL },
 	{ "port", F_INT, OFF(server.udp.port), 1, 65535, NULL, NULL, NULL },
+	{ "balance", F_CHOICE, OFF(server.udp.balance), 0, 0, balance_choices, NULL, NULL },
 	{ "ratelimit", F_GROUP, 0, 0, 0, NULL, ratelimit_fields, NULL },
 	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
 };
@@ -691,7 +693,8 @@ int config_defaults(struct config *cfg)
 	cfg->server.log_syslog = 0;
 	cfg->server.udp = (struct config_udp){ .enable = 0, .port = 123,
 		.ratelimit_interval = 0.125, .ratelimit_burst = 16, .ratelimit_leak = 4,
-		.ratelimit_kod = 1, .ratelimit_table_size = 65536 };
+		.ratelimit_kod = 1, .ratelimit_table_size = 65536,
+		.balance = UDP_BALANCE_CPU };
 	cfg->client.servers[0] = strdup("127.0.0.1");
 	cfg->client.n_servers = 1;
 	cfg->client.samples = 8;

@@ -19,6 +19,11 @@ struct config_plugin {
 	struct tsd_setting settings[CONFIG_MAX_SETTINGS];
 };
 
+/* dispatch = "reuseport": which worker's socket a datagram goes to. CPU:
+ * the one of the CPU the kernel received it on (that CPU mod the number of
+ * workers); FLOW: the kernel's hash of the source address and port. */
+enum udp_balance { UDP_BALANCE_CPU = 0, UDP_BALANCE_FLOW = 1 };
+
 struct config_udp {
 	int enable;                     /* default 0 */
 	int port;                       /* default 123 */
@@ -27,6 +32,7 @@ struct config_udp {
 	int ratelimit_leak;             /* answer 1 in N of the limited packets; default 4 (0: never) */
 	int ratelimit_kod;              /* send a KoD RATE reply instead of the leaked one; default 1 */
 	int ratelimit_table_size;       /* addresses tracked; default 65536 */
+	enum udp_balance balance;       /* dispatch "reuseport": default UDP_BALANCE_CPU */
 };
 
 enum dispatch_mode { DISPATCH_ACCEPT = 0, DISPATCH_HANDOFF = 1, DISPATCH_REUSEPORT = 2 };

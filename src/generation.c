@@ -153,6 +153,19 @@ static int open_shard_udp(struct generation *g, const struct generation *p,
 			return -1;
 		sh->n_udp = (size_t)n;
 	}
+	/* Every time, not only for new sockets: the number of workers or the
+	 * setting may be what the reload changed. */
+	return generation_apply_balance(g, err, errlen);
+}
+
+int generation_apply_balance(const struct generation *g, char *err, size_t errlen)
+{
+	if (!g->reuseport || g->shards == NULL)
+		return 0;
+	/* One socket of each address's group carries the group's program. */
+	for (size_t i = 0; i < g->shards[0].n_udp; i++)
+		if (udp_set_balance(g->cfg, g->shards[0].udp_fds[i], g->n_workers, err, errlen) != 0)
+			return -1;
 	return 0;
 }
 

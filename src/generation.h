@@ -44,6 +44,10 @@ int generation_open(struct generation *g, struct config *cfg,
                     const struct generation *prev, char *err, size_t errlen);
 /* Close the master's copies of the sockets (workers keep theirs). */
 void generation_close_sockets(struct generation *g);
+/* dispatch = "reuseport": (re)apply g's server.udp.balance to its UDP
+ * sockets. generation_open does it; a reload that fails after that gives
+ * the kept sockets back to the running generation with this. */
+int generation_apply_balance(const struct generation *g, char *err, size_t errlen);
 /* Close the sockets and free the configuration. */
 void generation_free(struct generation *g);
 

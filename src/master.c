@@ -528,6 +528,9 @@ static void reload(struct master *m)
 	notify("READY=1");
 	return;
 keep:
+	/* The failed generation may have re-aimed the kept UDP sockets. */
+	if (generation_apply_balance(&m->gen, err, sizeof(err)) != 0)
+		log_err("%s", err);
 	log_err("reload failed; the running configuration stays in service");
 	notify("READY=1");
 }

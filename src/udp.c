@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -207,6 +208,58 @@ int udp_bind_sockets(const struct config *cfg, int reuseport, int *fds, size_t m
 fail:
 	while (n > 0)
 		close(fds[--n]);
+	return -1;
+}
+
+/* server.udp.balance = "cpu": a classic BPF program for the reuseport
+ * group picks the socket (index in the order the sockets joined, which is
+ * the order of the worker positions) from the CPU the datagram was
+ * received on. A client on one CPU is then served by one worker, whose
+ * batches grow instead of two workers waking for half of them each, and
+ * with a multi-queue NIC each worker serves the queue of "its" CPU. */
+static int balance_by_cpu(int fd, unsigned n_sockets)
+{
+	struct sock_filter code[] = {
+		{ BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU) },
+		{ BPF_ALU | BPF_MOD | BPF_K, 0, 0, n_sockets },
+		{ BPF_RET | BPF_A, 0, 0, 0 },
+	};
+	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
+}
+
+/* "flow": the kernel's own hash of the source address and port. A kept
+ * socket may carry the program of an earlier configuration: remove it. */
+static int balance_by_flow(int fd)
+{
+#ifdef SO_DETACH_REUSEPORT_BPF
+	if (setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &(int){ 0 }, sizeof(int)) == 0 ||
+	    errno == ENOENT)
+		return 0;
+	return -1;
+#else
+	(void)fd;
+	return 0;
+#endif
+}
+
+int udp_set_balance(const struct config *cfg, int fd, unsigned n_sockets,
+                    char *err, size_t errlen)
+{
+	const char *name = cfg->server.udp.balance == UDP_BALANCE_CPU ? "cpu" : "flow";
+	int rc;
+
+	if (n_sockets == 0)
+		return 0;
+	rc = cfg->server.udp.balance == UDP_BALANCE_CPU ? balance_by_cpu(fd, n_sockets)
+	                                               : balance_by_flow(fd);
+	if (rc == 0)
+		return 0;
+	snprintf(err, errlen, "udp: server.udp.balance = \"%s\": the kernel refused the "
+	         "socket program: %s%s", name, strerror(errno),
+	         cfg->server.udp.balance == UDP_BALANCE_CPU ?
+	         " (set server.udp.balance = \"flow\")" : " (restart tsd)");
 	return -1;
 }
 

@@ -21,6 +21,13 @@ int udp_make_table(const struct config *cfg, char *err, size_t errlen);
 int udp_bind_sockets(const struct config *cfg, int reuseport, int *fds, size_t max_fds,
                      char *err, size_t errlen);
 
+/* dispatch = "reuseport": apply server.udp.balance to the reuseport group
+ * of fd (any one of its n_sockets sockets, all bound): "cpu" attaches a
+ * program choosing socket (receiving CPU mod n_sockets), "flow" removes
+ * any program, leaving the kernel's hash. 0, or -1 with a message. */
+int udp_set_balance(const struct config *cfg, int fd, unsigned n_sockets,
+                    char *err, size_t errlen);
+
 /* Worker: its own limiter (NULL config disables rate limiting). It uses
  * the table udp_bind made before fork when the settings are the same, so
  * all workers share one limit per address. NULL only on out-of-memory. */

@@ -153,6 +153,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->server.udp.ratelimit_leak, 4);
 	assert_int_equal(c->server.udp.ratelimit_kod, 1);
 	assert_int_equal(c->server.udp.ratelimit_table_size, 65536);
+	assert_int_equal(c->server.udp.balance, UDP_BALANCE_CPU);
 	assert_int_equal(c->client.n_servers, 1);
 	assert_string_equal(c->client.servers[0], "127.0.0.1");
 	assert_int_equal(c->client.samples, 8);
@@ -255,7 +256,7 @@ static const char every_setting[] =
 	"  watchdog_timeout = 0.5;\n"
 	"  user = \"nobody\";\n"
 	"  log = \"syslog\";\n"
-	"  udp = { enable = true; port = 1123;\n"
+	"  udp = { enable = true; port = 1123; balance = \"flow\";\n"
 	"    ratelimit = { interval = 2; burst = 3; leak = 0; kod = false; table_size = 1024; };\n"
 	"  };\n"
 	"};\n"
@@ -291,6 +292,7 @@ static void test_every_setting(void **state)
 	assert_int_equal(c->server.udp.ratelimit_leak, 0);
 	assert_int_equal(c->server.udp.ratelimit_kod, 0);
 	assert_int_equal(c->server.udp.ratelimit_table_size, 1024);
+	assert_int_equal(c->server.udp.balance, UDP_BALANCE_FLOW);
 	assert_int_equal(c->client.n_servers, 4);
 	assert_string_equal(c->client.servers[1], "[::1]:65535");
 	assert_int_equal(c->client.samples, 1024);
@@ -443,6 +445,8 @@ static void test_bool_and_choice_checks(void **state)
 	            "t.conf:1: server.udp.enable must be true or false (got an integer)");
 	expect_only(f, "server = { dispatch = \"fork\"; };",
 	            "t.conf:1: server.dispatch must be \"accept\", \"handoff\" or \"reuseport\" (got \"fork\")");
+	expect_only(f, "server = { udp = { balance = \"round-robin\"; }; };",
+	            "t.conf:1: server.udp.balance must be \"cpu\" or \"flow\" (got \"round-robin\")");
 	expect_only(f, "server = { log = \"file\"; };",
 	            "t.conf:1: server.log must be \"stderr\" or \"syslog\" (got \"file\")");
 	expect_only(f, "server = { user = 0; };", "t.conf:1: server.user must be a string (got an integer)");
