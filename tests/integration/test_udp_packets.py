@@ -162,10 +162,12 @@ def test_rate_limit(kod):
 
 
 def test_reuseport():
-    """32 clients on distinct ports: each answered, by both workers (the
-    kernel hashes the source over the two sockets; all 32 on one has a
-    chance of 2 in 2^32), and each worker logs what it served."""
-    with udpchrony.TsdUdp(conf=SIM, server='dispatch = "reuseport";') as tsd:
+    """32 clients on distinct ports: each answered, by both workers (with
+    balance = "flow" the kernel hashes the source over the two sockets; all
+    32 on one has a chance of 2 in 2^32), and each worker logs what it
+    served. test_udp_balance.py tests the default, "cpu"."""
+    with udpchrony.TsdUdp(conf=SIM, server='dispatch = "reuseport";',
+                          udp='balance = "flow";') as tsd:
         for _ in range(32):
             req = ntp_packet()
             sent_at = time.time()
