@@ -17,7 +17,7 @@ from tsdtest import native_request
 
 REQUEST_TIMEOUT_S = 1.0
 CONF = """server = { listen = [ "127.0.0.1" ]; workers = 2;
-  request_timeout = %.1f; idle_timeout = 10.0; };
+  request_timeout = %.1f; idle_timeout = 10.0; %%s };
 """ % REQUEST_TIMEOUT_S
 TRICKLE_STEP_S = 0.04   # 48 bytes would take 1.9 s: longer than the deadline
 # The write deadline runs from tsd's first write that would block, at most
@@ -303,12 +303,18 @@ def check_held_replies(port):
 
 
 def test():
-    with tsdtest.Tsd(CONF, name="hostile-slow") as tsd:
+    with tsdtest.Tsd(CONF % "", name="hostile-slow") as tsd:
         workers = tsd.wait_workers(2)
         check_trickle(tsd.port)
         check_never_reads(tsd.port)
         check_held_replies(tsd.port)
         assert tsd.workers() == workers, "a worker died"
+        assert tsd.stop() == 0, "tsd did not exit 0"
+    # A connection the master accepted and passed on is held to the same.
+    with tsdtest.Tsd(CONF % 'dispatch = "handoff";', name="hostile-slow-handoff") as tsd:
+        tsd.wait_workers(2)
+        print("dispatch = \"handoff\":")
+        check_held_replies(tsd.port)
         assert tsd.stop() == 0, "tsd did not exit 0"
 
 
