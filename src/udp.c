@@ -96,6 +96,14 @@ static int set_options(int fd, const union listen_addr *addr)
 		return -1;
 	/* Best effort: a smaller queue only drops more under a flood. */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/* Replies (76 bytes with the IPv4 header) never need fragmenting: with
+	 * DF set the kernel skips choosing an IP ID for every packet from a
+	 * table all CPUs share (about 3% of a worker's time in a profile
+	 * under load). PROBE sets DF without acting on path MTU reports.
+	 * Best effort too. */
+	if (addr->sa.sa_family == AF_INET)
+		(void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &(int){ IP_PMTUDISC_PROBE },
+		                 sizeof(int));
 	if (addr->sa.sa_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0)
 		return -1;
