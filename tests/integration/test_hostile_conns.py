@@ -70,15 +70,18 @@ def check_idle(tsd, workers, base_fds):
     assert back, "descriptors not given back: %d, had %d" % (worker_fds(workers), base_fds)
 
 
-def flooder(port, stop, counts, index):
+def flooder(port, stop, counts, index, prober):
     """Connect, send a request or not, close without reading; as fast as it
-    goes, up to FLOOD_MAX / FLOOD_THREADS connections. Each close is a
-    reset (SO_LINGER 0), as floods do, which also leaves no TIME_WAIT
-    behind to use up the ephemeral ports other tests need."""
+    goes, up to FLOOD_MAX / FLOOD_THREADS connections, and on until the
+    normal client has made the exchanges it is judged by (a fast machine
+    reaches the cap in a fraction of a second). Each close is a reset
+    (SO_LINGER 0), as floods do, which also leaves no TIME_WAIT behind to
+    use up the ephemeral ports other tests need."""
     n = 0
     request = native_request()
     linger = struct.pack("ii", 1, 0)
-    while not stop.is_set() and n < FLOOD_MAX // FLOOD_THREADS:
+    while not stop.is_set() and (n < FLOOD_MAX // FLOOD_THREADS or
+                                 prober.count < hostile.PROBER_MIN_EXCHANGES):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
@@ -93,9 +96,9 @@ def flooder(port, stop, counts, index):
 def check_flood(tsd, workers, base_fds):
     stop = threading.Event()
     counts = [0] * FLOOD_THREADS
-    threads = [threading.Thread(target=flooder, args=(tsd.port, stop, counts, i))
-               for i in range(FLOOD_THREADS)]
     prober = hostile.Prober(tsd.port)
+    threads = [threading.Thread(target=flooder, args=(tsd.port, stop, counts, i, prober))
+               for i in range(FLOOD_THREADS)]
     for t in threads:
         t.start()
     prober.start()
