@@ -232,8 +232,12 @@ static int balance_by_cpu(int fd, unsigned n_sockets)
 		{ BPF_ALU | BPF_MOD | BPF_K, 0, 0, n_sockets },
 		{ BPF_RET | BPF_A, 0, 0, 0 },
 	};
-	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+	struct sock_fprog prog;
 
+	/* No uninitialised padding goes to the kernel (valgrind checks). */
+	memset(&prog, 0, sizeof(prog));
+	prog.len = sizeof(code) / sizeof(code[0]);
+	prog.filter = code;
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
 }
 
