@@ -22,6 +22,7 @@
 #include "counters.h"
 #include "fdlimit.h"
 #include "generation.h"
+#include "stats.h"
 #include "handoff.h"
 #include "log.h"
 #include "monotonic.h"
@@ -55,6 +56,7 @@ struct master {
 	const char *config_path;
 	pid_t pid;
 	struct worker_counters *ctr;
+	struct stats stats;             /* what exited workers counted */
 	struct slot slots[MAX_SLOTS];
 	int sigfd;
 	int epfd;
@@ -378,6 +380,7 @@ static void worker_exited(struct master *m, unsigned i, int status)
 	struct slot *s = &m->slots[i];
 	char how[96];
 
+	stats_retire(&m->stats, &m->ctr[i]);
 	m->ctr[i].pid = 0;
 	slot_close_handoff(s);
 	if (s->state != SLOT_RUNNING || m->stopping) {
@@ -584,6 +587,9 @@ static void signal_ready(struct master *m)
 			log_reopen();
 			forward_signal(m, SIGUSR1);
 			break;
+		case SIGUSR2:
+			stats_log(&m->stats, m->ctr, MAX_SLOTS);
+			break;
 		default:
 			break;
 		}
@@ -654,6 +660,7 @@ static int open_signals(struct master *m)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	m->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -377,6 +377,7 @@ static int open_signals(struct worker *w)
 	sigset_t set;
 
 	signal(SIGHUP, SIG_IGN);        /* reloads are the master's business */
+	signal(SIGUSR2, SIG_IGN);       /* so are statistics (pkill -USR2 tsd) */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
