@@ -3,23 +3,11 @@ address the request was sent to (IP_PKTINFO / IPV6_PKTINFO), as a
 multi-homed server's must. Runs in a private network namespace (needs root
 and unshare), so the wildcard sockets are reachable from nowhere else."""
 
-import os
-import shutil
 import socket
 import subprocess
 import sys
 
-NETNS_MARK = "TSD_UDP_TEST_NETNS"
-
-
-def reenter_in_netns():
-    """Run this file again in a new network namespace; its exit status."""
-    if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("ip") is None:
-        print("SKIP: needs root, unshare and ip for a private network namespace")
-        return 77
-    env = dict(os.environ, **{NETNS_MARK: "1"})
-    return subprocess.run(["unshare", "--net", sys.executable, os.path.abspath(__file__)],
-                          env=env, timeout=120).returncode
+import udpchrony
 
 
 def reply_source(family, dst, port):
@@ -49,7 +37,6 @@ def main():
 
 
 if __name__ == "__main__":
-    if os.environ.get(NETNS_MARK) != "1":
-        sys.exit(reenter_in_netns())
-    import udpchrony
+    if not udpchrony.in_private_netns():
+        sys.exit(udpchrony.reenter_in_netns(__file__))
     sys.exit(main())

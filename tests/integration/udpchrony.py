@@ -95,6 +95,29 @@ def wait_ntp(port, deadline_s=5.0):
     return False
 
 
+# ---- a private network namespace ----
+
+NETNS_MARK = "TSD_UDP_TEST_NETNS"
+
+
+def in_private_netns():
+    """True in the copy of a test that reenter_in_netns started."""
+    return os.environ.get(NETNS_MARK) == "1"
+
+
+def reenter_in_netns(path):
+    """Run the test file `path` again in a new network namespace (where
+    it may bind any address and port without disturbing the machine);
+    its exit status, or 77 (skip) without root, unshare or ip. The copy
+    must bring up lo itself (ip link set lo up)."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("ip") is None:
+        print("SKIP: needs root, unshare and ip for a private network namespace")
+        return 77
+    env = dict(os.environ, **{NETNS_MARK: "1"})
+    return subprocess.run(["unshare", "--net", sys.executable, os.path.abspath(path)],
+                          env=env, timeout=120).returncode
+
+
 # ---- chronyd ----
 
 def find_chronyd():
@@ -209,17 +232,18 @@ def chronyd_query(port, timeout_s=10):
 class TsdUdp:
     """tsdtest.Tsd (the shared harness: a free TCP port, a temporary
     directory, a log checked for sanitizer and valgrind reports) with NTP
-    over UDP enabled on a free port, `udp_port`. `conf` goes into the file,
+    over UDP enabled on a free port (or the one given), `udp_port`. `conf` goes into the file,
     `udp` into the server.udp group, `server` into the server group. With wait_udp it is ready once it
     answers over TCP and UDP; without, start() does not wait (a test of a
     clock that is never served waits for the workers instead)."""
 
-    def __init__(self, conf="", udp="", listen='"127.0.0.1"', wait_udp=True, server=""):
+    def __init__(self, conf="", udp="", listen='"127.0.0.1"', wait_udp=True, server="",
+                 udp_port=None):
         import tsdtest   # the integration harness; only the tests need it
 
         self.tsdtest = tsdtest
         self.wait_udp = wait_udp
-        self.udp_port = free_udp_port()
+        self.udp_port = udp_port or free_udp_port()
         self.tsd = tsdtest.Tsd('%s\nserver = { listen = [ %s ]; workers = 2; %s\n'
                                '  udp = { enable = true; port = %d; %s }; };\n'
                                % (conf, listen, server, self.udp_port, udp), start=False,
