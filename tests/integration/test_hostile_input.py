@@ -16,9 +16,15 @@ from tsdtest import native_request, parse_reply
 REQUEST_TIMEOUT_S = 1.0
 # Deadlines stretch when tsd runs under valgrind.
 SLACK_S = 0.3 * tsdtest.slow_factor()
+# How long a connection is watched: a valid client that stays ("idle") must
+# not be closed in that time, so the idle timeout lies well beyond it (under
+# valgrind the watch is 10 s).
+WATCH_S = REQUEST_TIMEOUT_S + SLACK_S * 3
+IDLE_TIMEOUT_S = 30.0
+assert WATCH_S < IDLE_TIMEOUT_S / 2
 CONF = """server = { listen = [ "127.0.0.1" ]; workers = 2;
-  request_timeout = %.1f; idle_timeout = 5.0; };
-""" % REQUEST_TIMEOUT_S
+  request_timeout = %.1f; idle_timeout = %.1f; };
+""" % (REQUEST_TIMEOUT_S, IDLE_TIMEOUT_S)
 TEXT_REPLY = re.compile(rb"^\d+\t\d+\n$")
 NATIVE_HEADER = bytes([0xe3, 0x00])  # mode 3, version 4, stratum 0
 
@@ -65,7 +71,7 @@ def random_connection(port, payload):
             s.sendall(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass
-        got, closed_s = hostile.read_until_closed(s, REQUEST_TIMEOUT_S + SLACK_S * 3)
+        got, closed_s = hostile.read_until_closed(s, WATCH_S)
     check_replies(payload, got)
     what = "%d bytes, %s" % (len(payload), expect)
     if expect == "idle":
@@ -130,7 +136,7 @@ def half_closed(port):
         with hostile.connect(port) as s:
             s.sendall(payload)
             s.shutdown(socket.SHUT_WR)
-            got, closed_s = hostile.read_until_closed(s, REQUEST_TIMEOUT_S + SLACK_S * 3)
+            got, closed_s = hostile.read_until_closed(s, WATCH_S)
         assert closed_s is not None, name + ": not closed after the reply"
         if want is None:
             assert TEXT_REPLY.match(got), "%s: got %r" % (name, got)
@@ -141,7 +147,7 @@ def half_closed(port):
     with hostile.connect(port) as s:
         s.sendall(native_request()[:30])
         s.shutdown(socket.SHUT_WR)
-        got, closed_s = hostile.read_until_closed(s, REQUEST_TIMEOUT_S + SLACK_S * 3)
+        got, closed_s = hostile.read_until_closed(s, WATCH_S)
     assert got == b"" and closed_s is not None and closed_s < REQUEST_TIMEOUT_S, \
         "half a request then EOF: %r after %r s" % (got, closed_s)
 
