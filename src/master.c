@@ -1,7 +1,7 @@
 /* The master: fork the workers of the current generation, then supervise:
  * reap and respawn (throttled), watchdog, reload on SIGHUP, stop on SIGTERM.
- * In dispatch = "handoff" it also accepts and passes each connection on; in
- * "reuseport" it holds every worker's own sockets, so a crash loses none. */
+ * In dispatch = "reuseport" it holds every worker's own sockets, so a crash
+ * loses none; "handoff" passes connections on through dispatcher.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,10 +19,10 @@
 #endif
 
 #include "counters.h"
+#include "dispatcher.h"
 #include "fdlimit.h"
 #include "generation.h"
 #include "stats.h"
-#include "handoff.h"
 #include "log.h"
 #include "monotonic.h"
 #include "master.h"
@@ -34,10 +33,7 @@
 
 #define MAX_SLOTS 256                   /* two full generations of 128 */
 #define TICK_MS 100
-#define NS_PER_S 1000000000ull
-#define ACCEPT_PAUSE_NS (100 * 1000000ull)
-#define TAG_SIGNAL 1u
-#define TAG_LISTEN 16u
+#define TAG_SIGNAL 1u                   /* below DISPATCHER_TAG_LISTEN */
 
 enum slot_state { SLOT_FREE = 0, SLOT_RUNNING, SLOT_RESPAWN, SLOT_DRAINING };
 
@@ -46,8 +42,6 @@ struct slot {
 	pid_t pid;
 	unsigned generation;
 	unsigned shard;                 /* reuseport: which of the generation's socket sets */
-	int handoff_fd;                 /* the master's end, -1 if none */
-	uint64_t handed;                /* connections passed to it */
 	uint64_t kill_at_ns;            /* draining: SIGKILL then */
 };
 
@@ -58,10 +52,10 @@ struct master {
 	struct worker_counters *ctr;
 	struct stats stats;             /* what exited workers counted */
 	struct slot slots[MAX_SLOTS];
+	struct handoff_peer peers[MAX_SLOTS];   /* handoff: peer i is slot i's */
+	struct dispatcher dispatcher;
 	int sigfd;
 	int epfd;
-	int watching_listen;
-	uint64_t accept_resume_ns;
 	int stopping;
 	int exit_status;
 	uint64_t now_ns;
@@ -123,17 +117,13 @@ static void child_close_other_shards(struct master *m, unsigned own)
 }
 
 /* In the new worker: drop every descriptor that belongs to the master. */
-static void child_close_master_fds(struct master *m, int own_master_end, unsigned shard)
+static void child_close_master_fds(struct master *m, unsigned shard)
 {
 	size_t i;
 
 	close(m->sigfd);
 	close(m->epfd);
-	if (own_master_end >= 0)
-		close(own_master_end);
-	for (i = 0; i < MAX_SLOTS; i++)
-		if (m->slots[i].handoff_fd >= 0)
-			close(m->slots[i].handoff_fd);
+	dispatcher_close_peers(&m->dispatcher);
 	if (is_handoff(m)) {
 		for (i = 0; i < m->gen.listen.n; i++)
 			close(m->gen.listen.fds[i]);
@@ -143,18 +133,18 @@ static void child_close_master_fds(struct master *m, int own_master_end, unsigne
 		child_close_other_shards(m, shard);
 }
 
-static void child_run(struct master *m, unsigned i, unsigned shard, int sv[2])
+static void child_run(struct master *m, unsigned i, unsigned shard, int handoff_fd)
 {
 	struct worker_args args = {
 		.cfg = m->gen.cfg,
-		.handoff_fd = sv[1],
+		.handoff_fd = handoff_fd,
 		.udp_fds = m->gen.udp_fds,
 		.n_udp = m->gen.n_udp,
 		.ctr = &m->ctr[i],
 		.master_pid = m->pid,
 	};
 
-	child_close_master_fds(m, sv[0], shard);
+	child_close_master_fds(m, shard);
 	if (m->gen.reuseport) {
 		args.listen_fds = m->gen.shards[shard].listen.fds;
 		args.n_listen = m->gen.shards[shard].listen.n;
@@ -172,10 +162,10 @@ static void child_run(struct master *m, unsigned i, unsigned shard, int sv[2])
 static int spawn(struct master *m, unsigned i, unsigned shard)
 {
 	struct slot *s = &m->slots[i];
-	int sv[2] = { -1, -1 };
+	int worker_end;
 	pid_t pid;
 
-	if (is_handoff(m) && handoff_pair(sv) != 0) {
+	if (dispatcher_open_peer(&m->dispatcher, i, &worker_end) != 0) {
 		log_err("socketpair: %s", strerror(errno));
 		return -1;
 	}
@@ -184,18 +174,17 @@ static int spawn(struct master *m, unsigned i, unsigned shard)
 	m->ctr[i].heartbeat_ns = monotonic_now_ns();
 	pid = fork();
 	if (pid == 0)
-		child_run(m, i, shard, sv);
-	if (sv[1] >= 0)
-		close(sv[1]);
+		child_run(m, i, shard, worker_end);
+	if (worker_end >= 0)
+		close(worker_end);
 	if (pid < 0) {
 		log_err("fork: %s", strerror(errno));
-		if (sv[0] >= 0)
-			close(sv[0]);
+		dispatcher_close_peer(&m->dispatcher, i);
 		return -1;
 	}
 	m->ctr[i].pid = pid;
 	*s = (struct slot){ .state = SLOT_RUNNING, .pid = pid, .generation = m->gen.id,
-	                    .shard = shard, .handoff_fd = sv[0] };
+	                    .shard = shard };
 	return 0;
 }
 
@@ -233,16 +222,11 @@ static int spawn_generation(struct master *m)
 
 /* ---- stopping workers ---- */
 
-static void slot_close_handoff(struct slot *s)
-{
-	if (s->handoff_fd >= 0)
-		close(s->handoff_fd);
-	s->handoff_fd = -1;
-}
-
 /* Tell a worker to finish what it holds and exit; SIGKILL at the deadline. */
-static void retire(struct master *m, struct slot *s, uint64_t grace_ns)
+static void retire(struct master *m, unsigned i, uint64_t grace_ns)
 {
+	struct slot *s = &m->slots[i];
+
 	if (s->state == SLOT_RESPAWN) {
 		s->state = SLOT_FREE;
 		return;
@@ -251,7 +235,7 @@ static void retire(struct master *m, struct slot *s, uint64_t grace_ns)
 		return;
 	/* Closing our end first lets a handoff worker take every descriptor
 	 * already in flight before it sees the end. */
-	slot_close_handoff(s);
+	dispatcher_close_peer(&m->dispatcher, i);
 	if (s->state != SLOT_DRAINING || m->now_ns + grace_ns < s->kill_at_ns)
 		s->kill_at_ns = m->now_ns + grace_ns;
 	s->state = SLOT_DRAINING;
@@ -265,90 +249,7 @@ static void retire_old_generations(struct master *m)
 
 	for (i = 0; i < MAX_SLOTS; i++)
 		if (m->slots[i].generation != m->gen.id)
-			retire(m, &m->slots[i], grace_ns);
-}
-
-/* ---- handoff dispatch ---- */
-
-static void watch_listen(struct master *m, int on)
-{
-	struct epoll_event ev = { .events = EPOLLIN };
-	size_t i;
-
-	if (!is_handoff(m) || m->watching_listen == on)
-		return;
-	for (i = 0; i < m->gen.listen.n; i++) {
-		ev.data.u64 = TAG_LISTEN + i;
-		epoll_ctl(m->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, m->gen.listen.fds[i], &ev);
-	}
-	m->watching_listen = on;
-}
-
-static uint64_t slot_load(const struct master *m, unsigned i)
-{
-	const struct worker_counters *c = &m->ctr[i];
-	uint64_t in_flight = m->slots[i].handed > c->accepted ? m->slots[i].handed - c->accepted : 0;
-
-	return c->active_connections + in_flight;
-}
-
-static int least_loaded(const struct master *m, int skip)
-{
-	uint64_t best_load = UINT64_MAX, load;
-	int best = -1;
-	unsigned i;
-
-	for (i = 0; i < MAX_SLOTS; i++) {
-		const struct slot *s = &m->slots[i];
-
-		if ((int)i == skip || s->state != SLOT_RUNNING ||
-		    s->generation != m->gen.id || s->handoff_fd < 0)
-			continue;
-		load = slot_load(m, i);
-		if (load < best_load) {
-			best_load = load;
-			best = (int)i;
-		}
-	}
-	return best;
-}
-
-/* Pass fd to the least-loaded worker of this generation; if its queue is
- * full, to the next one; else the connection is dropped. */
-static void hand_off(struct master *m, int fd)
-{
-	int i = least_loaded(m, -1);
-
-	if (i >= 0 && handoff_send(m->slots[i].handoff_fd, fd) != 0) {
-		i = least_loaded(m, i);
-		if (i >= 0 && handoff_send(m->slots[i].handoff_fd, fd) != 0)
-			i = -1;
-	}
-	if (i >= 0)
-		m->slots[i].handed++;
-}
-
-static void master_accept(struct master *m, int lfd)
-{
-	int i, fd;
-
-	for (i = 0; i < 64; i++) {
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd >= 0) {
-			hand_off(m, fd);
-			close(fd);
-			continue;
-		}
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			log_ratelimited(LOG_WARNING, "accept: %s; pausing accepts for 100 ms",
-			                strerror(errno));
-			watch_listen(m, 0);
-			m->accept_resume_ns = m->now_ns + ACCEPT_PAUSE_NS;
-			return;
-		}
-		if (errno != ECONNABORTED && errno != EINTR && errno != EPROTO)
-			return;
-	}
+			retire(m, i, grace_ns);
 }
 
 /* ---- reaping and respawning ---- */
@@ -382,7 +283,7 @@ static void worker_exited(struct master *m, unsigned i, int status)
 
 	stats_retire(&m->stats, &m->ctr[i]);
 	m->ctr[i].pid = 0;
-	slot_close_handoff(s);
+	dispatcher_close_peer(&m->dispatcher, i);
 	if (s->state != SLOT_RUNNING || m->stopping) {
 		s->state = SLOT_FREE;
 		return;
@@ -468,10 +369,8 @@ static void supervise(struct master *m)
 			kill(s->pid, SIGKILL);
 		}
 	}
-	if (m->accept_resume_ns != 0 && m->accept_resume_ns <= m->now_ns && !m->stopping) {
-		m->accept_resume_ns = 0;
-		watch_listen(m, 1);
-	}
+	if (!m->stopping)
+		dispatcher_tick(&m->dispatcher, m->now_ns);
 }
 
 /* ---- reload and stop ---- */
@@ -517,7 +416,7 @@ static void reload(struct master *m)
 		generation_free(&next);
 		goto keep;
 	}
-	watch_listen(m, 0);
+	dispatcher_watch(&m->dispatcher, 0);
 	generation_free(&m->gen);
 	m->gen = next;
 	log_set_target(cfg->server.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
@@ -526,7 +425,7 @@ static void reload(struct master *m)
 	if (spawn_generation(m) != 0)
 		log_err("could not start every worker of the new configuration");
 	retire_old_generations(m);
-	watch_listen(m, 1);
+	dispatcher_watch(&m->dispatcher, 1);
 	log_info("configuration reloaded: generation %u, %u workers", m->gen.id, m->gen.n_workers);
 	notify("READY=1");
 	return;
@@ -550,10 +449,10 @@ static void begin_stop(struct master *m, int status)
 	m->stopping = 1;
 	m->exit_status = status;
 	notify("STOPPING=1");
-	watch_listen(m, 0);
+	dispatcher_watch(&m->dispatcher, 0);
 	generation_close_sockets(&m->gen);
 	for (i = 0; i < MAX_SLOTS; i++)
-		retire(m, &m->slots[i], grace_ns);
+		retire(m, i, grace_ns);
 }
 
 static void forward_signal(const struct master *m, int sig)
@@ -637,8 +536,8 @@ static int master_loop(struct master *m)
 		for (i = 0; i < n; i++) {
 			if (events[i].data.u64 == TAG_SIGNAL)
 				signal_ready(m);
-			else if (events[i].data.u64 - TAG_LISTEN < m->gen.listen.n)
-				master_accept(m, m->gen.listen.fds[events[i].data.u64 - TAG_LISTEN]);
+			else
+				dispatcher_event(&m->dispatcher, events[i].data.u64, m->now_ns);
 		}
 		supervise(m);
 	}
@@ -682,6 +581,7 @@ static int master_start(struct master *m, struct config *cfg)
 		log_err("cannot map the worker counters");
 		return -1;
 	}
+	dispatcher_init(&m->dispatcher, &m->gen, m->epfd, m->ctr, m->peers, MAX_SLOTS);
 	if (generation_open(&m->gen, cfg, NULL, err, sizeof(err)) != 0) {
 		log_err("%s", err);
 		return -1;
@@ -691,7 +591,7 @@ static int master_start(struct master *m, struct config *cfg)
 	proctitle_set("tsd: master");
 	if (spawn_generation(m) != 0)
 		return -1;
-	watch_listen(m, 1);
+	dispatcher_watch(&m->dispatcher, 1);
 	log_info("listening on port %d with %u workers (dispatch %s)", cfg->port,
 	         m->gen.n_workers, dispatch_name(m));
 	notify("READY=1");
@@ -714,10 +614,7 @@ static void abort_start(struct master *m)
 
 static void master_cleanup(struct master *m)
 {
-	unsigned i;
-
-	for (i = 0; i < MAX_SLOTS; i++)
-		slot_close_handoff(&m->slots[i]);
+	dispatcher_close_peers(&m->dispatcher);
 	generation_free(&m->gen);
 	counters_destroy(m->ctr, MAX_SLOTS);
 	if (m->sigfd >= 0)
@@ -729,7 +626,6 @@ static void master_cleanup(struct master *m)
 int master_run(struct config *cfg, const char *config_path)
 {
 	static struct master m;
-	unsigned i;
 	int status = 1;
 
 	memset(&m, 0, sizeof(m));
@@ -738,8 +634,6 @@ int master_run(struct config *cfg, const char *config_path)
 	m.sigfd = -1;
 	m.epfd = -1;
 	m.now_ns = monotonic_now_ns();
-	for (i = 0; i < MAX_SLOTS; i++)
-		m.slots[i].handoff_fd = -1;
 	if (master_start(&m, cfg) == 0)
 		status = master_loop(&m);
 	else
