@@ -1,5 +1,4 @@
-/* The configuration file shared by tsd and tsclient: parse with libconfig,
- * check every value where it enters, fill in the defaults. */
+/* The configuration file: libconfig parse, schema walk, value checks, defaults. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -13,21 +12,13 @@
 #include <sys/stat.h>
 
 #include "config_literals.h"
+#include "config_load.h"
+#include "config_plugin.h"
 #include "measure.h"
 
 #define MAX_TIMEOUT_S 86400.0
 #define MAX_RATELIMIT_INTERVAL_S 3600.0
-#define MAX_PLUGIN_NAME 64
-#define PATH_TEXT 128
 #define CONFIG_MAX_FILE_SIZE (1024 * 1024)
-
-/* One load in progress: where errors go and how many there were. */
-struct loadctx {
-	struct config *cfg;
-	struct config_errors *errs;
-	const char *file;
-	int failed;
-};
 
 enum field_kind { F_INT, F_SECONDS, F_BOOL, F_STRING, F_CHOICE, F_GROUP, F_CUSTOM };
 
@@ -93,9 +84,7 @@ void config_errors_print(const struct config_errors *errs, FILE *out)
 		fprintf(out, "%s\n", errs->messages[i]);
 }
 
-static void fail(struct loadctx *c, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fail(struct loadctx *c, const config_setting_t *s, const char *fmt, ...)
+void config_fail(struct loadctx *c, const config_setting_t *s, const char *fmt, ...)
 {
 	int line = s != NULL ? config_setting_source_line(s) : 0;
 	char text[512];
@@ -108,8 +97,7 @@ static void fail(struct loadctx *c, const config_setting_t *s, const char *fmt, 
 	c->failed++;
 }
 
-/* "server.udp.port", "client.servers[2]"; the root is "". */
-static void setting_path(const config_setting_t *s, char *buf, size_t len)
+void config_path_of(const config_setting_t *s, char *buf, size_t len)
 {
 	const config_setting_t *parent = config_setting_parent(s);
 	const char *name = config_setting_name(s);
@@ -118,7 +106,7 @@ static void setting_path(const config_setting_t *s, char *buf, size_t len)
 	buf[0] = '\0';
 	if (parent == NULL)
 		return;
-	setting_path(parent, buf, len);
+	config_path_of(parent, buf, len);
 	used = strlen(buf);
 	if (name == NULL)
 		snprintf(buf + used, len - used, "[%d]", config_setting_index(s));
@@ -126,7 +114,7 @@ static void setting_path(const config_setting_t *s, char *buf, size_t len)
 		snprintf(buf + used, len - used, "%s%s", used > 0 ? "." : "", name);
 }
 
-static const char *type_text(int type)
+const char *config_type_text(int type)
 {
 	switch (type) {
 	case CONFIG_TYPE_INT:
@@ -156,16 +144,16 @@ static int get_int(struct loadctx *c, const config_setting_t *s,
 	char name[PATH_TEXT];
 	long long v;
 
-	setting_path(s, name, sizeof(name));
+	config_path_of(s, name, sizeof(name));
 	if (!is_integer(s)) {
-		fail(c, s, "%s must be an integer (got %s)", name,
-		     type_text(config_setting_type(s)));
+		config_fail(c, s, "%s must be an integer (got %s)", name,
+		            config_type_text(config_setting_type(s)));
 		return -1;
 	}
 	v = config_setting_get_int64(s);
 	if (v < min || v > max) {
-		fail(c, s, "%s must be an integer from %lld to %lld (got %lld)",
-		     name, min, max, v);
+		config_fail(c, s, "%s must be an integer from %lld to %lld (got %lld)",
+		            name, min, max, v);
 		return -1;
 	}
 	*out = (int)v;
@@ -179,22 +167,23 @@ static int get_seconds(struct loadctx *c, const config_setting_t *s,
 	char name[PATH_TEXT];
 	double v;
 
-	setting_path(s, name, sizeof(name));
+	config_path_of(s, name, sizeof(name));
 	if (is_integer(s))
 		v = (double)config_setting_get_int64(s);
 	else if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
 		v = config_setting_get_float(s);
 	else {
-		fail(c, s, "%s must be a number of seconds (got %s)", name,
-		     type_text(config_setting_type(s)));
+		config_fail(c, s, "%s must be a number of seconds (got %s)", name,
+		            config_type_text(config_setting_type(s)));
 		return -1;
 	}
 	if (!isfinite(v) || v <= 0) {
-		fail(c, s, "%s must be a number greater than 0 (got %g)", name, v);
+		config_fail(c, s, "%s must be a number greater than 0 (got %g)", name, v);
 		return -1;
 	}
 	if (v > max_s) {
-		fail(c, s, "%s must be at most %g seconds (got %g)", name, max_s, v);
+		config_fail(c, s, "%s must be at most %g seconds (got %g)", name,
+		            max_s, v);
 		return -1;
 	}
 	*out = v;
@@ -206,37 +195,35 @@ static int get_bool(struct loadctx *c, const config_setting_t *s, int *out)
 	char name[PATH_TEXT];
 
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		setting_path(s, name, sizeof(name));
-		fail(c, s, "%s must be true or false (got %s)", name,
-		     type_text(config_setting_type(s)));
+		config_path_of(s, name, sizeof(name));
+		config_fail(c, s, "%s must be true or false (got %s)", name,
+		            config_type_text(config_setting_type(s)));
 		return -1;
 	}
 	*out = config_setting_get_bool(s) ? 1 : 0;
 	return 0;
 }
 
-/* The string itself (owned by libconfig), or NULL after an error. */
-static const char *get_text(struct loadctx *c, const config_setting_t *s)
+const char *config_text_of(struct loadctx *c, const config_setting_t *s)
 {
 	char name[PATH_TEXT];
 
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		setting_path(s, name, sizeof(name));
-		fail(c, s, "%s must be a string (got %s)", name,
-		     type_text(config_setting_type(s)));
+		config_path_of(s, name, sizeof(name));
+		config_fail(c, s, "%s must be a string (got %s)", name,
+		            config_type_text(config_setting_type(s)));
 		return NULL;
 	}
 	return config_setting_get_string(s);
 }
 
-/* Replace *slot with a copy of text. */
-static int set_string(struct loadctx *c, const config_setting_t *s,
-                      char **slot, const char *text)
+int config_copy_text(struct loadctx *c, const config_setting_t *s,
+                     char **slot, const char *text)
 {
 	char *copy = strdup(text);
 
 	if (copy == NULL) {
-		fail(c, s, "out of memory");
+		config_fail(c, s, "out of memory");
 		return -1;
 	}
 	free(*slot);
@@ -248,7 +235,7 @@ static int get_choice(struct loadctx *c, const config_setting_t *s,
                       const char *const *choices, int *out)
 {
 	char name[PATH_TEXT], list[PATH_TEXT] = "";
-	const char *text = get_text(c, s);
+	const char *text = config_text_of(c, s);
 
 	if (text == NULL)
 		return -1;
@@ -261,8 +248,8 @@ static int get_choice(struct loadctx *c, const config_setting_t *s,
 		         "%s\"%s\"", i == 0 ? "" : choices[i + 1] ? ", " : " or ",
 		         choices[i]);
 	}
-	setting_path(s, name, sizeof(name));
-	fail(c, s, "%s must be %s (got \"%s\")", name, list, text);
+	config_path_of(s, name, sizeof(name));
+	config_fail(c, s, "%s must be %s (got \"%s\")", name, list, text);
 	return -1;
 }
 
@@ -296,9 +283,9 @@ static void apply_field(struct loadctx *c, const config_setting_t *s,
 		get_bool(c, s, (int *)(base + f->offset));
 		break;
 	case F_STRING:
-		text = get_text(c, s);
+		text = config_text_of(c, s);
 		if (text != NULL)
-			set_string(c, s, (char **)(base + f->offset), text);
+			config_copy_text(c, s, (char **)(base + f->offset), text);
 		break;
 	case F_CHOICE:
 		get_choice(c, s, f->choices, (int *)(base + f->offset));
@@ -318,10 +305,10 @@ static void walk_group(struct loadctx *c, const config_setting_t *group,
 	char where[PATH_TEXT];
 	int n;
 
-	setting_path(group, where, sizeof(where));
+	config_path_of(group, where, sizeof(where));
 	if (!config_setting_is_group(group)) {
-		fail(c, group, "%s must be a group { ... } (got %s)", where,
-		     type_text(config_setting_type(group)));
+		config_fail(c, group, "%s must be a group { ... } (got %s)", where,
+		            config_type_text(config_setting_type(group)));
 		return;
 	}
 	n = config_setting_length(group);
@@ -330,155 +317,12 @@ static void walk_group(struct loadctx *c, const config_setting_t *group,
 		const struct field *f = find_field(fields, config_setting_name(s));
 
 		if (f == NULL)
-			fail(c, s, "unknown setting '%s' in %s", config_setting_name(s),
-			     where[0] != '\0' ? where : "top level");
+			config_fail(c, s, "unknown setting '%s' in %s",
+			            config_setting_name(s),
+			            where[0] != '\0' ? where : "top level");
 		else
 			apply_field(c, s, f);
 	}
-}
-
-/* ---- plugin sections ---- */
-
-static int plain_name(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > MAX_PLUGIN_NAME)
-		return 0;
-	return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == len;
-}
-
-static void plugin_clear(struct config_plugin *p)
-{
-	for (size_t i = 0; i < p->n_settings; i++) {
-		free((char *)p->settings[i].name);
-		free((char *)p->settings[i].string_value);
-	}
-	free(p->name);
-	memset(p, 0, sizeof(*p));
-}
-
-/* A scalar's value as the plugin sees it; -1 only when out of memory. */
-static int setting_value(const config_setting_t *s, struct tsd_setting *out)
-{
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		out->type = TSD_SETTING_INT;
-		out->int_value = config_setting_get_int64(s);
-		out->float_value = (double)out->int_value;
-		return 0;
-	case CONFIG_TYPE_FLOAT:
-		out->type = TSD_SETTING_FLOAT;
-		out->float_value = config_setting_get_float(s);
-		return 0;
-	case CONFIG_TYPE_BOOL:
-		out->type = TSD_SETTING_BOOL;
-		out->int_value = config_setting_get_bool(s) ? 1 : 0;
-		return 0;
-	default:
-		out->type = TSD_SETTING_STRING;
-		out->string_value = strdup(config_setting_get_string(s));
-		return out->string_value != NULL ? 0 : -1;
-	}
-}
-
-/* One scalar setting of a plugin section, handed to the plugin as it is. */
-static int plugin_setting(struct loadctx *c, const config_setting_t *s,
-                          struct config_plugin *p)
-{
-	char where[PATH_TEXT];
-	struct tsd_setting *out = &p->settings[p->n_settings];
-
-	setting_path(s, where, sizeof(where));
-	if (!config_setting_is_scalar(s)) {
-		fail(c, s, "%s must be a number, string or boolean "
-		     "(plugin settings cannot be %s)", where,
-		     config_setting_is_group(s) ? "groups" : "lists");
-		return -1;
-	}
-	if (p->n_settings == CONFIG_MAX_SETTINGS) {
-		fail(c, s, "%s: too many plugin settings (at most %d)", where,
-		     CONFIG_MAX_SETTINGS);
-		return -1;
-	}
-	memset(out, 0, sizeof(*out));
-	out->line = config_setting_source_line(s);
-	if (setting_value(s, out) == 0)
-		out->name = strdup(config_setting_name(s));
-	if (out->name == NULL) {
-		free((char *)out->string_value);
-		out->string_value = NULL;
-		fail(c, s, "out of memory");
-		return -1;
-	}
-	p->n_settings++;
-	return 0;
-}
-
-static int plugin_name(struct loadctx *c, const config_setting_t *s,
-                       struct config_plugin *p)
-{
-	char where[PATH_TEXT];
-	const char *text = get_text(c, s);
-
-	if (text == NULL)
-		return -1;
-	if (!plain_name(text)) {
-		setting_path(s, where, sizeof(where));
-		fail(c, s, "%s must be a plain name of a-z, 0-9 and _, at most %d "
-		     "characters (got \"%s\")", where, MAX_PLUGIN_NAME, text);
-		return -1;
-	}
-	return set_string(c, s, &p->name, text);
-}
-
-/* clock = { plugin = "sim"; offset = 5.0; }: the whole section replaces
- * the default choice. */
-static void plugin_section(struct loadctx *c, const config_setting_t *group,
-                           struct config_plugin *target)
-{
-	struct config_plugin p;
-	char where[PATH_TEXT];
-	int errors = c->failed;
-	int n;
-
-	memset(&p, 0, sizeof(p));
-	setting_path(group, where, sizeof(where));
-	if (!config_setting_is_group(group)) {
-		fail(c, group, "%s must be a group { plugin = \"...\"; ... } (got %s)",
-		     where, type_text(config_setting_type(group)));
-		return;
-	}
-	p.line = config_setting_source_line(group);
-	n = config_setting_length(group);
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
-
-		if (strcmp(config_setting_name(s), "plugin") == 0)
-			plugin_name(c, s, &p);
-		else
-			plugin_setting(c, s, &p);
-	}
-	if (p.name == NULL && c->failed == errors)
-		fail(c, group, "%s.plugin is required (the name of the %s plugin)",
-		     where, where);
-	if (c->failed != errors) {
-		plugin_clear(&p);
-		return;
-	}
-	plugin_clear(target);
-	*target = p;
-}
-
-static void clock_section(struct loadctx *c, const config_setting_t *s)
-{
-	plugin_section(c, s, &c->cfg->clock);
-}
-
-static void estimator_section(struct loadctx *c, const config_setting_t *s)
-{
-	plugin_section(c, s, &c->cfg->estimator);
 }
 
 /* ---- lists of strings ---- */
@@ -545,25 +389,27 @@ static void string_list(struct loadctx *c, const config_setting_t *s,
 	int n = scalar ? 1 : config_setting_length(s);
 	int errors = c->failed;
 
-	setting_path(s, where, sizeof(where));
+	config_path_of(s, where, sizeof(where));
 	if (!scalar && !config_setting_is_array(s) && !config_setting_is_list(s)) {
-		fail(c, s, "%s must be a list of strings [ \"...\", ... ] (got %s)",
-		     where, type_text(config_setting_type(s)));
+		config_fail(c, s, "%s must be a list of strings [ \"...\", ... ] "
+		            "(got %s)", where, config_type_text(config_setting_type(s)));
 		return;
 	}
 	if (n == 0 || (size_t)n > max) {
-		fail(c, s, "%s must have from 1 to %zu entries (got %d)", where, max, n);
+		config_fail(c, s, "%s must have from 1 to %zu entries (got %d)",
+		            where, max, n);
 		return;
 	}
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = scalar ? s : config_setting_get_elem(s, (unsigned)i);
-		const char *text = get_text(c, e);
+		const char *text = config_text_of(c, e);
 		const char *want = text != NULL ? check(text) : NULL;
 
 		if (want != NULL)
-			fail(c, e, "%s[%d] must be %s (got \"%s\")", where, i, want, text);
+			config_fail(c, e, "%s[%d] must be %s (got \"%s\")",
+			            where, i, want, text);
 		else if (text != NULL)
-			set_string(c, e, &items[i], text);
+			config_copy_text(c, e, &items[i], text);
 	}
 	if (c->failed != errors) {
 		for (int i = 0; i < n; i++)
@@ -592,15 +438,15 @@ static void servers_list(struct loadctx *c, const config_setting_t *s)
 
 static void plugin_dir_setting(struct loadctx *c, const config_setting_t *s)
 {
-	const char *text = get_text(c, s);
+	const char *text = config_text_of(c, s);
 
 	if (text == NULL)
 		return;
 	if (text[0] == '\0') {
-		fail(c, s, "plugin_dir must not be empty");
+		config_fail(c, s, "plugin_dir must not be empty");
 		return;
 	}
-	set_string(c, s, &c->cfg->plugin_dir, text);
+	config_copy_text(c, s, &c->cfg->plugin_dir, text);
 }
 
 /* ---- the schema ---- */
@@ -659,8 +505,8 @@ static const struct field client_fields[] = {
 static const struct field top_fields[] = {
 	{ "port", F_INT, OFF(port), 1, 65535, NULL, NULL, NULL },
 	{ "plugin_dir", F_CUSTOM, 0, 0, 0, NULL, NULL, plugin_dir_setting },
-	{ "clock", F_CUSTOM, 0, 0, 0, NULL, NULL, clock_section },
-	{ "estimator", F_CUSTOM, 0, 0, 0, NULL, NULL, estimator_section },
+	{ "clock", F_CUSTOM, 0, 0, 0, NULL, NULL, config_clock_section },
+	{ "estimator", F_CUSTOM, 0, 0, 0, NULL, NULL, config_estimator_section },
 	{ "server", F_GROUP, 0, 0, 0, NULL, server_fields, NULL },
 	{ "client", F_GROUP, 0, 0, 0, NULL, client_fields, NULL },
 	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
@@ -714,8 +560,8 @@ void config_free(struct config *cfg)
 		return;
 	free(cfg->path);
 	free(cfg->plugin_dir);
-	plugin_clear(&cfg->clock);
-	plugin_clear(&cfg->estimator);
+	config_plugin_clear(&cfg->clock);
+	config_plugin_clear(&cfg->estimator);
 	for (size_t i = 0; i < cfg->server.n_listen; i++)
 		free(cfg->server.listen[i]);
 	free(cfg->server.user);
@@ -767,7 +613,7 @@ static int resolve_plugin_dir(struct loadctx *c)
 	cfg->plugin_dir = joined;
 	return 0;
 oom:
-	fail(c, NULL, "out of memory");
+	config_fail(c, NULL, "out of memory");
 	return -1;
 }
 
@@ -783,7 +629,7 @@ static int load_parsed(struct config *cfg, config_t *lc, const char *file,
 	if (c.failed == 0) {
 		cfg->path = strdup(file);
 		if (cfg->path == NULL)
-			fail(&c, NULL, "out of memory");
+			config_fail(&c, NULL, "out of memory");
 	}
 	if (c.failed == 0)
 		return 0;
