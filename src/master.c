@@ -394,6 +394,23 @@ static void notify_reloading(void)
 	notify(msg);
 }
 
+/* How datagrams reach the workers, so the log says what serves UDP. */
+static void log_udp(const struct master *m)
+{
+	const struct config_udp *udp = &m->gen.cfg->server.udp;
+
+	if (!udp->enable)
+		return;
+	if (!m->gen.reuseport) {
+		log_info("NTP over UDP on port %d: one socket per address, shared by the workers",
+		         udp->port);
+		return;
+	}
+	log_info("NTP over UDP on port %d: a socket per worker, balance %s", udp->port,
+	         udp->balance == UDP_BALANCE_CPU ? "cpu (the worker of the receiving CPU)"
+	                                         : "flow (by client address and port)");
+}
+
 /* Build the next generation completely before touching the running one. */
 static void reload(struct master *m)
 {
@@ -427,6 +444,7 @@ static void reload(struct master *m)
 	retire_old_generations(m);
 	dispatcher_watch(&m->dispatcher, 1);
 	log_info("configuration reloaded: generation %u, %u workers", m->gen.id, m->gen.n_workers);
+	log_udp(m);
 	notify("READY=1");
 	return;
 keep:
@@ -594,6 +612,7 @@ static int master_start(struct master *m, struct config *cfg)
 	dispatcher_watch(&m->dispatcher, 1);
 	log_info("listening on port %d with %u workers (dispatch %s)", cfg->port,
 	         m->gen.n_workers, dispatch_name(m));
+	log_udp(m);
 	notify("READY=1");
 	return 0;
 }

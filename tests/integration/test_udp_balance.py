@@ -85,6 +85,7 @@ def test():
             assert probes < 25, "no UDP answer:\n" + tsd.log()
         probes += 1
         gen1 = tsd.wait_workers(2)
+        assert "a socket per worker, balance cpu" in tsd.log(), tsd.log()
 
         # The default ("cpu"), 2 workers: CPU a's datagrams all to one
         # worker, CPU b's all to the other.
@@ -111,6 +112,7 @@ def test():
         # on one worker: a chance of 2 in 2^48).
         send_from(cpu_a, udp_port, 48)
         tsd.stop()
+        assert "balance flow" in tsd.log(), tsd.log()
         got3 = sorted(served_by(tsd.log(), gen3).values())
         print("flow after a reload: 48 from CPU %d -> served %r" % (cpu_a, got3))
         assert sum(got3) == 48 and min(got3) > 0, got3
