@@ -259,19 +259,15 @@ static int balance_by_flow(int fd)
 int udp_set_balance(const struct config *cfg, int fd, unsigned n_sockets,
                     char *err, size_t errlen)
 {
-	const char *name = cfg->server.udp.balance == UDP_BALANCE_CPU ? "cpu" : "flow";
-	int rc;
+	int by_cpu = cfg->server.udp.balance == UDP_BALANCE_CPU;
 
 	if (n_sockets == 0)
 		return 0;
-	rc = cfg->server.udp.balance == UDP_BALANCE_CPU ? balance_by_cpu(fd, n_sockets)
-	                                               : balance_by_flow(fd);
-	if (rc == 0)
+	if ((by_cpu ? balance_by_cpu(fd, n_sockets) : balance_by_flow(fd)) == 0)
 		return 0;
 	snprintf(err, errlen, "udp: server.udp.balance = \"%s\": the kernel refused the "
-	         "socket program: %s%s", name, strerror(errno),
-	         cfg->server.udp.balance == UDP_BALANCE_CPU ?
-	         " (set server.udp.balance = \"flow\")" : " (restart tsd)");
+	         "socket program: %s%s", by_cpu ? "cpu" : "flow", strerror(errno),
+	         by_cpu ? " (set server.udp.balance = \"flow\")" : " (restart tsd)");
 	return -1;
 }
 
