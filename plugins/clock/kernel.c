@@ -1,6 +1,5 @@
 /* Shared by the clock plugins: the kernel's clock state read without
  * changing it, a clock's precision, and the stratum and refid settings. */
-#include "config.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,6 +1,5 @@
 /* Clock plugin "phc": a PTP hardware clock (/dev/ptpN), read through the
  * dynamic POSIX clock the kernel makes of its descriptor. */
-#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,5 @@
 /* Clock plugin "realtime": the system clock (CLOCK_REALTIME), with the
  * kernel's own error estimate and leap second warnings. */
-#include "config.h"
 
 #include <errno.h>
 #include <stdlib.h>

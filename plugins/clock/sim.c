@@ -1,7 +1,6 @@
 /* Clock plugin "sim": a simulated clock for tests and demonstrations. Real
  * time plus a configured offset, drift, jitter and one scheduled step; its
  * step and slew change only this plugin's state, never the machine's clock. */
-#include "config.h"
 
 #include <errno.h>
 #include <stddef.h>

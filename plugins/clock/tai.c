@@ -2,7 +2,6 @@
  * TAI-UTC offset. Served times are UTC (the NTP time scale) like realtime's;
  * what this plugin adds is that it reads the kernel's atomic-time clock,
  * which never repeats a second at a leap, and the offset read with it. */
-#include "config.h"
 
 #include <errno.h>
 #include <stdlib.h>

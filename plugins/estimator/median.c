@@ -1,7 +1,6 @@
 /* Estimator plugin "median": the median offset of the last `window`
  * samples. It ignores up to half the window of spikes in either direction,
  * where minfilter trusts one sample. */
-#include "config.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,6 @@
 /* Estimator plugin "minfilter": the NTP clock filter. Of the last `window`
  * samples the one with the least delay met the least queueing, so its offset
  * is the most trustworthy; the others measure the jitter. */
-#include "config.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,6 +1,5 @@
 /* Estimator plugin "ntp": the last sample alone, with the RFC 5905 on-wire
  * formulas. The baseline every other estimator is measured against. */
-#include "config.h"
 
 #include <errno.h>
 #include <stdlib.h>

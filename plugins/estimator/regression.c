@@ -2,7 +2,6 @@
  * squares over the last `window` samples. For a client that keeps sampling,
  * it sees the drift between the clocks and predicts the offset now, where
  * the other estimators only average the past. */
-#include "config.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,6 +1,5 @@
 /* Shared by the estimator plugins: the sample check, the on-wire offset and
  * delay, the ring of the last `window` samples and the `window` setting. */
-#include "config.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,6 @@
 /* Load generator for tsd and its comparison servers: many concurrent
  * exchanges from one process (epoll, optionally several threads), reporting
  * exchanges per second, latency percentiles and the server's T3 - T2. */
-#include "config.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -2,7 +2,6 @@
  * exchanges over TCP, the seed text reply, optionally NTP over UDP) with one
  * SO_REUSEPORT epoll process per CPU. The benchmark's ceiling on a machine.
  * With --kernel-rx-time T2 is the kernel's receive stamp, as in tsd. */
-#include "config.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -2,7 +2,6 @@
  * flight, sent with sendmmsg and read with recvmmsg, so one client core can
  * outrun one server core and the server's capacity is what gets measured.
  * (loadgen --mode udp spends three system calls a reply of its own.) */
-#include "config.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,7 +1,5 @@
 /* libFuzzer target for the configuration loader: any text either loads or
  * is refused with errors that each name the file, and nothing leaks. */
-#include "config.h"
-
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +7,11 @@
 #include "fuzz.h"
 /* The configuration interface; the generated config.h above shadows it
  * from this directory, so it is named by its path. */
-#include "../../src/config.h"
+#include "common/conf.h"
 
 #define FUZZ_FILE_NAME "fuzz.conf"
 
-static void check_errors(const struct config_errors *errs, int rc)
+static void check_errors(const struct conf_errors *errs, int rc)
 {
 	size_t i;
 
@@ -29,14 +27,14 @@ static void check_errors(const struct config_errors *errs, int rc)
 }
 
 /* What a loaded configuration promises the programs that read it. */
-static void check_loaded(const struct config *cfg)
+static void check_loaded(const struct conf *cfg)
 {
 	FUZZ_CHECK(cfg->port >= 1 && cfg->port <= 65535);
 	FUZZ_CHECK(cfg->clock.name != NULL && cfg->estimator.name != NULL);
-	FUZZ_CHECK(cfg->clock.n_settings <= CONFIG_MAX_SETTINGS);
-	FUZZ_CHECK(cfg->estimator.n_settings <= CONFIG_MAX_SETTINGS);
-	FUZZ_CHECK(cfg->server.n_listen >= 1 && cfg->server.n_listen <= CONFIG_MAX_LISTEN);
-	FUZZ_CHECK(cfg->client.n_servers <= CONFIG_MAX_SERVERS);
+	FUZZ_CHECK(cfg->clock.n_settings <= CONF_MAX_SETTINGS);
+	FUZZ_CHECK(cfg->estimator.n_settings <= CONF_MAX_SETTINGS);
+	FUZZ_CHECK(cfg->server.n_listen >= 1 && cfg->server.n_listen <= CONF_MAX_LISTEN);
+	FUZZ_CHECK(cfg->client.n_servers <= CONF_MAX_SERVERS);
 	FUZZ_CHECK(cfg->server.workers >= 0);
 	FUZZ_CHECK(cfg->server.max_connections > 0);
 	FUZZ_CHECK(cfg->server.request_timeout > 0 && cfg->server.idle_timeout > 0);
@@ -46,8 +44,8 @@ static void check_loaded(const struct config *cfg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct config cfg;
-	struct config_errors errs = { NULL, 0 };
+	struct conf cfg;
+	struct conf_errors errs = { NULL, 0 };
 	char *text;
 	int rc;
 
@@ -59,12 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 
 	memset(&cfg, 0, sizeof(cfg));
-	rc = config_load_string(&cfg, text, FUZZ_FILE_NAME, &errs);
+	rc = conf_load_string(&cfg, text, FUZZ_FILE_NAME, &errs);
 	check_errors(&errs, rc);
 	if (rc == 0)
 		check_loaded(&cfg);
-	config_free(&cfg);
-	config_errors_free(&errs);
+	conf_free(&cfg);
+	conf_errors_free(&errs);
 	free(text);
 	return 0;
 }

@@ -6,7 +6,6 @@
  * close, and nothing at all when the clock refuses.
  *
  * Input: one flags byte, then chunks of [length byte][that many bytes]. */
-#include "config.h"
 
 #include <errno.h>
 #include <math.h>
@@ -15,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "tsd/conn.h"
 #include "fuzz.h"
 
 #define FLAG_CLOCK_MASK 0x03     /* 0 good, 1 fails, 2 NaN error, 3 before 1970 */

@@ -1,13 +1,12 @@
 /* libFuzzer target for the wire format: decode then encode gives back the
  * same 48 bytes, a reply to any valid request is well formed, and the
  * first-bytes test and the text parser never crash on any input. */
-#include "config.h"
 
 #include <stdint.h>
 #include <string.h>
 
 #include "fuzz.h"
-#include "wire.h"
+#include "common/wire.h"
 
 static void check_classify(const uint8_t *data, size_t size)
 {

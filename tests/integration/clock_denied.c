@@ -1,7 +1,6 @@
 /* Test clock plugin "denied": the system clock read-only, whose step and slew
  * fail with -EPERM as the realtime clock's do without CAP_SYS_TIME. Lets the
  * tests see tsclient's refusal without ever touching the machine's clock. */
-#include "config.h"
 
 #include <errno.h>
 #include <stddef.h>

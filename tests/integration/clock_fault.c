@@ -5,7 +5,6 @@
  * tsd's master opens the plugin once to check it, and each worker opens it
  * again at its start: init in a process whose parent is a tsd process is a
  * worker starting. */
-#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,6 @@
 /* relay: a TCP relay that delays each direction by a base delay plus seeded
  * jitter, simulated in user space (for kernels without netem). Used by the
  * accuracy tests and benchmarks; see usage() for the options. */
-#include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

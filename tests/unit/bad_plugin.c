@@ -1,6 +1,5 @@
 /* Small plugins for the loader tests, one per build: a valid minimal clock
  * (now and info only), or one defect chosen with -D. */
-#include "config.h"
 
 #include <errno.h>
 

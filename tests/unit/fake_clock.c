@@ -1,6 +1,5 @@
 /* A clock plugin for the tests of the checked calls: it returns a fixed
  * good reading, or the bad value the `fault` setting names. */
-#include "config.h"
 
 #include <errno.h>
 #include <math.h>

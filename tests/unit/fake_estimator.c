@@ -1,6 +1,5 @@
 /* An estimator plugin for the tests of the checked calls: the offset of the
  * last sample, or the bad estimate the `fault` setting names. */
-#include "config.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,6 @@
 /* Accuracy regression tests: seeded synthetic exchanges with a known true
  * offset fed to every estimator plugin (and to the report's formulas), each
  * result held to a threshold derived from the scenario. */
-#include "config.h"
 
 #include <math.h>
 #include <setjmp.h>

@@ -1,7 +1,7 @@
 /* Unit tests for the running clock and estimator (src/clock.c,
  * src/estimator.c): plugin errors point at their setting's line, and every
  * out-of-range value a plugin returns is refused. */
-#include "config.h"
+#include "common/conf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -15,13 +15,13 @@
 
 #include <cmocka.h>
 
-#include "clock.h"
-#include "estimator.h"
+#include "common/clock.h"
+#include "common/estimator.h"
 
 #define GOOD_TIME_NS (1800000000LL * 1000000000LL)
 
-static struct config cfg;
-static struct config_errors errs;
+static struct conf cfg;
+static struct conf_errors errs;
 
 static const char *plugin_dir(void)
 {
@@ -36,17 +36,17 @@ static void load(const char *body)
 {
 	char text[2048];
 
-	config_free(&cfg);
-	config_errors_free(&errs);
+	conf_free(&cfg);
+	conf_errors_free(&errs);
 	snprintf(text, sizeof(text), "plugin_dir = \"%s\";\n%s", plugin_dir(), body);
-	assert_int_equal(config_load_string(&cfg, text, "t.conf", &errs), 0);
+	assert_int_equal(conf_load_string(&cfg, text, "t.conf", &errs), 0);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	config_free(&cfg);
-	config_errors_free(&errs);
+	conf_free(&cfg);
+	conf_errors_free(&errs);
 	return 0;
 }
 
@@ -231,7 +231,7 @@ static void test_clock_load_error_line(void **state)
 	         plugin_dir());
 	expect_only_error(want);
 
-	config_errors_free(&errs);
+	conf_errors_free(&errs);
 	load("clock = { plugin = \"badabi\"; };\n");
 	assert_int_equal(clock_source_open(&cs, &cfg, &errs), -1);
 	snprintf(want, sizeof(want),
@@ -340,13 +340,13 @@ static void test_estimator_name_override(void **state)
 	expect_only_error("t.conf:3: estimator plugin 'fake': unknown setting 'bogus'");
 
 	/* A name from the command line has no line in the file. */
-	config_errors_free(&errs);
+	conf_errors_free(&errs);
 	assert_int_equal(estimator_open(&est, &cfg, "nosuch", &errs), -1);
 	snprintf(want, sizeof(want),
 	         "estimator plugin 'nosuch': %s/estimator_nosuch.so: not found", plugin_dir());
 	expect_only_error(want);
 
-	config_errors_free(&errs);
+	conf_errors_free(&errs);
 	assert_int_equal(estimator_open(&est, &cfg, "../x", &errs), -1);
 	expect_only_error("estimator plugin '../x': invalid estimator plugin name '../x' "
 	                  "(a-z, 0-9 and _ only)");

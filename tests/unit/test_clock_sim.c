@@ -2,7 +2,6 @@
  * slew, settings), plus the settings checks of the other clock plugins. The
  * plugins are loaded with dlopen from $PLUGIN_DIR. No test here touches the
  * machine's clock: realtime's step and slew are never called. */
-#include "config.h"
 
 #include <errno.h>
 #include <math.h>

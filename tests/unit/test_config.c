@@ -1,6 +1,6 @@
 /* Unit tests for the configuration file (src/config.c): defaults, every
  * setting, and each kind of error with its exact file and line. */
-#include "config.h"
+#include "common/conf.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -37,8 +37,8 @@ char *__wrap_strdup(const char *s)
 /* ---- helpers ---- */
 
 struct fixture {
-	struct config cfg;
-	struct config_errors errs;
+	struct conf cfg;
+	struct conf_errors errs;
 };
 
 static int setup(void **state)
@@ -55,17 +55,17 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	config_free(&f->cfg);
-	config_errors_free(&f->errs);
+	conf_free(&f->cfg);
+	conf_errors_free(&f->errs);
 	free(f);
 	return 0;
 }
 
 static int load(struct fixture *f, const char *text)
 {
-	config_free(&f->cfg);
-	config_errors_free(&f->errs);
-	return config_load_string(&f->cfg, text, "t.conf", &f->errs);
+	conf_free(&f->cfg);
+	conf_errors_free(&f->errs);
+	return conf_load_string(&f->cfg, text, "t.conf", &f->errs);
 }
 
 /* Fails the test, listing what was reported, unless `want` is one of the
@@ -96,7 +96,7 @@ static const char *srcdir(void)
 }
 
 /* Every field of a and b that the sample file and the defaults share. */
-static void assert_same_settings(const struct config *a, const struct config *b)
+static void assert_same_settings(const struct conf *a, const struct conf *b)
 {
 	assert_int_equal(a->port, b->port);
 	assert_string_equal(a->clock.name, b->clock.name);
@@ -126,9 +126,9 @@ static void assert_same_settings(const struct config *a, const struct config *b)
 static void test_defaults(void **state)
 {
 	struct fixture *f = *state;
-	struct config *c = &f->cfg;
+	struct conf *c = &f->cfg;
 
-	assert_int_equal(config_defaults(c), 0);
+	assert_int_equal(conf_defaults(c), 0);
 	assert_null(c->path);
 	assert_int_equal(c->port, 11932);
 	assert_string_equal(c->plugin_dir, TSD_PLUGIN_DIR);
@@ -163,24 +163,24 @@ static void test_defaults(void **state)
 static void test_empty_file_gives_defaults(void **state)
 {
 	struct fixture *f = *state;
-	struct config defaults;
+	struct conf defaults;
 
 	assert_int_equal(load(f, "# nothing but a comment\n"), 0);
 	assert_int_equal(f->errs.count, 0);
 	assert_string_equal(f->cfg.path, "t.conf");
-	assert_int_equal(config_defaults(&defaults), 0);
+	assert_int_equal(conf_defaults(&defaults), 0);
 	assert_same_settings(&f->cfg, &defaults);
 	assert_string_equal(f->cfg.plugin_dir, TSD_PLUGIN_DIR);
-	config_free(&defaults);
+	conf_free(&defaults);
 }
 
 static void test_missing_default_file_is_silent(void **state)
 {
 	struct fixture *f = *state;
 
-	if (access(config_default_path(), F_OK) == 0)
+	if (access(conf_default_path(), F_OK) == 0)
 		skip();  /* an installed tsd.conf exists on this machine */
-	assert_int_equal(config_load(&f->cfg, NULL, &f->errs), 0);
+	assert_int_equal(conf_load(&f->cfg, NULL, &f->errs), 0);
 	assert_int_equal(f->errs.count, 0);
 	assert_null(f->cfg.path);
 	assert_int_equal(f->cfg.port, 11932);
@@ -216,18 +216,18 @@ static char *read_file(const char *path)
 static void test_sample_file_loads_clean(void **state)
 {
 	struct fixture *f = *state;
-	struct config defaults;
+	struct conf defaults;
 	char path[PATH_MAX], *text;
 
 	snprintf(path, sizeof(path), "%s/../../etc/tsd.conf", srcdir());
 	text = read_file(path);
-	assert_int_equal(config_load(&f->cfg, path, &f->errs), 0);
-	config_errors_print(&f->errs, stderr);
+	assert_int_equal(conf_load(&f->cfg, path, &f->errs), 0);
+	conf_errors_print(&f->errs, stderr);
 	assert_int_equal(f->errs.count, 0);
 	assert_string_equal(f->cfg.path, path);
-	assert_int_equal(config_defaults(&defaults), 0);
+	assert_int_equal(conf_defaults(&defaults), 0);
 	assert_same_settings(&f->cfg, &defaults);
-	config_free(&defaults);
+	conf_free(&defaults);
 	/* plugin_dir = "../plugins/.libs" is relative to etc/. */
 	assert_true(f->cfg.plugin_dir[0] == '/');
 	assert_non_null(strstr(f->cfg.plugin_dir, "/etc/../plugins/.libs"));
@@ -266,7 +266,7 @@ static const char every_setting[] =
 static void test_every_setting(void **state)
 {
 	struct fixture *f = *state;
-	const struct config *c = &f->cfg;
+	const struct conf *c = &f->cfg;
 	const struct tsd_setting *s = c->clock.settings;
 
 	assert_int_equal(load(f, every_setting), 0);
@@ -525,11 +525,11 @@ static void test_too_many_plugin_settings(void **state)
 	char text[2048] = "clock = { plugin = \"x\";";
 	char want[128];
 
-	for (int i = 0; i <= CONFIG_MAX_SETTINGS; i++)
+	for (int i = 0; i <= CONF_MAX_SETTINGS; i++)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text), " s%d = %d;", i, i);
 	strcat(text, " };");
 	snprintf(want, sizeof(want), "t.conf:1: clock.s%d: too many plugin settings (at most %d)",
-	         CONFIG_MAX_SETTINGS, CONFIG_MAX_SETTINGS);
+	         CONF_MAX_SETTINGS, CONF_MAX_SETTINGS);
 	expect_only(f, text, want);
 }
 
@@ -556,7 +556,7 @@ static void test_relative_plugin_dir(void **state)
 	assert_non_null(fp);
 	fputs("plugin_dir = \"lib/plugins\";\n", fp);
 	fclose(fp);
-	assert_int_equal(config_load(&f->cfg, path, &f->errs), 0);
+	assert_int_equal(conf_load(&f->cfg, path, &f->errs), 0);
 	real = realpath(dir, NULL);
 	assert_non_null(real);
 	snprintf(want, sizeof(want), "%s/lib/plugins", real);
@@ -588,7 +588,7 @@ static void test_unreadable_files(void **state)
 	char dir[] = "/tmp/tsd-test-config-XXXXXX";
 	char want[256];
 
-	assert_int_equal(config_load(&f->cfg, "/nonexistent/tsd.conf", &f->errs), -1);
+	assert_int_equal(conf_load(&f->cfg, "/nonexistent/tsd.conf", &f->errs), -1);
 	assert_int_equal(f->errs.count, 1);
 	assert_string_equal(f->errs.messages[0],
 	                    "/nonexistent/tsd.conf: cannot read the configuration: "
@@ -596,8 +596,8 @@ static void test_unreadable_files(void **state)
 	assert_null(f->cfg.plugin_dir);
 
 	assert_non_null(mkdtemp(dir));
-	config_errors_free(&f->errs);
-	assert_int_equal(config_load(&f->cfg, dir, &f->errs), -1);
+	conf_errors_free(&f->errs);
+	assert_int_equal(conf_load(&f->cfg, dir, &f->errs), -1);
 	snprintf(want, sizeof(want), "%s: cannot read the configuration: not a regular file", dir);
 	assert_int_equal(f->errs.count, 1);
 	assert_string_equal(f->errs.messages[0], want);
@@ -650,7 +650,7 @@ static void test_nul_byte_and_huge_file(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	write_file(path, text, sizeof(text) - 1);
-	assert_int_equal(config_load(&f->cfg, path, &f->errs), -1);
+	assert_int_equal(conf_load(&f->cfg, path, &f->errs), -1);
 	snprintf(want, sizeof(want), "%s:2: the file contains a NUL byte", path);
 	expect_error(f, want);
 
@@ -659,8 +659,8 @@ static void test_nul_byte_and_huge_file(void **state)
 	memset(big, '\n', 1024 * 1024 + 1);
 	write_file(path, big, 1024 * 1024 + 1);
 	free(big);
-	config_errors_free(&f->errs);
-	assert_int_equal(config_load(&f->cfg, path, &f->errs), -1);
+	conf_errors_free(&f->errs);
+	assert_int_equal(conf_load(&f->cfg, path, &f->errs), -1);
 	snprintf(want, sizeof(want), "%s: the configuration is larger than 1048576 bytes", path);
 	expect_error(f, want);
 	unlink(path);
@@ -668,18 +668,18 @@ static void test_nul_byte_and_huge_file(void **state)
 
 static void test_config_error_format(void **state)
 {
-	struct config_errors errs = { NULL, 0 };
+	struct conf_errors errs = { NULL, 0 };
 
 	(void)state;
-	config_error(&errs, "a.conf", 7, "x %d", 1);
-	config_error(&errs, "a.conf", 0, "no line");
-	config_error(&errs, NULL, 0, "bare");
-	config_error(NULL, "a.conf", 1, "ignored without a list");
+	conf_error(&errs, "a.conf", 7, "x %d", 1);
+	conf_error(&errs, "a.conf", 0, "no line");
+	conf_error(&errs, NULL, 0, "bare");
+	conf_error(NULL, "a.conf", 1, "ignored without a list");
 	assert_int_equal(errs.count, 3);
 	assert_string_equal(errs.messages[0], "a.conf:7: x 1");
 	assert_string_equal(errs.messages[1], "a.conf: no line");
 	assert_string_equal(errs.messages[2], "bare");
-	config_errors_free(&errs);
+	conf_errors_free(&errs);
 	assert_int_equal(errs.count, 0);
 	assert_null(errs.messages);
 }

@@ -1,6 +1,5 @@
 /* Unit tests for the worker's deadline heap (src/deadline.c) and the
  * master's crash-loop throttle (src/throttle.c). */
-#include "config.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "deadline.h"
-#include "throttle.h"
+#include "tsd/deadline.h"
+#include "tsd/throttle.h"
 
 #define N 200
 #define MS 1000000ull

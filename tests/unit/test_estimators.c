@@ -1,7 +1,6 @@
 /* Unit tests for the estimator plugins (ntp, minfilter, median, regression),
  * loaded with dlopen from $PLUGIN_DIR and fed synthetic samples whose true
  * offset is known. */
-#include "config.h"
 
 #include <errno.h>
 #include <math.h>

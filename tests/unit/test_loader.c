@@ -1,6 +1,5 @@
 /* Unit tests for the plugin loader (src/loader.c): a good plugin loads, and
  * every broken one is refused with its own message naming the file. */
-#include "config.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -16,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "loader.h"
+#include "common/loader.h"
 
 /* ---- fault injection ---- */
 

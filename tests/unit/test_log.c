@@ -1,7 +1,6 @@
 /* Unit tests for logging (src/log.c): the line format, the debug switch and
  * the per-second rate limit, with the monotonic clock under the test's
  * control. */
-#include "config.h"
 
 #include <errno.h>
 #include <regex.h>
@@ -17,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "log.h"
+#include "common/log.h"
 
 /* ---- the monotonic clock, frozen at fake_monotonic_s when asked ---- */
 

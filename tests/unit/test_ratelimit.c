@@ -1,5 +1,4 @@
 /* Unit tests of the UDP server's per-address rate limiter. */
-#include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "ratelimit.h"
+#include "tsd/ratelimit.h"
 
 #define SEC 1000000000ull
 /* Monotonic clocks start far from zero; so do these tests. */

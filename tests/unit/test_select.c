@@ -1,5 +1,4 @@
 /* Unit tests for the NTP selection and combining (src/select.c). */
-#include "config.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -8,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "select.h"
+#include "query/select.h"
 
 static void three_servers_one_falseticker(void **state)
 {

@@ -1,7 +1,6 @@
 /* Unit tests for src/wire.c: the packet codec, NTP timestamps across the
  * 2036 era boundary, the first-bytes rule, the seed text reply and the
  * on-wire formulas. */
-#include "config.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -12,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "wire.h"
+#include "common/wire.h"
 
 #define NS_PER_S 1000000000LL
 /* 2036-02-07 06:28:16 UTC: NTP era 0 ends, the seconds field wraps to 0. */

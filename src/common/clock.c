@@ -1,0 +1,118 @@
+/* A running clock source: the loaded clock plugin and its instance. Every
+ * value it returns is checked here, so nothing out of range is ever served. */
+#include "common/conf.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "common/clock.h"
+
+/* 2262-01-01T00:00:00Z: int64 nanoseconds run out in April 2262. */
+#define CLOCK_MAX_NS (9214646400LL * 1000000000LL)
+
+int clock_source_open(struct clock_source *cs, const struct conf *cfg,
+                      struct conf_errors *errs)
+{
+	memset(cs, 0, sizeof(*cs));
+	if (loader_start(&cs->plugin, &cs->state, cfg, &cfg->clock, TSD_PLUGIN_CLOCK,
+	                 cfg->clock.name, errs) < 0)
+		return -1;
+	cs->ops = cs->plugin.desc->clock;
+	return 0;
+}
+
+void clock_source_close(struct clock_source *cs)
+{
+	if (cs == NULL || cs->plugin.desc == NULL)
+		return;
+	cs->plugin.desc->fini(cs->state);
+	loader_close(&cs->plugin);
+	memset(cs, 0, sizeof(*cs));
+}
+
+/* A plugin's return code: 0, or a negative errno (anything else is -EIO). */
+static int plugin_rc(int rc)
+{
+	if (rc == 0)
+		return 0;
+	return rc < 0 ? rc : -EIO;
+}
+
+static int time_ok(tsd_time_ns t)
+{
+	return t >= 0 && t < CLOCK_MAX_NS;
+}
+
+static int bound_ok(double s)
+{
+	return isfinite(s) && s >= 0;
+}
+
+int clock_now(struct clock_source *cs, struct tsd_clock_reading *out)
+{
+	struct tsd_clock_reading r = { 0, 0 };
+	int rc = plugin_rc(cs->ops->now(cs->state, &r));
+
+	if (rc < 0)
+		return rc;
+	if (!time_ok(r.time_ns) || !bound_ok(r.error_s))
+		return -ERANGE;
+	*out = r;
+	return 0;
+}
+
+int clock_info(struct clock_source *cs, struct tsd_clock_info *out)
+{
+	struct tsd_clock_info info;
+	int rc;
+
+	memset(&info, 0, sizeof(info));
+	rc = plugin_rc(cs->ops->info(cs->state, &info));
+	if (rc < 0)
+		return rc;
+	if ((int)info.leap < 0 || (int)info.leap > 3)
+		return -ERANGE;
+	if (info.stratum < 0 || info.stratum > 16)
+		return -ERANGE;
+	if (info.precision_log2 < -32 || info.precision_log2 > 0)
+		return -ERANGE;
+	if (!bound_ok(info.root_delay_s) || !bound_ok(info.root_dispersion_s))
+		return -ERANGE;
+	*out = info;
+	return 0;
+}
+
+int clock_from_realtime(struct clock_source *cs, tsd_time_ns rt, tsd_time_ns *out)
+{
+	tsd_time_ns t = 0;
+	int rc;
+
+	if (cs->ops->from_realtime == NULL)
+		return -ENOTSUP;
+	rc = plugin_rc(cs->ops->from_realtime(cs->state, rt, &t));
+	if (rc < 0)
+		return rc;
+	if (!time_ok(t))
+		return -ERANGE;
+	*out = t;
+	return 0;
+}
+
+int clock_step(struct clock_source *cs, double offset_s)
+{
+	if (cs->ops->step == NULL)
+		return -ENOTSUP;
+	if (!isfinite(offset_s))
+		return -EINVAL;
+	return plugin_rc(cs->ops->step(cs->state, offset_s));
+}
+
+int clock_slew(struct clock_source *cs, double offset_s)
+{
+	if (cs->ops->slew == NULL)
+		return -ENOTSUP;
+	if (!isfinite(offset_s))
+		return -EINVAL;
+	return plugin_rc(cs->ops->slew(cs->state, offset_s));
+}

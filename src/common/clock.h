@@ -1,0 +1,30 @@
+/* A running clock source: a loaded clock plugin plus its instance, with
+ * every value it returns checked before anyone uses it. */
+#ifndef TSD_CLOCK_H
+#define TSD_CLOCK_H
+
+#include "common/conf.h"
+#include "common/loader.h"
+
+struct clock_source {
+	struct loaded_plugin plugin;
+	void *state;
+	const struct tsd_clock_ops *ops;
+};
+
+/* Load plugin cfg->clock.name from cfg->plugin_dir and start it with its
+ * settings. On failure appends "FILE:LINE: ..." errors and returns -1. */
+int clock_source_open(struct clock_source *cs, const struct conf *cfg,
+                      struct conf_errors *errs);
+void clock_source_close(struct clock_source *cs);
+
+/* Checked calls: a reading outside 1970..2262, a NaN, infinite or negative
+ * error bound, or out-of-range info is refused with -ERANGE and never served. */
+int clock_now(struct clock_source *cs, struct tsd_clock_reading *out);
+int clock_info(struct clock_source *cs, struct tsd_clock_info *out);
+/* -ENOTSUP when the plugin has no from_realtime. */
+int clock_from_realtime(struct clock_source *cs, tsd_time_ns rt, tsd_time_ns *out);
+int clock_step(struct clock_source *cs, double offset_s);  /* -ENOTSUP if absent */
+int clock_slew(struct clock_source *cs, double offset_s);  /* -ENOTSUP if absent */
+
+#endif

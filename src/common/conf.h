@@ -1,0 +1,105 @@
+/* The configuration file shared by tsd and tsclient: parse, check, defaults. */
+#ifndef TSD_COMMON_CONF_H
+#define TSD_COMMON_CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "tsd/plugin.h"
+
+#define CONF_DEFAULT_PORT 11932
+#define CONF_MAX_LISTEN 16
+#define CONF_MAX_SERVERS 64
+#define CONF_MAX_SETTINGS 32
+#define CONF_MAX_SAMPLES 1024         /* client.samples, and a measurement's room */
+
+/* A plugin choice: its name and its own settings, nothing else. */
+struct conf_plugin {
+	char *name;                     /* "realtime", "minfilter", ... */
+	int line;                       /* line of the section, 0 if default */
+	size_t n_settings;
+	struct tsd_setting settings[CONF_MAX_SETTINGS];
+};
+
+/* dispatch = "reuseport": which worker's socket a datagram goes to. CPU:
+ * the one of the CPU the kernel received it on (that CPU mod the number of
+ * workers); FLOW: the kernel's hash of the source address and port. */
+enum udp_balance { UDP_BALANCE_CPU = 0, UDP_BALANCE_FLOW = 1 };
+
+struct conf_udp {
+	int enable;                     /* default 0 */
+	int port;                       /* default 123 */
+	double ratelimit_interval;      /* seconds between packets allowed per address; default 0.125 */
+	int ratelimit_burst;            /* packets allowed at once; default 16 */
+	int ratelimit_leak;             /* answer 1 in N of the limited packets; default 4 (0: never) */
+	int ratelimit_kod;              /* send a KoD RATE reply instead of the leaked one; default 1 */
+	int ratelimit_table_size;       /* addresses tracked; default 65536 */
+	enum udp_balance balance;       /* dispatch "reuseport": default UDP_BALANCE_CPU */
+};
+
+enum dispatch_mode { DISPATCH_ACCEPT = 0, DISPATCH_HANDOFF = 1, DISPATCH_REUSEPORT = 2 };
+
+struct conf_server {
+	char *listen[CONF_MAX_LISTEN];/* default { "0.0.0.0" } */
+	size_t n_listen;
+	int workers;                    /* 0: one per CPU */
+	int max_connections;            /* per worker; default 4096 */
+	double request_timeout;         /* seconds, absolute per request; default 2.0 */
+	double idle_timeout;            /* seconds between requests; default 30.0 */
+	double shutdown_timeout;        /* seconds; default 5.0 */
+	double watchdog_timeout;        /* seconds a worker may be stuck; default 10.0 */
+	char *user;                     /* "" or NULL: do not drop privileges */
+	enum dispatch_mode dispatch;    /* default DISPATCH_REUSEPORT */
+	int log_syslog;                 /* log = "stderr" (0) | "syslog" (1) */
+	struct conf_udp udp;
+};
+
+struct conf_client {
+	char *servers[CONF_MAX_SERVERS]; /* "host", "host:port", "[v6]:port"; default { "127.0.0.1" } */
+	size_t n_servers;
+	int samples;                    /* default 8 */
+	double timeout;                 /* seconds per server; default 2.0 */
+};
+
+struct conf {
+	char *path;                     /* the file read, NULL if none */
+	int port;
+	char *plugin_dir;               /* absolute, or resolved against the file's directory */
+	struct conf_plugin clock;     /* default "realtime" */
+	struct conf_plugin estimator; /* default "minfilter" */
+	struct conf_server server;
+	struct conf_client client;
+};
+
+/* Where the error messages go: each is "FILE:LINE: message". */
+struct conf_errors {
+	char **messages;
+	size_t count;
+};
+
+/* Defaults only (no file). Never fails except on out-of-memory (-ENOMEM). */
+int conf_defaults(struct conf *cfg);
+
+/* Read `path` over the defaults. If `path` is NULL the default path is used,
+ * and a missing default file is not an error. Returns 0, or -1 with every
+ * problem found appended to `errs` (the caller prints them).
+ * cfg need not be initialised: conf_load fills in the defaults itself (do
+ * not call conf_defaults first). On success free it with conf_free; on
+ * failure it has been freed and zeroed already (conf_free is harmless). */
+int conf_load(struct conf *cfg, const char *path, struct conf_errors *errs);
+
+/* Same, from a string (for tests and the fuzzer); `name` stands for the file. */
+int conf_load_string(struct conf *cfg, const char *text, const char *name,
+                       struct conf_errors *errs);
+
+void conf_free(struct conf *cfg);
+void conf_errors_free(struct conf_errors *errs);
+/* Print each message on its own line. */
+void conf_errors_print(const struct conf_errors *errs, FILE *out);
+/* Append one "FILE:LINE: message" (line 0 leaves out the line). */
+void conf_error(struct conf_errors *errs, const char *file, int line,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The compiled-in default configuration path ($(sysconfdir)/tsd.conf). */
+const char *conf_default_path(void);
+
+#endif

@@ -1,0 +1,235 @@
+/* Plugin loader: find <kind>_<name>.so in plugin_dir, dlopen it and check
+ * its descriptor completely before anything in it is called. */
+#include "common/conf.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/loader.h"
+
+#define MAX_NAME 64
+
+/* ABI 1 descriptors end with the estimator pointer; later fields are
+ * optional and read only when `size` covers them. */
+#define MIN_DESCRIPTOR_SIZE \
+	(offsetof(struct tsd_plugin, estimator) + sizeof(((struct tsd_plugin *)0)->estimator))
+
+const char *loader_kind_name(enum tsd_plugin_kind kind)
+{
+	switch (kind) {
+	case TSD_PLUGIN_CLOCK: return "clock";
+	case TSD_PLUGIN_ESTIMATOR: return "estimator";
+	}
+	return NULL;
+}
+
+static const char *kind_article(uint32_t kind)
+{
+	return kind == TSD_PLUGIN_ESTIMATOR ? "an" : "a";
+}
+
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static int valid_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len <= MAX_NAME &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == len;
+}
+
+static int check_clock_ops(const struct tsd_plugin *desc, const char *path,
+                           char *err, size_t errlen)
+{
+	const struct tsd_clock_ops *ops = desc->clock;
+
+	if (ops == NULL)
+		return refuse(err, errlen, "%s: clock plugin has no clock functions", path);
+	if (ops->now == NULL)
+		return refuse(err, errlen, "%s: required function clock.now is missing", path);
+	if (ops->info == NULL)
+		return refuse(err, errlen, "%s: required function clock.info is missing", path);
+	return 0;
+}
+
+static int check_estimator_ops(const struct tsd_plugin *desc, const char *path,
+                               char *err, size_t errlen)
+{
+	const struct tsd_estimator_ops *ops = desc->estimator;
+
+	if (ops == NULL)
+		return refuse(err, errlen, "%s: estimator plugin has no estimator functions", path);
+	if (ops->reset == NULL)
+		return refuse(err, errlen, "%s: required function estimator.reset is missing", path);
+	if (ops->add_sample == NULL)
+		return refuse(err, errlen, "%s: required function estimator.add_sample is missing", path);
+	if (ops->estimate == NULL)
+		return refuse(err, errlen, "%s: required function estimator.estimate is missing", path);
+	return 0;
+}
+
+int loader_check_descriptor(const struct tsd_plugin *desc, const char *path,
+                            enum tsd_plugin_kind kind, const char *name,
+                            char *err, size_t errlen)
+{
+	const char *found_kind;
+
+	if (desc == NULL)
+		return refuse(err, errlen, "%s: '%s' is NULL", path, TSD_PLUGIN_SYMBOL);
+	/* abi_version and size are the two fields every version has. */
+	if (desc->abi_version != TSD_PLUGIN_ABI_VERSION)
+		return refuse(err, errlen, "%s: ABI version %u, expected %u", path,
+		              desc->abi_version, TSD_PLUGIN_ABI_VERSION);
+	if (desc->size < MIN_DESCRIPTOR_SIZE)
+		return refuse(err, errlen, "%s: descriptor size %u too small, expected at least %zu",
+		              path, desc->size, MIN_DESCRIPTOR_SIZE);
+	found_kind = loader_kind_name((enum tsd_plugin_kind)desc->kind);
+	if (found_kind == NULL)
+		return refuse(err, errlen, "%s: unknown plugin kind %u, expected %s", path,
+		              desc->kind, loader_kind_name(kind));
+	if (desc->kind != (uint32_t)kind)
+		return refuse(err, errlen, "%s: is %s %s plugin, expected %s", path,
+		              kind_article(desc->kind), found_kind, loader_kind_name(kind));
+	if (desc->name == NULL)
+		return refuse(err, errlen, "%s: descriptor has no name, expected '%s'", path, name);
+	if (strcmp(desc->name, name) != 0)
+		return refuse(err, errlen, "%s: descriptor is named '%.64s', expected '%s'",
+		              path, desc->name, name);
+	if (desc->init == NULL)
+		return refuse(err, errlen, "%s: required function init is missing", path);
+	if (desc->fini == NULL)
+		return refuse(err, errlen, "%s: required function fini is missing", path);
+	if (kind == TSD_PLUGIN_CLOCK)
+		return check_clock_ops(desc, path, err, errlen);
+	return check_estimator_ops(desc, path, err, errlen);
+}
+
+/* A regular file, before dlopen runs anything in it. */
+static int check_file(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return refuse(err, errlen, "%s: not found", path);
+		return refuse(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	if (!S_ISREG(st.st_mode))
+		return refuse(err, errlen, "%s: not a regular file", path);
+	return 0;
+}
+
+static int open_checked(struct loaded_plugin *out, enum tsd_plugin_kind kind,
+                        const char *name, char *err, size_t errlen)
+{
+	const char *why;
+
+	if (check_file(out->path, err, errlen) < 0)
+		return -1;
+	out->handle = dlopen(out->path, RTLD_NOW | RTLD_LOCAL);
+	if (out->handle == NULL) {
+		why = dlerror();
+		return refuse(err, errlen, "%s: cannot load: %s", out->path,
+		              why != NULL ? why : "unknown error");
+	}
+	dlerror();
+	out->desc = dlsym(out->handle, TSD_PLUGIN_SYMBOL);
+	if (out->desc == NULL)
+		return refuse(err, errlen, "%s: no '%s' symbol (not a tsd plugin)",
+		              out->path, TSD_PLUGIN_SYMBOL);
+	return loader_check_descriptor(out->desc, out->path, kind, name, err, errlen);
+}
+
+int loader_open(struct loaded_plugin *out, const char *plugin_dir,
+                enum tsd_plugin_kind kind, const char *name,
+                char *err, size_t errlen)
+{
+	const char *kind_name = loader_kind_name(kind);
+
+	memset(out, 0, sizeof(*out));
+	if (kind_name == NULL)
+		return refuse(err, errlen, "unknown plugin kind %d", (int)kind);
+	if (name == NULL || !valid_name(name))
+		return refuse(err, errlen, "invalid %s plugin name '%s' (a-z, 0-9 and _ only)",
+		              kind_name, name != NULL ? name : "");
+	if (plugin_dir == NULL || plugin_dir[0] == '\0')
+		plugin_dir = ".";
+	if (asprintf(&out->path, "%s/%s_%s.so", plugin_dir, kind_name, name) < 0) {
+		out->path = NULL;
+		return refuse(err, errlen, "%s plugin '%s': out of memory", kind_name, name);
+	}
+	if (open_checked(out, kind, name, err, errlen) == 0)
+		return 0;
+	loader_close(out);
+	return -1;
+}
+
+void loader_close(struct loaded_plugin *p)
+{
+	if (p == NULL)
+		return;
+	if (p->handle != NULL)
+		dlclose(p->handle);
+	free(p->path);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The line a plugin's complaint points at: the refused setting if it named
+ * one, else the section. */
+static int error_line(const struct conf_plugin *section, int index)
+{
+	if (index >= 0 && (size_t)index < section->n_settings &&
+	    section->settings[index].line > 0)
+		return section->settings[index].line;
+	return section->line;
+}
+
+int loader_start(struct loaded_plugin *p, void **state, const struct conf *cfg,
+                 const struct conf_plugin *section, enum tsd_plugin_kind kind,
+                 const char *name, struct conf_errors *errs)
+{
+	static const struct conf_plugin no_settings;
+	const char *file = section != NULL ? cfg->path : NULL;
+	struct tsd_plugin_error perr;
+	char why[512];
+	int rc;
+
+	if (section == NULL)
+		section = &no_settings;
+	*state = NULL;
+	if (loader_open(p, cfg->plugin_dir, kind, name, why, sizeof(why)) < 0) {
+		conf_error(errs, file, section->line, "%s plugin '%s': %s",
+		             loader_kind_name(kind), name != NULL ? name : "", why);
+		return -1;
+	}
+	memset(&perr, 0, sizeof(perr));
+	perr.setting_index = -1;
+	rc = p->desc->init(state, section->settings, section->n_settings, &perr);
+	if (rc == 0)
+		return 0;
+	perr.message[sizeof(perr.message) - 1] = '\0';
+	conf_error(errs, file, error_line(section, perr.setting_index),
+	             "%s plugin '%s': %s", loader_kind_name(kind), name,
+	             perr.message[0] != '\0' ? perr.message
+	                                     : strerror(rc < 0 ? -rc : EINVAL));
+	*state = NULL;
+	loader_close(p);
+	return -1;
+}

@@ -1,0 +1,44 @@
+/* Plugin loader: find <kind>_<name>.so in plugin_dir, dlopen, check the ABI. */
+#ifndef TSD_LOADER_H
+#define TSD_LOADER_H
+
+#include <stddef.h>
+#include "tsd/plugin.h"
+
+struct loaded_plugin {
+	void *handle;                   /* from dlopen */
+	const struct tsd_plugin *desc;  /* checked descriptor */
+	char *path;
+};
+
+/* The file name prefix for a kind: "clock" or "estimator". */
+const char *loader_kind_name(enum tsd_plugin_kind kind);
+
+/* Load and check a plugin. On failure returns -1 and writes one sentence
+ * naming the file and the reason into err (for example
+ * "/usr/lib/tsd/clock_x.so: ABI version 7, expected 1"). */
+int loader_open(struct loaded_plugin *out, const char *plugin_dir,
+                enum tsd_plugin_kind kind, const char *name,
+                char *err, size_t errlen);
+
+/* The same checks on a descriptor already in memory (used by loader_open
+ * and by the tests). */
+int loader_check_descriptor(const struct tsd_plugin *desc, const char *path,
+                            enum tsd_plugin_kind kind, const char *name,
+                            char *err, size_t errlen);
+
+void loader_close(struct loaded_plugin *p);
+
+/* Load plugin `name` of `kind` from cfg->plugin_dir and create its instance
+ * with the settings of `section` (NULL: none). Errors are appended as
+ * "FILE:LINE: <kind> plugin '<name>': ...", the line being the setting the
+ * plugin refused, or the section's. On success the caller owns *state and
+ * frees it with p->desc->fini before loader_close. */
+struct conf;
+struct conf_plugin;
+struct conf_errors;
+int loader_start(struct loaded_plugin *p, void **state, const struct conf *cfg,
+                 const struct conf_plugin *section, enum tsd_plugin_kind kind,
+                 const char *name, struct conf_errors *errs);
+
+#endif

@@ -1,0 +1,130 @@
+/* Kernel software timestamps on a TCP socket (Documentation/networking/
+ * timestamping.rst): transmit stamps keyed by byte offset, receive stamps
+ * with the data. */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <netinet/in.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+
+#include "common/tstamp.h"
+
+#define TSTAMP_RX_FLAGS (SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE)
+#define TSTAMP_TX_FLAGS (SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | \
+                         SOF_TIMESTAMPING_OPT_TSONLY)
+
+void tstamp_enable(int fd, struct tstamp *ts)
+{
+	int flags = TSTAMP_RX_FLAGS | TSTAMP_TX_FLAGS;
+
+	memset(ts, 0, sizeof(*ts));
+	/* OPT_ID on TCP needs a connected socket; the key starts at the
+	 * next byte sent. Older kernels refuse OPT_TSONLY or OPT_ID. */
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) == 0) {
+		ts->rx_enabled = 1;
+		ts->tx_enabled = 1;
+		return;
+	}
+	flags = TSTAMP_RX_FLAGS;
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) == 0)
+		ts->rx_enabled = 1;
+}
+
+uint32_t tstamp_sent(struct tstamp *ts, size_t len)
+{
+	ts->bytes_sent += len;
+	return (uint32_t)(ts->bytes_sent - 1);
+}
+
+static tsd_time_ns timespec_ns(const struct timespec *t)
+{
+	return (tsd_time_ns)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/* The software stamp (ts[0]) of an SCM_TIMESTAMPING message, if any. */
+static int find_stamp(struct msghdr *msg, tsd_time_ns *out)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		struct scm_timestamping st;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPING)
+			continue;
+		if (c->cmsg_len < CMSG_LEN(sizeof(st)))
+			continue;
+		memcpy(&st, CMSG_DATA(c), sizeof(st));
+		if (st.ts[0].tv_sec == 0 && st.ts[0].tv_nsec == 0)
+			continue;
+		*out = timespec_ns(&st.ts[0]);
+		return 0;
+	}
+	return -1;
+}
+
+/* The key of a transmit stamp from its IP(V6)_RECVERR message. */
+static int find_tx_key(struct msghdr *msg, uint32_t *key)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		struct sock_extended_err ee;
+
+		if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+		      (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+			continue;
+		if (c->cmsg_len < CMSG_LEN(sizeof(ee)))
+			continue;
+		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+		if (ee.ee_errno != ENOMSG || ee.ee_origin != SO_EE_ORIGIN_TIMESTAMPING ||
+		    ee.ee_info != SCM_TSTAMP_SND)
+			continue;
+		*key = ee.ee_data;
+		return 0;
+	}
+	return -1;
+}
+
+ssize_t tstamp_recv(int fd, void *buf, size_t len, struct tstamp *ts)
+{
+	union { char buf[CMSG_SPACE(sizeof(struct scm_timestamping)) + 64]; struct cmsghdr align; } control;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	                      .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+	tsd_time_ns rt;
+
+	if (n > 0 && ts->rx_enabled && find_stamp(&msg, &rt) == 0) {
+		ts->have_rx = 1;
+		ts->rx_rt_ns = rt;
+	}
+	return n;
+}
+
+void tstamp_drain(int fd, struct tstamp *ts)
+{
+	for (int i = 0; i < 64; i++) {
+		union { char buf[512]; struct cmsghdr align; } control;
+		char data[64];
+		struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+		                      .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+		tsd_time_ns rt;
+		uint32_t key;
+
+		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		if (find_stamp(&msg, &rt) == 0 && find_tx_key(&msg, &key) == 0) {
+			ts->have_tx = 1;
+			ts->tx_key = key;
+			ts->tx_rt_ns = rt;
+		}
+	}
+}
+
+int tstamp_tx(const struct tstamp *ts, uint32_t key, tsd_time_ns *rt_ns)
+{
+	if (!ts->tx_enabled || !ts->have_tx || ts->tx_key != key)
+		return -1;
+	*rt_ns = ts->tx_rt_ns;
+	return 0;
+}

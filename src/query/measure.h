@@ -1,0 +1,58 @@
+/* tsclient's measurement of one server: N exchanges over the native TCP
+ * protocol, the seed text protocol, or NTP over UDP. */
+#ifndef TSD_MEASURE_H
+#define TSD_MEASURE_H
+
+#include <stddef.h>
+#include "common/clock.h"
+#include "common/conf.h"
+#include "tsd/plugin.h"
+
+#define MEASURE_MAX_SAMPLES CONF_MAX_SAMPLES
+
+enum measure_proto { PROTO_NATIVE = 0, PROTO_TEXT = 1, PROTO_UDP = 2 };
+
+enum measure_status {
+	MEASURE_OK = 0,
+	MEASURE_UNREACHABLE = 1,   /* resolve, connect or timeout */
+	MEASURE_BAD_REPLY = 2,     /* malformed or mismatched replies only */
+	MEASURE_UNSYNCED = 3,      /* leap 3, stratum 0 or 16, or KoD */
+};
+
+struct server_spec {
+	char host[256];
+	int port;
+};
+
+struct measurement {
+	struct server_spec server;
+	enum measure_status status;
+	char why[256];             /* human reason when status != MEASURE_OK */
+	size_t n_samples;
+	struct tsd_sample samples[MEASURE_MAX_SAMPLES];
+	/* From the last valid reply (native and UDP). */
+	int leap;
+	int stratum;
+	double root_delay_s;
+	double root_dispersion_s;
+	char kod[5];               /* KoD code if the server sent one */
+	size_t n_bad;              /* replies discarded as invalid */
+	size_t n_kernel_tx;        /* samples whose T1 is the kernel's transmit stamp */
+	size_t n_kernel_rx;        /* samples whose T4 is the kernel's receive stamp */
+};
+
+/* "host", "host:port", "[v6addr]:port" or "v6addr"; -1 on a malformed spec. */
+int measure_parse_spec(const char *text, int default_port, struct server_spec *out);
+
+/* Take `samples` exchanges with `timeout_s` for the whole server. T1 and T4
+ * come from `cs` (kernel timestamps converted where the clock allows). */
+int measure_server(const struct server_spec *srv, enum measure_proto proto,
+                   int samples, double timeout_s, struct clock_source *cs,
+                   struct measurement *out);
+
+/* The UDP part (measure_udp.c). */
+int measure_server_udp(const struct server_spec *srv, int samples,
+                       double timeout_s, struct clock_source *cs,
+                       struct measurement *out);
+
+#endif

@@ -1,0 +1,377 @@
+/* tsclient's measurement of one server over NTP/UDP: any NTP server
+ * (tsd, chronyd, ntpd) answers. A random cookie in the transmit field ties
+ * each reply to its request. */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/wire.h"
+#include "query/measure.h"
+
+/* Gap between two requests: servers (chronyd too) limit per-client rates,
+ * and a burst of back-to-back packets measures the queue, not the path. */
+#define UDP_SPACING_NS 2000000
+/* Least time one exchange waits for its reply before the next is sent. */
+#define UDP_MIN_WAIT_NS 250000000LL
+
+union udp_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+	struct sockaddr_storage ss;
+};
+
+struct udp_link {
+	int fd;
+	union udp_addr server;
+	socklen_t server_len;
+	char name[300];                 /* "host:port" or "[v6]:port" for messages */
+	struct clock_source *cs;
+	int use_kernel;                 /* the clock converts kernel (realtime) stamps */
+	int64_t deadline_ns;            /* CLOCK_MONOTONIC, the whole measurement */
+};
+
+/* The reason a measurement failed; long host names are cut, never overflow. */
+static void say_why(struct measurement *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say_why(struct measurement *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out->why, sizeof(out->why), fmt, ap);
+	va_end(ap);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void sleep_until(int64_t when_ns)
+{
+	struct timespec t = { .tv_sec = when_ns / 1000000000, .tv_nsec = when_ns % 1000000000 };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
+		;
+}
+
+static int kernel_stamps_usable(struct clock_source *cs)
+{
+	struct timespec rt;
+	tsd_time_ns probe;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	return clock_from_realtime(cs, (tsd_time_ns)rt.tv_sec * 1000000000 + rt.tv_nsec,
+	                           &probe) == 0;
+}
+
+static int open_socket(struct udp_link *l, const struct addrinfo *ai)
+{
+	int one = 1;
+	int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	/* Connected: the kernel passes up only datagrams from the server's
+	 * address and port, and reports its ICMP port-unreachable. */
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	memcpy(&l->server, ai->ai_addr, ai->ai_addrlen);
+	l->server_len = ai->ai_addrlen;
+	l->fd = fd;
+	return 0;
+}
+
+static int open_link(struct udp_link *l, const struct server_spec *srv, struct measurement *out)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo *res, *ai;
+	char port[16];
+	int rc = -EADDRNOTAVAIL;
+
+	snprintf(port, sizeof(port), "%d", srv->port);
+	if (strchr(srv->host, ':') != NULL)
+		snprintf(l->name, sizeof(l->name), "[%s]:%d", srv->host, srv->port);
+	else
+		snprintf(l->name, sizeof(l->name), "%s:%d", srv->host, srv->port);
+	rc = getaddrinfo(srv->host, port, &hints, &res);
+	if (rc != 0) {
+		say_why(out, "cannot resolve %s: %s", srv->host, gai_strerror(rc));
+		return -1;
+	}
+	rc = -EADDRNOTAVAIL;
+	for (ai = res; ai != NULL && rc != 0; ai = ai->ai_next)
+		if (ai->ai_addrlen <= sizeof(l->server))
+			rc = open_socket(l, ai);
+	freeaddrinfo(res);
+	if (rc != 0) {
+		say_why(out, "cannot open a UDP socket to %s: %s", l->name, strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int same_address(const union udp_addr *a, const union udp_addr *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return 0;
+	if (a->sa.sa_family == AF_INET)
+		return a->in.sin_port == b->in.sin_port &&
+		       a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+	if (a->sa.sa_family == AF_INET6)
+		return a->in6.sin6_port == b->in6.sin6_port &&
+		       memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+	return 0;
+}
+
+static int random_cookie(ntp_ts *cookie)
+{
+	do {
+		if (getrandom(cookie, sizeof(*cookie), 0) != (ssize_t)sizeof(*cookie))
+			return -1;
+	} while (*cookie == 0);
+	return 0;
+}
+
+/* A valid reply from a server that cannot serve time ends the measurement
+ * with a plain reason. */
+static int check_synced(const struct udp_link *l, const struct ntp_packet *p,
+                        struct measurement *out)
+{
+	switch (wire_server_state(p, out->kod)) {
+	case WIRE_SERVER_KOD:
+		say_why(out, "server %s sent a kiss-o'-death %s", l->name, out->kod);
+		return -1;
+	case WIRE_SERVER_UNSYNC:
+		say_why(out, "server %s is not synchronized (leap %d, stratum %d)",
+		        l->name, p->leap, p->stratum);
+		return -1;
+	case WIRE_SERVER_OK:
+		break;
+	}
+	return 0;
+}
+
+/* The kernel's receive stamp as T4, when it lies inside what user space
+ * saw around the calls. */
+static void kernel_t4(const struct udp_link *l, struct msghdr *h, struct tsd_sample *s,
+                      struct measurement *out)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+		struct timespec ts;
+		tsd_time_ns t4;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS ||
+		    c->cmsg_len < CMSG_LEN(sizeof(ts)))
+			continue;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		if (clock_from_realtime(l->cs, (tsd_time_ns)ts.tv_sec * 1000000000 + ts.tv_nsec,
+		                        &t4) == 0 && t4 >= s->t1_ns && t4 <= s->t4_ns) {
+			s->t4_ns = t4;
+			out->n_kernel_rx++;
+		}
+		return;
+	}
+}
+
+/* Take a valid reply into a sample. 1: added; 0: bad; -2: unsynchronised. */
+static int accept_reply(const struct udp_link *l, const struct ntp_packet *rep,
+                        struct tsd_sample *s, struct measurement *out)
+{
+	if (check_synced(l, rep, out) < 0)
+		return -2;
+	s->t2_ns = wire_ntp_to_ns(rep->receive, s->t1_ns);
+	s->t3_ns = wire_ntp_to_ns(rep->transmit, s->t1_ns);
+	if (s->t3_ns < s->t2_ns || s->t4_ns < s->t1_ns) {
+		out->n_bad++;
+		return 0;
+	}
+	out->leap = rep->leap;
+	out->stratum = rep->stratum;
+	out->root_delay_s = wire_short_to_seconds(rep->root_delay);
+	out->root_dispersion_s = wire_short_to_seconds(rep->root_dispersion);
+	s->server_error_s = out->root_dispersion_s + out->root_delay_s / 2;
+	out->samples[out->n_samples++] = *s;
+	return 1;
+}
+
+/* One datagram. 1: a sample; 0: nothing usable yet (keep waiting);
+ * -1: a socket error (why set); -2: the server is unsynchronised. */
+static int read_reply(struct udp_link *l, ntp_ts cookie, struct tsd_sample *s,
+                      struct measurement *out)
+{
+	union { char buf[128]; struct cmsghdr align; } control;   /* a receive stamp */
+	uint8_t buf[NTP_PACKET_SIZE];
+	union udp_addr from;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr h = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+	                    .msg_iovlen = 1, .msg_control = control.buf,
+	                    .msg_controllen = sizeof(control.buf) };
+	struct tsd_clock_reading t4;
+	struct ntp_packet rep;
+	ssize_t n = recvmsg(l->fd, &h, MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n < 0) {
+		say_why(out, "no NTP server at %s: %s", l->name, strerror(errno));
+		return -1;
+	}
+	if (clock_now(l->cs, &t4) < 0) {
+		say_why(out, "the local clock refused a reading");
+		return -1;
+	}
+	s->t4_ns = t4.time_ns;
+	/* A longer reply arrives truncated (MSG_TRUNC): its header is all we read. */
+	if (n < NTP_PACKET_SIZE || !same_address(&from, &l->server) ||
+	    wire_decode(buf, (size_t)n, &rep) != 0 || wire_valid_server_reply(&rep, cookie) != 0) {
+		out->n_bad++;
+		return 0;
+	}
+	if (l->use_kernel)
+		kernel_t4(l, &h, s, out);
+	return accept_reply(l, &rep, s, out);
+}
+
+static int wait_readable(int fd, int64_t deadline_ns)
+{
+	int64_t left = deadline_ns - mono_ns();
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n;
+
+	if (left <= 0)
+		return 0;
+	n = poll(&p, 1, (int)((left + 999999) / 1000000));
+	/* A signal: say "readable"; the read finds nothing and we wait again. */
+	if (n < 0 && errno == EINTR)
+		return 1;
+	return n;
+}
+
+/* One request and its reply: 1 sample, 0 none in time, -1 failure, -2 unsynchronised. */
+static int exchange(struct udp_link *l, int64_t wait_until_ns, struct measurement *out)
+{
+	struct ntp_packet req = { .version = NTP_VERSION, .mode = NTP_MODE_CLIENT };
+	struct tsd_sample s = { 0 };
+	struct tsd_clock_reading t1;
+	uint8_t buf[NTP_PACKET_SIZE];
+	int rc = 0;
+
+	if (random_cookie(&req.transmit) < 0) {
+		say_why(out, "getrandom: %s", strerror(errno));
+		return -1;
+	}
+	wire_encode(&req, buf);
+	if (clock_now(l->cs, &t1) < 0) {
+		say_why(out, "the local clock refused a reading");
+		return -1;
+	}
+	s.t1_ns = t1.time_ns;
+	if (send(l->fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf)) {
+		say_why(out, "cannot send to %s: %s", l->name, strerror(errno));
+		return -1;
+	}
+	while (rc == 0) {
+		int ready = wait_readable(l->fd, wait_until_ns);
+
+		if (ready <= 0)
+			return ready;
+		rc = read_reply(l, req.transmit, &s, out);
+	}
+	return rc;
+}
+
+static int64_t exchange_wait_ns(int samples, double timeout_s)
+{
+	int64_t share = (int64_t)(timeout_s * 1e9 / samples);
+
+	return share > UDP_MIN_WAIT_NS ? share : UDP_MIN_WAIT_NS;
+}
+
+static void run_exchanges(struct udp_link *l, int samples, double timeout_s,
+                          struct measurement *out)
+{
+	int64_t wait_ns = exchange_wait_ns(samples, timeout_s), next_send = mono_ns();
+
+	for (int i = 0; i < samples; i++) {
+		int64_t until;
+		int rc;
+
+		if (next_send >= l->deadline_ns)
+			break;
+		sleep_until(next_send);
+		until = next_send + wait_ns < l->deadline_ns ? next_send + wait_ns : l->deadline_ns;
+		rc = exchange(l, until, out);
+		if (rc == -2) {
+			out->status = MEASURE_UNSYNCED;
+			return;
+		}
+		if (rc < 0) {
+			out->status = MEASURE_UNREACHABLE;
+			return;
+		}
+		next_send += UDP_SPACING_NS;
+		if (next_send < mono_ns())
+			next_send = mono_ns();
+	}
+	out->status = out->n_samples > 0 ? MEASURE_OK
+	            : out->n_bad > 0 ? MEASURE_BAD_REPLY : MEASURE_UNREACHABLE;
+}
+
+static void explain(const struct udp_link *l, int samples, double timeout_s,
+                    struct measurement *out)
+{
+	if (out->status == MEASURE_OK && out->n_samples < (size_t)samples)
+		say_why(out, "%zu of %d samples (%s)", out->n_samples, samples,
+		        out->n_bad > 0 ? "invalid replies" : "replies lost or late");
+	else if (out->status == MEASURE_BAD_REPLY)
+		say_why(out, "%zu invalid replies from %s, none valid", out->n_bad, l->name);
+	else if (out->status == MEASURE_UNREACHABLE && out->why[0] == '\0')
+		say_why(out, "no reply from %s within %.3g s", l->name, timeout_s);
+}
+
+int measure_server_udp(const struct server_spec *srv, int samples,
+                       double timeout_s, struct clock_source *cs,
+                       struct measurement *out)
+{
+	struct udp_link l = { .fd = -1, .cs = cs };
+
+	if (samples < 1 || samples > MEASURE_MAX_SAMPLES)
+		samples = samples < 1 ? 1 : MEASURE_MAX_SAMPLES;
+	/* Bounded both ways so the deadline arithmetic cannot overflow. */
+	if (!(timeout_s > 0.001))
+		timeout_s = 0.001;
+	if (timeout_s > 86400)
+		timeout_s = 86400;
+	out->server = *srv;
+	l.deadline_ns = mono_ns() + (int64_t)(timeout_s * 1e9);
+	if (open_link(&l, srv, out) < 0) {
+		out->status = MEASURE_UNREACHABLE;
+		return -1;
+	}
+	l.use_kernel = kernel_stamps_usable(cs);
+	run_exchanges(&l, samples, timeout_s, out);
+	close(l.fd);
+	explain(&l, samples, timeout_s, out);
+	return out->status == MEASURE_OK ? 0 : -1;
+}

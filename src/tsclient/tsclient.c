@@ -1,0 +1,286 @@
+/* tsclient: ask one or more time servers, estimate this clock's offset, print
+ * it, and optionally correct the clock through the clock plugin. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/conf.h"
+#include "common/estimator.h"
+#include "query/gather.h"
+#include "query/measure.h"
+#include "query/outcome.h"
+#include "tsclient/report.h"
+
+enum { EXIT_SYNCED = 0, EXIT_NO_SERVER = 1, EXIT_USAGE = 2 };
+
+struct options {
+	const char *config_path;   /* NULL: the default file, if it exists */
+	int samples;               /* 0: client.samples */
+	const char *estimator;     /* NULL: estimator.plugin */
+	int verbose;
+	int json;
+	enum measure_proto proto;
+	enum correction_mode correct;
+	char **servers;            /* from the command line, else client.servers */
+	size_t n_servers;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: tsclient [OPTION]... [HOST[:PORT]]...\n"
+	        "Ask time servers for the offset of this machine's clock.\n\n"
+	        "  -c, --config FILE      configuration file (default %s)\n"
+	        "  -n, --samples N        exchanges per server (default client.samples)\n"
+	        "  -e, --estimator NAME   offset estimator plugin: ntp, minfilter, median,\n"
+	        "                         regression (default estimator.plugin)\n"
+	        "  -v, --verbose          per-sample table, estimates, error bounds\n"
+	        "      --json             print one JSON object\n"
+	        "      --text             speak the seed text protocol (T2<TAB>T3 in ms)\n"
+	        "      --udp              speak NTP over UDP (default port server.udp.port)\n"
+	        "      --step             step the clock by the offset (clock plugin)\n"
+	        "      --slew             slew the clock by the offset (clock plugin)\n"
+	        "  -h, --help             this help\n"
+	        "      --version          the version\n\n"
+	        "Without HOST, the servers come from client.servers. Exit status: 0\n"
+	        "synchronised, 1 no usable server, 2 usage or configuration error.\n",
+	        conf_default_path());
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "tsclient: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'tsclient --help'.\n");
+	return -1;
+}
+
+static int parse_samples(const char *text, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (*text == '\0' || *end != '\0' || errno != 0 || n < 1 || n > MEASURE_MAX_SAMPLES)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static int set_once(int *field, int value, const char *what)
+{
+	if (*field != 0 && *field != value)
+		return usage_error("%s", what);
+	*field = value;
+	return 0;
+}
+
+/* 0: go on; 1: help or version printed; -1: usage error (printed). */
+static int parse_options(int argc, char **argv, struct options *opt)
+{
+	enum { OPT_JSON = 256, OPT_TEXT, OPT_UDP, OPT_STEP, OPT_SLEW, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "samples", required_argument, NULL, 'n' },
+		{ "estimator", required_argument, NULL, 'e' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "text", no_argument, NULL, OPT_TEXT },
+		{ "udp", no_argument, NULL, OPT_UDP },
+		{ "step", no_argument, NULL, OPT_STEP },
+		{ "slew", no_argument, NULL, OPT_SLEW },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, proto = 0, correct = 0;
+
+	memset(opt, 0, sizeof(*opt));
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:n:e:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': opt->config_path = optarg; break;
+		case 'e': opt->estimator = optarg; break;
+		case 'v': opt->verbose = 1; break;
+		case OPT_JSON: opt->json = 1; break;
+		case 'n':
+			if (parse_samples(optarg, &opt->samples) < 0)
+				return usage_error("-n needs a number of samples from 1 to 1024, not '%s'", optarg);
+			break;
+		case OPT_TEXT:
+			if (set_once(&proto, PROTO_TEXT, "--text and --udp exclude each other") < 0)
+				return -1;
+			break;
+		case OPT_UDP:
+			if (set_once(&proto, PROTO_UDP, "--text and --udp exclude each other") < 0)
+				return -1;
+			break;
+		case OPT_STEP:
+			if (set_once(&correct, CORRECT_STEP, "--step and --slew exclude each other") < 0)
+				return -1;
+			break;
+		case OPT_SLEW:
+			if (set_once(&correct, CORRECT_SLEW, "--step and --slew exclude each other") < 0)
+				return -1;
+			break;
+		case 'h': usage(stdout); return 1;
+		case OPT_VERSION: printf("tsclient (tsd) %s\n", PACKAGE_VERSION); return 1;
+		case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	opt->proto = (enum measure_proto)proto;
+	opt->correct = (enum correction_mode)correct;
+	opt->servers = argv + optind;
+	opt->n_servers = (size_t)(argc - optind);
+	return 0;
+}
+
+static void print_errors(const struct conf_errors *errs)
+{
+	for (size_t i = 0; i < errs->count; i++)
+		fprintf(stderr, "%s\n", errs->messages[i]);
+}
+
+/* The servers to ask, with the default port for the protocol. */
+static struct server_spec *server_list(const struct options *opt, const struct conf *cfg,
+                                       size_t *n)
+{
+	char *const *names = opt->n_servers > 0 ? opt->servers : cfg->client.servers;
+	int port = opt->proto == PROTO_UDP ? cfg->server.udp.port : cfg->port;
+	struct server_spec *list;
+
+	*n = opt->n_servers > 0 ? opt->n_servers : cfg->client.n_servers;
+	if (*n == 0) {
+		fprintf(stderr, "tsclient: no server given and client.servers is empty\n");
+		return NULL;
+	}
+	list = calloc(*n, sizeof(*list));
+	if (list == NULL)
+		return NULL;
+	for (size_t i = 0; i < *n; i++)
+		if (measure_parse_spec(names[i], port, &list[i]) < 0) {
+			fprintf(stderr, "tsclient: '%s' is not HOST, HOST:PORT or [ADDRESS]:PORT\n",
+			        names[i]);
+			free(list);
+			return NULL;
+		}
+	return list;
+}
+
+static double reading_s(struct clock_source *cs)
+{
+	struct tsd_clock_reading r = { 0 };
+
+	clock_now(cs, &r);
+	return (double)r.time_ns / 1e9;
+}
+
+/* Apply the combined offset; 0, or -1 with c->error set. */
+static int correct_clock(struct outcome *o, struct clock_source *cs, const char *clock_name)
+{
+	struct correction *c = &o->corr;
+	const char *verb = c->mode == CORRECT_STEP ? "step" : "slew";
+	double before = reading_s(cs);
+	int rc;
+
+	c->offset_s = o->sel.offset_s;
+	rc = c->mode == CORRECT_STEP ? clock_step(cs, c->offset_s) : clock_slew(cs, c->offset_s);
+	if (rc == 0) {
+		c->applied = 1;
+		if (c->mode == CORRECT_STEP)
+			c->observed_s = reading_s(cs) - before;
+		return 0;
+	}
+	if (rc == -EPERM)
+		snprintf(c->error, sizeof(c->error),
+		         "Operation not permitted (needs CAP_SYS_TIME, run as root)");
+	else if (rc == -ENOTSUP)
+		snprintf(c->error, sizeof(c->error), "the clock plugin \"%s\" cannot %s",
+		         clock_name, verb);
+	else
+		snprintf(c->error, sizeof(c->error), "%s", strerror(-rc));
+	fprintf(stderr, "tsclient: cannot %s the clock: %s\n", verb, c->error);
+	return -1;
+}
+
+static void print_outcome(const struct options *opt, const struct outcome *o)
+{
+	if (opt->json)
+		report_json(stdout, o);
+	else if (opt->verbose)
+		report_verbose(stdout, o);
+	else if (o->synced)
+		report_lines(stdout, o);
+	if (!o->synced)
+		report_failures(stderr, o);
+}
+
+/* Measure, estimate, select, correct, print: the exit status. */
+static int run(const struct options *opt, const struct conf *cfg,
+               const struct server_spec *list, size_t n,
+               struct clock_source *cs, struct estimator *est)
+{
+	struct outcome o = { .estimator = est->plugin.desc->name };
+	struct server_result *results = NULL;
+	struct measurement *m = NULL;
+	int status = EXIT_NO_SERVER;
+
+	m = calloc(n, sizeof(*m));
+	results = calloc(n, sizeof(*results));
+	if (m == NULL || results == NULL) {
+		fprintf(stderr, "tsclient: out of memory\n");
+		goto out;
+	}
+	gather_measurements(list, n, opt->proto, opt->samples ? opt->samples : cfg->client.samples,
+	                    cfg->client.timeout, cs, m);
+	if (outcome_build(&o, results, m, n, est) == 0)
+		status = EXIT_SYNCED;
+	o.corr.mode = opt->correct;
+	if (o.synced && opt->correct != CORRECT_NONE &&
+	    correct_clock(&o, cs, cfg->clock.name) < 0)
+		status = EXIT_NO_SERVER;
+	print_outcome(opt, &o);
+out:
+	free(results);
+	free(m);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct conf cfg = { 0 };
+	struct conf_errors errs = { 0 };
+	struct clock_source cs = { 0 };
+	struct estimator est = { 0 };
+	struct server_spec *list = NULL;
+	struct options opt;
+	size_t n;
+	int rc = parse_options(argc, argv, &opt), status = EXIT_USAGE;
+
+	if (rc != 0)
+		return rc > 0 ? EXIT_SYNCED : EXIT_USAGE;
+	if (conf_load(&cfg, opt.config_path, &errs) < 0)
+		goto out;
+	list = server_list(&opt, &cfg, &n);
+	if (list == NULL || clock_source_open(&cs, &cfg, &errs) < 0)
+		goto out;
+	if (estimator_open(&est, &cfg, opt.estimator, &errs) < 0)
+		goto out_clock;
+	status = run(&opt, &cfg, list, n, &cs, &est);
+	estimator_close(&est);
+out_clock:
+	clock_source_close(&cs);
+out:
+	free(list);
+	conf_free(&cfg);
+	print_errors(&errs);
+	conf_errors_free(&errs);
+	return status;
+}

@@ -1,0 +1,287 @@
+/* The per-connection state machine: classify the first bytes, then answer
+ * native NTP requests (any number) or one seed text request. */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <linux/errqueue.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "tsd/conn.h"
+
+union ts_cmsg {
+	struct cmsghdr hdr;
+	char buf[CMSG_SPACE(sizeof(struct scm_timestamping))];
+};
+
+/* Best effort: a socket we cannot set still works, only its write
+ * deadline may be restarted while the kernel grows its buffer. */
+static void cap_send_buffer(int fd)
+{
+	int bytes = CONN_SNDBUF_BYTES;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)) != 0)
+		log_ratelimited(LOG_WARNING, "SO_SNDBUF: %s", strerror(errno));
+}
+
+/* A close that resets: the kernel drops the unsent replies at once instead
+ * of keeping an orphaned socket that retransmits them into a zero window. */
+static void reset_on_close(int fd)
+{
+	struct linger now = { .l_onoff = 1, .l_linger = 0 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now)) != 0)
+		log_ratelimited(LOG_WARNING, "SO_LINGER: %s", strerror(errno));
+}
+
+static void set_deadline(struct conn *c, enum conn_deadline kind, uint64_t at_ns)
+{
+	c->deadline_kind = (uint8_t)kind;
+	c->deadline_ns = at_ns;
+}
+
+void conn_start(struct conn *c, int fd, const struct conn_env *env, uint64_t now_ns)
+{
+	c->fd = fd;
+	cap_send_buffer(fd);
+	c->kind = WIRE_UNDECIDED;
+	c->polling_out = 0;
+	c->answered = 0;
+	c->close_after_write = 0;
+	c->in_len = 0;
+	c->out_len = 0;
+	c->out_off = 0;
+	/* Until its first byte a connection is idle; the request deadline
+	 * starts with the first byte. */
+	set_deadline(c, CONN_DL_IDLE, now_ns + env->idle_timeout_ns);
+}
+
+/* One read; *rx_rt_ns gets the kernel's CLOCK_REALTIME receive time, or 0. */
+static ssize_t conn_recv(struct conn *c, tsd_time_ns *rx_rt_ns)
+{
+	union ts_cmsg cm;
+	struct iovec iov = { c->in + c->in_len, (size_t)(CONN_BUF_SIZE - c->in_len) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	                      .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+	struct cmsghdr *h;
+	struct scm_timestamping ts;
+	ssize_t n;
+
+	*rx_rt_ns = 0;
+	n = recvmsg(c->fd, &msg, 0);
+	if (n <= 0)
+		return n;
+	for (h = CMSG_FIRSTHDR(&msg); h != NULL; h = CMSG_NXTHDR(&msg, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_TIMESTAMPING)
+			continue;
+		memcpy(&ts, CMSG_DATA(h), sizeof(ts));
+		*rx_rt_ns = (tsd_time_ns)ts.ts[0].tv_sec * 1000000000 + ts.ts[0].tv_nsec;
+	}
+	return n;
+}
+
+/* T2: the kernel's receive time in the served clock, else the clock now. */
+static int arrival_time(const struct conn_env *env, tsd_time_ns rx_rt_ns, tsd_time_ns *t2_ns)
+{
+	struct tsd_clock_reading r;
+
+	if (rx_rt_ns > 0 && env->kernel_rx_time &&
+	    clock_from_realtime(env->clock, rx_rt_ns, t2_ns) == 0)
+		return 0;
+	if (clock_now(env->clock, &r) != 0)
+		return -1;
+	*t2_ns = r.time_ns;
+	return 0;
+}
+
+static void clock_refused(const struct conn_env *env)
+{
+	env->ctr->clock_errors++;
+	log_ratelimited(LOG_ERR, "the clock refused a reading; connection closed");
+}
+
+static int answer_one_native(struct conn *c, const struct conn_env *env,
+                             const uint8_t *in, tsd_time_ns t2_ns)
+{
+	struct ntp_packet req, reply;
+	struct tsd_clock_info info;
+	struct tsd_clock_reading t3;
+
+	if (wire_decode(in, NTP_PACKET_SIZE, &req) != 0 ||
+	    wire_valid_client_request(&req) != 0) {
+		env->ctr->closed_bad_request++;
+		return -1;
+	}
+	/* T3 is read last, just before the reply is encoded and written. */
+	if (clock_info(env->clock, &info) != 0 || clock_now(env->clock, &t3) != 0) {
+		clock_refused(env);
+		return -1;
+	}
+	wire_make_reply(&reply, &req, &info, t2_ns, t3.time_ns);
+	wire_encode(&reply, c->out + c->out_len);
+	c->out_len += NTP_PACKET_SIZE;
+	env->ctr->native_requests++;
+	counters_add_proc_time(env->ctr, t3.time_ns - t2_ns);
+	return 0;
+}
+
+/* Answer every complete request in the buffer; keep a partial one. */
+static void answer_native(struct conn *c, const struct conn_env *env, tsd_time_ns t2_ns)
+{
+	size_t off = 0;
+
+	while (c->in_len - off >= NTP_PACKET_SIZE) {
+		if (answer_one_native(c, env, c->in + off, t2_ns) != 0) {
+			c->close_after_write = 1;
+			c->in_len = 0;
+			return;
+		}
+		off += NTP_PACKET_SIZE;
+	}
+	if (off == 0)
+		return;
+	memmove(c->in, c->in + off, c->in_len - off);
+	c->in_len = (uint16_t)(c->in_len - off);
+	/* The request is done; a partial one that follows gets its own deadline. */
+	c->deadline_kind = CONN_DL_IDLE;
+}
+
+/* The text reply carries no clock info, but a clock whose info is refused
+ * is broken, and nothing it says is served on either protocol. */
+static int answer_text(struct conn *c, const struct conn_env *env, tsd_time_ns t2_ns)
+{
+	struct tsd_clock_info info;
+	struct tsd_clock_reading t3;
+	int n;
+
+	c->in_len = 0;
+	if (clock_info(env->clock, &info) != 0 || clock_now(env->clock, &t3) != 0) {
+		clock_refused(env);
+		return -1;
+	}
+	n = wire_text_reply((char *)c->out, sizeof(c->out), t2_ns, t3.time_ns);
+	if (n < 0)
+		return -1;
+	c->out_len = (uint16_t)n;
+	env->ctr->text_requests++;
+	counters_add_proc_time(env->ctr, t3.time_ns - t2_ns);
+	return 0;
+}
+
+/* Everything written: decide what the connection waits for next. */
+static enum conn_next after_write(struct conn *c, const struct conn_env *env, uint64_t now_ns)
+{
+	if (c->kind == WIRE_TEXT || c->close_after_write)
+		return CONN_CLOSE;
+	if (c->in_len == 0) {
+		if (env->draining && c->answered)
+			return CONN_CLOSE;
+		set_deadline(c, CONN_DL_IDLE, now_ns + env->idle_timeout_ns);
+		return CONN_READ;
+	}
+	if (c->deadline_kind != CONN_DL_REQUEST)
+		set_deadline(c, CONN_DL_REQUEST, now_ns + env->request_timeout_ns);
+	return CONN_READ;
+}
+
+static enum conn_next flush(struct conn *c, const struct conn_env *env, uint64_t now_ns)
+{
+	ssize_t n;
+
+	while (c->out_off < c->out_len) {
+		n = send(c->fd, c->out + c->out_off, (size_t)(c->out_len - c->out_off), MSG_NOSIGNAL);
+		if (n > 0) {
+			c->out_off = (uint16_t)(c->out_off + n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* A client that does not read is cut at the deadline. */
+			if (c->deadline_kind != CONN_DL_WRITE)
+				set_deadline(c, CONN_DL_WRITE, now_ns + env->request_timeout_ns);
+			return CONN_WRITE;
+		}
+		env->ctr->closed_error++;
+		return CONN_CLOSE;
+	}
+	if (c->out_len > 0)
+		c->answered = 1;
+	c->out_off = 0;
+	c->out_len = 0;
+	return after_write(c, env, now_ns);
+}
+
+/* The peer closed its side. A lone undecided byte is not an NTP header
+ * yet, so it is a (very short) text request. */
+static enum conn_next on_eof(struct conn *c, const struct conn_env *env, uint64_t now_ns)
+{
+	tsd_time_ns t2_ns;
+
+	if (c->kind != WIRE_UNDECIDED || c->in_len == 0)
+		return CONN_CLOSE;
+	c->kind = WIRE_TEXT;
+	if (arrival_time(env, 0, &t2_ns) != 0) {
+		clock_refused(env);
+		return CONN_CLOSE;
+	}
+	if (answer_text(c, env, t2_ns) != 0)
+		return CONN_CLOSE;
+	return flush(c, env, now_ns);
+}
+
+enum conn_next conn_on_readable(struct conn *c, const struct conn_env *env, uint64_t now_ns)
+{
+	tsd_time_ns rx_rt_ns, t2_ns;
+	ssize_t n;
+
+	n = conn_recv(c, &rx_rt_ns);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return CONN_READ;
+		env->ctr->closed_error++;
+		return CONN_CLOSE;
+	}
+	if (n == 0)
+		return on_eof(c, env, now_ns);
+	c->in_len = (uint16_t)(c->in_len + n);
+	if (c->kind == WIRE_UNDECIDED)
+		c->kind = (uint8_t)wire_classify(c->in, c->in_len);
+	if (c->kind == WIRE_UNDECIDED || (c->kind == WIRE_NATIVE && c->in_len < NTP_PACKET_SIZE))
+		return after_write(c, env, now_ns);
+	if (arrival_time(env, rx_rt_ns, &t2_ns) != 0) {
+		clock_refused(env);
+		return CONN_CLOSE;
+	}
+	if (c->kind == WIRE_TEXT) {
+		if (answer_text(c, env, t2_ns) != 0)
+			return CONN_CLOSE;
+	} else {
+		answer_native(c, env, t2_ns);
+	}
+	return flush(c, env, now_ns);
+}
+
+enum conn_next conn_on_writable(struct conn *c, const struct conn_env *env, uint64_t now_ns)
+{
+	return flush(c, env, now_ns);
+}
+
+void conn_on_deadline(struct conn *c, const struct conn_env *env)
+{
+	if (c->deadline_kind == CONN_DL_IDLE)
+		env->ctr->closed_idle_timeout++;
+	else
+		env->ctr->closed_request_timeout++;
+	/* The client does not read: a graceful close would wait behind replies
+	 * it will never take. */
+	if (c->out_off < c->out_len)
+		reset_on_close(c->fd);
+}
+
+int conn_is_idle(const struct conn *c)
+{
+	return c->answered && c->in_len == 0 && c->out_len == 0;
+}

@@ -1,0 +1,74 @@
+/* One client connection of a worker: the first-bytes test, the native NTP
+ * exchange (any number per connection) and the seed text reply. */
+#ifndef TSD_CONN_H
+#define TSD_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/clock.h"
+#include "common/wire.h"
+#include "tsd/counters.h"
+
+/* Room for a few pipelined native requests; replies are the same size, so
+ * a batch read always fits in the output buffer. */
+#define CONN_BATCH 8
+#define CONN_BUF_SIZE (CONN_BATCH * NTP_PACKET_SIZE)
+
+/* The kernel send buffer of a connection (SO_SNDBUF; the kernel doubles
+ * it for its bookkeeping). Fixed, because autotuning grows the buffer of a
+ * client that does not read, up to tcp_wmem's maximum (megabytes), and
+ * every step lets tsd write again and restarts the write deadline: such a
+ * client held a connection for seconds past request_timeout. A client that
+ * reads needs room only for the replies it has not read yet; a reply is 48
+ * bytes, so 16 KiB holds those of some hundreds of pipelined requests,
+ * where tsd answers CONN_BATCH (8) per read. */
+#define CONN_SNDBUF_BYTES 16384
+
+/* What the deadline of a connection means when it passes. */
+enum conn_deadline { CONN_DL_IDLE = 0, CONN_DL_REQUEST = 1, CONN_DL_WRITE = 2 };
+
+/* What the event loop must do next with a connection. */
+enum conn_next { CONN_READ = 0, CONN_WRITE = 1, CONN_CLOSE = 2 };
+
+struct conn {
+	int fd;                         /* -1: free */
+	uint32_t heap_index;            /* position in the worker's deadline heap */
+	uint64_t deadline_ns;           /* CLOCK_MONOTONIC */
+	uint8_t kind;                   /* enum wire_kind */
+	uint8_t deadline_kind;          /* enum conn_deadline */
+	uint8_t polling_out;            /* registered for EPOLLOUT, not EPOLLIN */
+	uint8_t answered;               /* at least one reply was sent */
+	uint8_t close_after_write;      /* a bad request follows the replies */
+	uint16_t in_len;
+	uint16_t out_len;
+	uint16_t out_off;
+	struct conn *next_free;
+	uint8_t in[CONN_BUF_SIZE];
+	uint8_t out[CONN_BUF_SIZE];
+};
+
+/* What every connection of a worker shares. */
+struct conn_env {
+	struct clock_source *clock;
+	struct worker_counters *ctr;
+	uint64_t request_timeout_ns;
+	uint64_t idle_timeout_ns;
+	int kernel_rx_time;             /* the clock converts kernel timestamps */
+	int draining;                   /* close connections once they are idle */
+};
+
+/* A new connection at monotonic time now_ns: fixes its send buffer at
+ * CONN_SNDBUF_BYTES, for accepted and handed-off sockets alike. */
+void conn_start(struct conn *c, int fd, const struct conn_env *env, uint64_t now_ns);
+/* The socket is readable (or has an error): read, answer, write. */
+enum conn_next conn_on_readable(struct conn *c, const struct conn_env *env, uint64_t now_ns);
+/* The socket is writable again after a short write. */
+enum conn_next conn_on_writable(struct conn *c, const struct conn_env *env, uint64_t now_ns);
+/* The deadline passed: count why, and if replies are still unsent make
+ * the caller's close a reset. The caller closes. */
+void conn_on_deadline(struct conn *c, const struct conn_env *env);
+/* Draining: may this connection be closed now without losing a request? */
+int conn_is_idle(const struct conn *c);
+
+#endif

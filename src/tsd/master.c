@@ -1,0 +1,665 @@
+/* The master: fork the workers of the current generation, then supervise:
+ * reap and respawn (throttled), watchdog, reload on SIGHUP, stop on SIGTERM.
+ * In dispatch = "reuseport" it holds every worker's own sockets, so a crash
+ * loses none; "handoff" passes connections on through dispatcher.c. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/monotonic.h"
+#include "tsd/counters.h"
+#include "tsd/dispatcher.h"
+#include "tsd/fdlimit.h"
+#include "tsd/generation.h"
+#include "tsd/master.h"
+#include "tsd/privileges.h"
+#include "tsd/proctitle.h"
+#include "tsd/stats.h"
+#include "tsd/throttle.h"
+#include "tsd/worker.h"
+
+#define MAX_SLOTS 256                   /* two full generations of 128 */
+#define TICK_MS 100
+#define TAG_SIGNAL 1u                   /* below DISPATCHER_TAG_LISTEN */
+
+enum slot_state { SLOT_FREE = 0, SLOT_RUNNING, SLOT_RESPAWN, SLOT_DRAINING };
+
+struct slot {
+	enum slot_state state;
+	pid_t pid;
+	unsigned generation;
+	unsigned shard;                 /* reuseport: which of the generation's socket sets */
+	uint64_t kill_at_ns;            /* draining: SIGKILL then */
+};
+
+struct master {
+	struct generation gen;
+	const char *config_path;
+	pid_t pid;
+	struct worker_counters *ctr;
+	struct stats stats;             /* what exited workers counted */
+	struct slot slots[MAX_SLOTS];
+	struct handoff_peer peers[MAX_SLOTS];   /* handoff: peer i is slot i's */
+	struct dispatcher dispatcher;
+	int sigfd;
+	int epfd;
+	int stopping;
+	int exit_status;
+	uint64_t now_ns;
+	struct throttle throttle;
+};
+
+static uint64_t seconds_ns(double s)
+{
+	return s <= 0.0 ? 0 : (uint64_t)(s * 1e9);
+}
+
+static void notify(const char *state)
+{
+#ifdef HAVE_LIBSYSTEMD
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
+}
+
+static void log_errors(const struct conf_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->count; i++)
+		log_err("%s", errs->messages[i]);
+}
+
+static int is_handoff(const struct master *m)
+{
+	return m->gen.cfg->server.dispatch == DISPATCH_HANDOFF;
+}
+
+static const char *dispatch_name(const struct master *m)
+{
+	return m->gen.reuseport ? "reuseport" : is_handoff(m) ? "handoff" : "accept";
+}
+
+/* ---- forking workers ---- */
+
+/* In a new reuseport worker: keep only its own socket set. A copy of
+ * another set left here would keep that socket open (and hashed to) after
+ * the master closes it. */
+static void child_close_other_shards(struct master *m, unsigned own)
+{
+	struct shard *sh;
+	unsigned k;
+	size_t i;
+
+	for (k = 0; m->gen.shards != NULL && k < m->gen.n_workers; k++) {
+		if (k == own)
+			continue;
+		sh = &m->gen.shards[k];
+		for (i = 0; i < sh->listen.n; i++)
+			close(sh->listen.fds[i]);
+		for (i = 0; i < sh->n_udp; i++)
+			close(sh->udp_fds[i]);
+	}
+}
+
+/* In the new worker: drop every descriptor that belongs to the master. */
+static void child_close_master_fds(struct master *m, unsigned shard)
+{
+	size_t i;
+
+	close(m->sigfd);
+	close(m->epfd);
+	dispatcher_close_peers(&m->dispatcher);
+	if (is_handoff(m)) {
+		for (i = 0; i < m->gen.listen.n; i++)
+			close(m->gen.listen.fds[i]);
+		m->gen.listen.n = 0;
+	}
+	if (m->gen.reuseport)
+		child_close_other_shards(m, shard);
+}
+
+static void child_run(struct master *m, unsigned i, unsigned shard, int handoff_fd)
+{
+	struct worker_args args = {
+		.cfg = m->gen.cfg,
+		.handoff_fd = handoff_fd,
+		.udp_fds = m->gen.udp_fds,
+		.n_udp = m->gen.n_udp,
+		.ctr = &m->ctr[i],
+		.master_pid = m->pid,
+	};
+
+	child_close_master_fds(m, shard);
+	if (m->gen.reuseport) {
+		args.listen_fds = m->gen.shards[shard].listen.fds;
+		args.n_listen = m->gen.shards[shard].listen.n;
+		args.udp_fds = m->gen.shards[shard].udp_fds;
+		args.n_udp = m->gen.shards[shard].n_udp;
+		args.own_sockets = 1;
+	} else if (!is_handoff(m)) {
+		args.listen_fds = m->gen.listen.fds;
+		args.n_listen = m->gen.listen.n;
+	}
+	proctitle_set("tsd: worker");
+	_exit(worker_run(&args));
+}
+
+static int spawn(struct master *m, unsigned i, unsigned shard)
+{
+	struct slot *s = &m->slots[i];
+	int worker_end;
+	pid_t pid;
+
+	if (dispatcher_open_peer(&m->dispatcher, i, &worker_end) != 0) {
+		log_err("socketpair: %s", strerror(errno));
+		return -1;
+	}
+	memset(&m->ctr[i], 0, sizeof(m->ctr[i]));
+	m->ctr[i].generation = m->gen.id;
+	m->ctr[i].heartbeat_ns = monotonic_now_ns();
+	pid = fork();
+	if (pid == 0)
+		child_run(m, i, shard, worker_end);
+	if (worker_end >= 0)
+		close(worker_end);
+	if (pid < 0) {
+		log_err("fork: %s", strerror(errno));
+		dispatcher_close_peer(&m->dispatcher, i);
+		return -1;
+	}
+	m->ctr[i].pid = pid;
+	*s = (struct slot){ .state = SLOT_RUNNING, .pid = pid, .generation = m->gen.id,
+	                    .shard = shard };
+	return 0;
+}
+
+static int free_slot(const struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		if (m->slots[i].state == SLOT_FREE)
+			return (int)i;
+	return -1;
+}
+
+static unsigned free_slot_count(const struct master *m)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		n += m->slots[i].state == SLOT_FREE;
+	return n;
+}
+
+static int spawn_generation(struct master *m)
+{
+	unsigned k;
+	int i;
+
+	for (k = 0; k < m->gen.n_workers; k++) {
+		i = free_slot(m);
+		if (i < 0 || spawn(m, (unsigned)i, k) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- stopping workers ---- */
+
+/* Tell a worker to finish what it holds and exit; SIGKILL at the deadline. */
+static void retire(struct master *m, unsigned i, uint64_t grace_ns)
+{
+	struct slot *s = &m->slots[i];
+
+	if (s->state == SLOT_RESPAWN) {
+		s->state = SLOT_FREE;
+		return;
+	}
+	if (s->state == SLOT_FREE || s->pid <= 0)
+		return;
+	/* Closing our end first lets a handoff worker take every descriptor
+	 * already in flight before it sees the end. */
+	dispatcher_close_peer(&m->dispatcher, i);
+	if (s->state != SLOT_DRAINING || m->now_ns + grace_ns < s->kill_at_ns)
+		s->kill_at_ns = m->now_ns + grace_ns;
+	s->state = SLOT_DRAINING;
+	kill(s->pid, SIGTERM);
+}
+
+static void retire_old_generations(struct master *m)
+{
+	uint64_t grace_ns = seconds_ns(m->gen.cfg->server.shutdown_timeout);
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		if (m->slots[i].generation != m->gen.id)
+			retire(m, i, grace_ns);
+}
+
+/* ---- reaping and respawning ---- */
+
+static void describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
+		         strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+}
+
+static int current_workers_alive(const struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		if (m->slots[i].generation == m->gen.id &&
+		    (m->slots[i].state == SLOT_RUNNING || m->slots[i].state == SLOT_RESPAWN))
+			return 1;
+	return 0;
+}
+
+static void begin_stop(struct master *m, int status);
+
+static void worker_exited(struct master *m, unsigned i, int status)
+{
+	struct slot *s = &m->slots[i];
+	char how[96];
+
+	stats_retire(&m->stats, &m->ctr[i]);
+	m->ctr[i].pid = 0;
+	dispatcher_close_peer(&m->dispatcher, i);
+	if (s->state != SLOT_RUNNING || m->stopping) {
+		s->state = SLOT_FREE;
+		return;
+	}
+	describe_exit(status, how, sizeof(how));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL_CONFIG) {
+		log_err("worker %d %s (configuration error): not restarted", (int)s->pid, how);
+		s->state = SLOT_FREE;
+		if (!current_workers_alive(m))
+			begin_stop(m, 1);
+		return;
+	}
+	throttle_crash(&m->throttle, m->now_ns);
+	log_err("worker %d %s; restarting it%s", (int)s->pid, how,
+	        throttle_next_ns(&m->throttle) > m->now_ns ? " after a back-off" : "");
+	s->state = SLOT_RESPAWN;
+	s->pid = 0;
+}
+
+static void reap(struct master *m)
+{
+	unsigned i;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < MAX_SLOTS; i++) {
+			if (m->slots[i].pid == pid && m->slots[i].state != SLOT_FREE) {
+				worker_exited(m, i, status);
+				break;
+			}
+		}
+	}
+}
+
+static unsigned respawns_waiting(const struct master *m)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		n += m->slots[i].state == SLOT_RESPAWN;
+	return n;
+}
+
+/* Restart as many crashed workers as the throttle gives: all when calm, one
+ * probe at a time in a crash loop. A failed fork counts as a crash and ends
+ * the round, so a fork that keeps failing backs off too. */
+static void respawn(struct master *m)
+{
+	unsigned i, n;
+
+	if (m->stopping)
+		return;
+	n = throttle_take(&m->throttle, m->now_ns, respawns_waiting(m));
+	for (i = 0; i < MAX_SLOTS && n > 0; i++) {
+		if (m->slots[i].state != SLOT_RESPAWN)
+			continue;
+		n--;
+		if (spawn(m, i, m->slots[i].shard) != 0) {
+			throttle_crash(&m->throttle, m->now_ns);
+			return;
+		}
+	}
+}
+
+/* Every tick: respawns that are due, the watchdog, drain deadlines. */
+static void supervise(struct master *m)
+{
+	uint64_t watchdog_ns = seconds_ns(m->gen.cfg->server.watchdog_timeout);
+	unsigned i;
+
+	respawn(m);
+	for (i = 0; i < MAX_SLOTS; i++) {
+		struct slot *s = &m->slots[i];
+		uint64_t beat = m->ctr[i].heartbeat_ns;
+
+		if (s->state == SLOT_DRAINING && s->kill_at_ns <= m->now_ns) {
+			kill(s->pid, SIGKILL);
+		} else if (s->state == SLOT_RUNNING && watchdog_ns > 0 &&
+		           beat + watchdog_ns < m->now_ns) {
+			log_err("worker %d has not returned to its event loop for %.1f s; killing it",
+			        (int)s->pid, (double)(m->now_ns - beat) / 1e9);
+			kill(s->pid, SIGKILL);
+		}
+	}
+	if (!m->stopping)
+		dispatcher_tick(&m->dispatcher, m->now_ns);
+}
+
+/* ---- reload and stop ---- */
+
+static struct conf *load_config(const char *path)
+{
+	struct conf_errors errs = { 0 };
+	struct conf *cfg = generation_load_config(path, &errs);
+
+	log_errors(&errs);
+	conf_errors_free(&errs);
+	return cfg;
+}
+
+static void notify_reloading(void)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	         (unsigned long long)(monotonic_now_ns() / 1000));
+	notify(msg);
+}
+
+/* How datagrams reach the workers, so the log says what serves UDP. */
+static void log_udp(const struct master *m)
+{
+	const struct conf_udp *udp = &m->gen.cfg->server.udp;
+
+	if (!udp->enable)
+		return;
+	if (!m->gen.reuseport) {
+		log_info("NTP over UDP on port %d: one socket per address, shared by the workers",
+		         udp->port);
+		return;
+	}
+	log_info("NTP over UDP on port %d: a socket per worker, balance %s", udp->port,
+	         udp->balance == UDP_BALANCE_CPU ? "cpu (the worker of the receiving CPU)"
+	                                         : "flow (by client address and port)");
+}
+
+/* Build the next generation completely before touching the running one. */
+static void reload(struct master *m)
+{
+	struct generation next;
+	struct conf *cfg;
+	char err[256];
+
+	notify_reloading();
+	log_info("reloading the configuration");
+	cfg = load_config(m->config_path);
+	if (cfg == NULL)
+		goto keep;
+	if (generation_open(&next, cfg, &m->gen, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		generation_free_config(cfg);
+		goto keep;
+	}
+	if (free_slot_count(m) < next.n_workers) {
+		log_err("too many workers still draining from earlier reloads");
+		generation_free(&next);
+		goto keep;
+	}
+	dispatcher_watch(&m->dispatcher, 0);
+	generation_free(&m->gen);
+	m->gen = next;
+	log_set_target(cfg->server.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
+	/* Before the fork: the new workers inherit the limit. */
+	fdlimit_raise(cfg->server.max_connections, FDLIMIT_ON_RELOAD);
+	if (spawn_generation(m) != 0)
+		log_err("could not start every worker of the new configuration");
+	retire_old_generations(m);
+	dispatcher_watch(&m->dispatcher, 1);
+	log_info("configuration reloaded: generation %u, %u workers", m->gen.id, m->gen.n_workers);
+	log_udp(m);
+	notify("READY=1");
+	return;
+keep:
+	/* The failed generation may have re-aimed the kept UDP sockets. */
+	if (generation_apply_balance(&m->gen, err, sizeof(err)) != 0)
+		log_err("%s", err);
+	log_err("reload failed; the running configuration stays in service");
+	notify("READY=1");
+}
+
+/* Close the listeners first so the port is free at once, then let every
+ * worker finish within shutdown_timeout. */
+static void begin_stop(struct master *m, int status)
+{
+	uint64_t grace_ns = seconds_ns(m->gen.cfg->server.shutdown_timeout);
+	unsigned i;
+
+	if (m->stopping)
+		return;
+	m->stopping = 1;
+	m->exit_status = status;
+	notify("STOPPING=1");
+	dispatcher_watch(&m->dispatcher, 0);
+	generation_close_sockets(&m->gen);
+	for (i = 0; i < MAX_SLOTS; i++)
+		retire(m, i, grace_ns);
+}
+
+static void forward_signal(const struct master *m, int sig)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		if (m->slots[i].pid > 0 && m->slots[i].state != SLOT_FREE)
+			kill(m->slots[i].pid, sig);
+}
+
+static void signal_ready(struct master *m)
+{
+	struct signalfd_siginfo si;
+
+	while (read(m->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(m);
+			break;
+		case SIGHUP:
+			if (!m->stopping)
+				reload(m);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("stopping");
+			begin_stop(m, 0);
+			break;
+		case SIGUSR1:
+			log_reopen();
+			forward_signal(m, SIGUSR1);
+			break;
+		case SIGUSR2:
+			stats_log(&m->stats, m->ctr, MAX_SLOTS);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* ---- the loop ---- */
+
+static int any_worker(const struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++)
+		if (m->slots[i].state != SLOT_FREE)
+			return 1;
+	return 0;
+}
+
+/* The tick, or sooner when the throttle lets a waiting worker restart. */
+static int wait_ms(const struct master *m)
+{
+	uint64_t next = m->now_ns + TICK_MS * 1000000ull;
+	uint64_t restart_ns;
+
+	if (!m->stopping && respawns_waiting(m) > 0) {
+		restart_ns = throttle_next_ns(&m->throttle);
+		if (restart_ns < next)
+			next = restart_ns;
+	}
+	return next <= m->now_ns ? 0 : (int)((next - m->now_ns + 999999) / 1000000);
+}
+
+static int master_loop(struct master *m)
+{
+	struct epoll_event events[16];
+	int i, n;
+
+	while (!m->stopping || any_worker(m)) {
+		n = epoll_wait(m->epfd, events, 16, wait_ms(m));
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll_wait: %s", strerror(errno));
+			return 1;
+		}
+		m->now_ns = monotonic_now_ns();
+		for (i = 0; i < n; i++) {
+			if (events[i].data.u64 == TAG_SIGNAL)
+				signal_ready(m);
+			else
+				dispatcher_event(&m->dispatcher, events[i].data.u64, m->now_ns);
+		}
+		supervise(m);
+	}
+	return m->exit_status;
+}
+
+/* ---- start ---- */
+
+static int open_signals(struct master *m)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_SIGNAL };
+	sigset_t set;
+
+	/* Replies go out with MSG_NOSIGNAL; a stray SIGPIPE must not kill. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	m->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (m->sigfd < 0 || m->epfd < 0 || epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->sigfd, &ev) != 0) {
+		log_err("signal setup: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int master_start(struct master *m, struct conf *cfg)
+{
+	char err[256];
+
+	if (open_signals(m) != 0)
+		return -1;
+	m->ctr = counters_create(MAX_SLOTS);
+	if (m->ctr == NULL) {
+		log_err("cannot map the worker counters");
+		return -1;
+	}
+	dispatcher_init(&m->dispatcher, &m->gen, m->epfd, m->ctr, m->peers, MAX_SLOTS);
+	if (generation_open(&m->gen, cfg, NULL, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	if (privileges_drop(cfg->server.user) != 0)
+		return -1;
+	proctitle_set("tsd: master");
+	if (spawn_generation(m) != 0)
+		return -1;
+	dispatcher_watch(&m->dispatcher, 1);
+	log_info("listening on port %d with %u workers (dispatch %s)", cfg->port,
+	         m->gen.n_workers, dispatch_name(m));
+	log_udp(m);
+	notify("READY=1");
+	return 0;
+}
+
+/* Start-up failed, perhaps after some workers were forked: take them down. */
+static void abort_start(struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_SLOTS; i++) {
+		if (m->slots[i].pid <= 0)
+			continue;
+		kill(m->slots[i].pid, SIGKILL);
+		waitpid(m->slots[i].pid, NULL, 0);
+		m->slots[i].state = SLOT_FREE;
+	}
+}
+
+static void master_cleanup(struct master *m)
+{
+	dispatcher_close_peers(&m->dispatcher);
+	generation_free(&m->gen);
+	counters_destroy(m->ctr, MAX_SLOTS);
+	if (m->sigfd >= 0)
+		close(m->sigfd);
+	if (m->epfd >= 0)
+		close(m->epfd);
+}
+
+int master_run(struct conf *cfg, const char *config_path)
+{
+	static struct master m;
+	int status = 1;
+
+	memset(&m, 0, sizeof(m));
+	m.config_path = config_path;
+	m.pid = getpid();
+	m.sigfd = -1;
+	m.epfd = -1;
+	m.now_ns = monotonic_now_ns();
+	if (master_start(&m, cfg) == 0)
+		status = master_loop(&m);
+	else
+		abort_start(&m);
+	if (m.gen.cfg == NULL)
+		generation_free_config(cfg);
+	master_cleanup(&m);
+	return status;
+}

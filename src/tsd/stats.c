@@ -1,0 +1,96 @@
+/* Statistics on request: the workers' shared counters summed, with the
+ * counts of exited workers kept, logged in a form a script can parse. */
+
+#include <stdio.h>
+
+#include "common/log.h"
+#include "tsd/stats.h"
+
+/* Every counter that only grows; not pid, generation, heartbeat, or the
+ * open connections, which describe one live worker. */
+static void add(struct worker_counters *sum, const struct worker_counters *c)
+{
+	sum->accepted += c->accepted;
+	sum->native_requests += c->native_requests;
+	sum->text_requests += c->text_requests;
+	sum->refused_overload += c->refused_overload;
+	sum->closed_request_timeout += c->closed_request_timeout;
+	sum->closed_idle_timeout += c->closed_idle_timeout;
+	sum->closed_bad_request += c->closed_bad_request;
+	sum->closed_error += c->closed_error;
+	sum->clock_errors += c->clock_errors;
+	sum->accept_emfile += c->accept_emfile;
+	sum->udp_served += c->udp_served;
+	sum->udp_dropped += c->udp_dropped;
+	sum->udp_limited += c->udp_limited;
+	sum->udp_kod += c->udp_kod;
+	for (unsigned i = 0; i < COUNTERS_HIST_BUCKETS; i++)
+		sum->proc_time_hist[i] += c->proc_time_hist[i];
+}
+
+void stats_retire(struct stats *st, const struct worker_counters *c)
+{
+	add(&st->retired, c);
+	st->workers_retired++;
+}
+
+void stats_total(const struct stats *st, const struct worker_counters *slots,
+                 unsigned n_slots, struct worker_counters *total, unsigned *live)
+{
+	*total = st->retired;
+	total->active_connections = 0;
+	*live = 0;
+	for (unsigned i = 0; i < n_slots; i++) {
+		/* A worker writes its own slot without locks: a value read
+		 * while it changes is off by the change, never torn (aligned
+		 * 64-bit words). */
+		if (slots[i].pid == 0)
+			continue;
+		add(total, &slots[i]);
+		total->active_connections += slots[i].active_connections;
+		(*live)++;
+	}
+}
+
+/* A quantile of the processing times (T3 - T2): "<= N ns", the upper
+ * edge of its power-of-two bucket, or "none" before the first reply. */
+static const char *quantile_text(const struct worker_counters *c, double q,
+                                 char *buf, size_t len)
+{
+	uint64_t ns = counters_hist_quantile(c->proc_time_hist, q);
+
+	if (ns == 0)
+		return "none";
+	if (ns == UINT64_MAX)   /* the last bucket has no upper edge */
+		snprintf(buf, len, ">= %llu ns",
+		         (unsigned long long)1 << (COUNTERS_HIST_BUCKETS - 1));
+	else
+		snprintf(buf, len, "<= %llu ns", (unsigned long long)ns);
+	return buf;
+}
+
+void stats_log(const struct stats *st, const struct worker_counters *slots, unsigned n_slots)
+{
+	struct worker_counters t;
+	char p50[32], p99[32];
+	unsigned live;
+
+	stats_total(st, slots, n_slots, &t, &live);
+	log_info("statistics: workers running %u, exited %u; connections open %llu; "
+	         "clock errors %llu; processing time p50 %s, p99 %s",
+	         live, st->workers_retired, (unsigned long long)t.active_connections,
+	         (unsigned long long)t.clock_errors, quantile_text(&t, 0.5, p50, sizeof(p50)),
+	         quantile_text(&t, 0.99, p99, sizeof(p99)));
+	log_info("statistics: tcp accepted %llu, native %llu, text %llu, refused %llu, "
+	         "closed request_timeout %llu, idle_timeout %llu, bad_request %llu, error %llu, "
+	         "emfile pauses %llu",
+	         (unsigned long long)t.accepted, (unsigned long long)t.native_requests,
+	         (unsigned long long)t.text_requests, (unsigned long long)t.refused_overload,
+	         (unsigned long long)t.closed_request_timeout,
+	         (unsigned long long)t.closed_idle_timeout,
+	         (unsigned long long)t.closed_bad_request, (unsigned long long)t.closed_error,
+	         (unsigned long long)t.accept_emfile);
+	log_info("statistics: udp served %llu, dropped %llu, rate limited %llu, kod %llu",
+	         (unsigned long long)t.udp_served, (unsigned long long)t.udp_dropped,
+	         (unsigned long long)t.udp_limited, (unsigned long long)t.udp_kod);
+}

@@ -1,0 +1,647 @@
+/* NTP over UDP, server side: bind the shared sockets (master) and answer
+ * client requests in batches with recvmmsg/sendmmsg (workers). */
+#include "common/conf.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/filter.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/wire.h"
+#include "tsd/listen.h"
+#include "tsd/ratelimit.h"
+#include "tsd/udp.h"
+
+/* Packets per recvmmsg, and per call: at most 64 packets are served
+ * before the worker's event loop gets the CPU back. */
+#define UDP_BATCH 32
+#define UDP_MAX_PER_CALL 64
+/* Replies per sendmmsg: each chunk gets a fresh T3 (see send_replies). */
+#define UDP_SEND_CHUNK 4
+/* Only the 48-byte header is read; longer requests (extension fields,
+ * MACs) arrive truncated and are answered with 48 bytes. */
+#define UDP_RX_BYTES 64
+/* The kernel caps this at net.core.rmem_max; a deep queue absorbs bursts. */
+#define UDP_RCVBUF_BYTES (4 * 1024 * 1024)
+/* Where the transmit timestamp (T3) sits in an encoded packet. */
+#define NTP_TRANSMIT_OFFSET 40
+
+struct udp_limiter {
+	struct ratelimit *table;        /* NULL: no limit */
+	int kod;                        /* the leaked answer is a KoD RATE */
+	const struct worker_counters *ctr; /* this worker's, for the summary at exit */
+};
+
+/* Room for a receive stamp and a packet-info message (32 + 40 bytes on
+ * 64-bit Linux). */
+#define UDP_CONTROL_BYTES 128
+
+/* Not a union with struct cmsghdr: its flexible array member would make
+ * this a variable-sized type inside struct udp_slot. */
+struct udp_control {
+	_Alignas(struct cmsghdr) char buf[UDP_CONTROL_BYTES];
+};
+
+/* One received packet and, in the same slot, its reply. */
+struct udp_slot {
+	uint8_t rx[UDP_RX_BYTES];
+	uint8_t tx[NTP_PACKET_SIZE];
+	union listen_addr peer;
+	struct udp_control rx_control;
+	struct udp_control tx_control;
+	struct iovec rx_iov;
+	struct iovec tx_iov;
+	tsd_time_ns t2_ns;
+	int kod;
+};
+
+struct udp_batch {
+	struct udp_slot slot[UDP_BATCH];
+	struct mmsghdr rx_msg[UDP_BATCH];
+	struct mmsghdr tx_msg[UDP_BATCH];
+	unsigned tx_slot[UDP_BATCH];    /* reply j answers slot tx_slot[j] */
+	unsigned n_tx;
+	struct tsd_clock_info info;
+	int have_info;
+	tsd_time_ns after_recv_ns;      /* the clock soon after recvmmsg, if needed */
+	int after_recv_state;           /* 0 not read yet, 1 read, -1 refused */
+	uint64_t mono_ns;               /* for the rate limiter */
+	int ready;                      /* the headers point into the slots */
+};
+
+/* ---- master: binding ---- */
+
+static int is_wildcard(const union listen_addr *addr)
+{
+	if (addr->sa.sa_family == AF_INET)
+		return addr->in.sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&addr->in6.sin6_addr);
+}
+
+/* Receive timestamps, and on a wildcard socket the destination address
+ * (so the reply leaves from the address the client asked). */
+static int set_options(int fd, const union listen_addr *addr)
+{
+	int one = 1, rcvbuf = UDP_RCVBUF_BYTES;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) != 0)
+		return -1;
+	/* Best effort: a smaller queue only drops more under a flood. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/* Replies (76 bytes with the IPv4 header) never need fragmenting: with
+	 * DF set the kernel skips choosing an IP ID for every packet from a
+	 * table all CPUs share (about 3% of a worker's time in a profile
+	 * under load). PROBE sets DF without acting on path MTU reports.
+	 * Best effort too. */
+	if (addr->sa.sa_family == AF_INET)
+		(void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &(int){ IP_PMTUDISC_PROBE },
+		                 sizeof(int));
+	if (addr->sa.sa_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0)
+		return -1;
+	if (!is_wildcard(addr))
+		return 0;
+	if (addr->sa.sa_family == AF_INET)
+		return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+}
+
+static int bind_one(const char *text, int port, int reuseport, char *err, size_t errlen)
+{
+	union listen_addr addr;
+	socklen_t len;
+	int fd;
+
+	if (listen_parse_addr(text, port, &addr, &len) != 0) {
+		snprintf(err, errlen, "udp: listen address \"%s\" is not an IPv4 or IPv6 address", text);
+		return -1;
+	}
+	fd = socket(addr.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "udp: socket for %s: %s", text, strerror(errno));
+		return -1;
+	}
+	if (set_options(fd, &addr) != 0 ||
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &(int){ 1 }, sizeof(int)) != 0)) {
+		snprintf(err, errlen, "udp: socket options for %s: %s", text, strerror(errno));
+		goto fail;
+	}
+	if (bind(fd, &addr.sa, len) != 0) {
+		snprintf(err, errlen, "udp: cannot bind %s port %d: %s", text, port, strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* The rate-limit table the master makes before fork, so every worker
+ * counts an address's packets in one place (the kernel spreads one
+ * client's packets over the workers reading the shared socket). */
+static struct ratelimit *shared_table;
+
+/* The limiter settings of a configuration; 0 when limiting is off:
+ * no interval, or leak = 1 without KoD, which answers every limited packet
+ * normally (so the table would only cost time). */
+static int limiter_settings(const struct conf_udp *cfg, struct ratelimit_config *rc)
+{
+	if (cfg == NULL || cfg->ratelimit_interval <= 0)
+		return 0;
+	if (cfg->ratelimit_leak == 1 && !cfg->ratelimit_kod)
+		return 0;
+	rc->interval_s = cfg->ratelimit_interval;
+	rc->burst = cfg->ratelimit_burst > 0 ? (unsigned)cfg->ratelimit_burst : 1;
+	rc->leak = cfg->ratelimit_leak > 0 ? (unsigned)cfg->ratelimit_leak : 0;
+	rc->table_size = cfg->ratelimit_table_size > 0 ? (size_t)cfg->ratelimit_table_size : 1;
+	rc->shared = 1;
+	return 1;
+}
+
+/* A new table for a new set of sockets; workers of an older generation
+ * keep their own mapping of the old one. */
+static int make_shared_table(const struct conf_udp *cfg, char *err, size_t errlen)
+{
+	struct ratelimit_config rc;
+
+	ratelimit_free(shared_table);
+	shared_table = NULL;
+	if (!limiter_settings(cfg, &rc))
+		return 0;
+	shared_table = ratelimit_new(&rc);
+	if (shared_table == NULL) {
+		snprintf(err, errlen, "udp: rate limit table of %zu addresses: %s",
+		         rc.table_size, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int udp_make_table(const struct conf *cfg, char *err, size_t errlen)
+{
+	if (!cfg->server.udp.enable)
+		return 0;
+	return make_shared_table(&cfg->server.udp, err, errlen);
+}
+
+int udp_bind_sockets(const struct conf *cfg, int reuseport, int *fds, size_t max_fds,
+                     char *err, size_t errlen)
+{
+	const struct conf_server *srv = &cfg->server;
+	size_t n = 0;
+
+	if (!srv->udp.enable)
+		return 0;
+	for (size_t i = 0; i < srv->n_listen; i++) {
+		int fd;
+
+		if (n == max_fds) {
+			snprintf(err, errlen, "udp: more than %zu listen addresses", max_fds);
+			goto fail;
+		}
+		fd = bind_one(srv->listen[i], srv->udp.port, reuseport, err, errlen);
+		if (fd < 0)
+			goto fail;
+		fds[n++] = fd;
+	}
+	return (int)n;
+fail:
+	while (n > 0)
+		close(fds[--n]);
+	return -1;
+}
+
+/* server.udp.balance = "cpu": a classic BPF program for the reuseport
+ * group picks the socket (index in the order the sockets joined, which is
+ * the order of the worker positions) from the CPU the datagram was
+ * received on. A client on one CPU is then served by one worker, whose
+ * batches grow instead of two workers waking for half of them each, and
+ * with a multi-queue NIC each worker serves the queue of "its" CPU. */
+static int balance_by_cpu(int fd, unsigned n_sockets)
+{
+	struct sock_filter code[] = {
+		{ BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU) },
+		{ BPF_ALU | BPF_MOD | BPF_K, 0, 0, n_sockets },
+		{ BPF_RET | BPF_A, 0, 0, 0 },
+	};
+	struct sock_fprog prog;
+
+	/* No uninitialised padding goes to the kernel (valgrind checks). */
+	memset(&prog, 0, sizeof(prog));
+	prog.len = sizeof(code) / sizeof(code[0]);
+	prog.filter = code;
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
+}
+
+/* "flow": the kernel's own hash of the source address and port. A kept
+ * socket may carry the program of an earlier configuration: remove it. */
+static int balance_by_flow(int fd)
+{
+#ifdef SO_DETACH_REUSEPORT_BPF
+	if (setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &(int){ 0 }, sizeof(int)) == 0 ||
+	    errno == ENOENT)
+		return 0;
+	return -1;
+#else
+	(void)fd;
+	return 0;
+#endif
+}
+
+int udp_set_balance(const struct conf *cfg, int fd, unsigned n_sockets,
+                    char *err, size_t errlen)
+{
+	int by_cpu = cfg->server.udp.balance == UDP_BALANCE_CPU;
+
+	if (n_sockets == 0)
+		return 0;
+	if ((by_cpu ? balance_by_cpu(fd, n_sockets) : balance_by_flow(fd)) == 0)
+		return 0;
+	snprintf(err, errlen, "udp: server.udp.balance = \"%s\": the kernel refused the "
+	         "socket program: %s%s", by_cpu ? "cpu" : "flow", strerror(errno),
+	         by_cpu ? " (set server.udp.balance = \"flow\")" : " (restart tsd)");
+	return -1;
+}
+
+int udp_bind(const struct conf *cfg, int *fds, size_t max_fds, char *err, size_t errlen)
+{
+	if (udp_make_table(cfg, err, errlen) != 0)
+		return -1;
+	return udp_bind_sockets(cfg, 0, fds, max_fds, err, errlen);
+}
+
+/* ---- worker: the limiter ---- */
+
+struct udp_limiter *udp_limiter_new(const struct conf_udp *cfg)
+{
+	struct udp_limiter *rl = calloc(1, sizeof(*rl));
+	struct ratelimit_config rc;
+
+	if (rl == NULL)
+		return NULL;
+	if (!limiter_settings(cfg, &rc))
+		return rl;
+	rl->kod = cfg->ratelimit_kod;
+	/* The master's table if it was made from these settings; else (a
+	 * reload that changed them but kept the sockets) one of our own. */
+	if (shared_table != NULL && ratelimit_same_config(shared_table, &rc)) {
+		rl->table = shared_table;
+		return rl;
+	}
+	rc.shared = 0;
+	rl->table = ratelimit_new(&rc);
+	if (rl->table == NULL) {
+		free(rl);
+		return NULL;
+	}
+	return rl;
+}
+
+/* One line per worker at exit, so a test or an operator sees what the
+ * UDP service did without a status interface. */
+static void log_summary(const struct worker_counters *c)
+{
+	if (c == NULL || c->udp_served + c->udp_dropped + c->udp_limited + c->udp_kod == 0)
+		return;
+	log_info("udp: served %llu, dropped %llu invalid, rate limited %llu, kiss-o'-death %llu",
+	         (unsigned long long)c->udp_served, (unsigned long long)c->udp_dropped,
+	         (unsigned long long)c->udp_limited, (unsigned long long)c->udp_kod);
+}
+
+void udp_limiter_free(struct udp_limiter *rl)
+{
+	if (rl == NULL)
+		return;
+	log_summary(rl->ctr);
+	/* The shared table is unmapped by exit, or by the next udp_bind. */
+	if (rl->table != shared_table)
+		ratelimit_free(rl->table);
+	free(rl);
+}
+
+/* ---- worker: serving ---- */
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Point every receive header at its slot, once per process. */
+static void prepare_rx(struct udp_batch *b)
+{
+	b->ready = 1;
+	for (int i = 0; i < UDP_BATCH; i++) {
+		struct udp_slot *s = &b->slot[i];
+		struct msghdr *h = &b->rx_msg[i].msg_hdr;
+
+		s->rx_iov.iov_base = s->rx;
+		s->rx_iov.iov_len = sizeof(s->rx);
+		memset(h, 0, sizeof(*h));
+		h->msg_name = &s->peer;
+		h->msg_namelen = sizeof(s->peer);
+		h->msg_iov = &s->rx_iov;
+		h->msg_iovlen = 1;
+		h->msg_control = s->rx_control.buf;
+		h->msg_controllen = sizeof(s->rx_control.buf);
+	}
+}
+
+/* T2: the kernel's receive stamp in the served clock's time, else the
+ * clock read right after recvmmsg. 0, or -1 when the clock refused. */
+static int receive_time(struct udp_batch *b, struct clock_source *cs,
+                        struct msghdr *h, tsd_time_ns *t2_ns)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+		struct timespec ts;
+		int rc;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS ||
+		    c->cmsg_len < CMSG_LEN(sizeof(ts)))
+			continue;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		rc = clock_from_realtime(cs, (tsd_time_ns)ts.tv_sec * 1000000000 + ts.tv_nsec, t2_ns);
+		if (rc == 0)
+			return 0;
+		if (rc != -ENOTSUP)
+			return -1;
+		break;
+	}
+	/* Read once a batch, the first time a packet has no usable stamp: a
+	 * few microseconds after the receive at most. */
+	if (b->after_recv_state == 0) {
+		struct tsd_clock_reading now = { 0, 0 };
+
+		b->after_recv_state = clock_now(cs, &now) == 0 ? 1 : -1;
+		b->after_recv_ns = now.time_ns;
+	}
+	if (b->after_recv_state < 0)
+		return -1;
+	*t2_ns = b->after_recv_ns;
+	return 0;
+}
+
+/* IP_PKTINFO for the reply: the request's destination as its source.
+ * Returns the control length, 0 for no choice (multicast, broadcast). */
+static size_t source_v4(const struct cmsghdr *c, struct cmsghdr *out)
+{
+	struct in_pktinfo pi;
+
+	memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+	if (IN_MULTICAST(ntohl(pi.ipi_addr.s_addr)) || pi.ipi_addr.s_addr == htonl(INADDR_BROADCAST))
+		return 0;
+	pi.ipi_spec_dst = pi.ipi_addr;
+	pi.ipi_ifindex = 0;
+	out->cmsg_level = IPPROTO_IP;
+	out->cmsg_type = IP_PKTINFO;
+	out->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(out), &pi, sizeof(pi));
+	return CMSG_SPACE(sizeof(pi));
+}
+
+/* IPV6_PKTINFO the same way; the interface stays (link-local peers). */
+static size_t source_v6(const struct cmsghdr *c, struct cmsghdr *out)
+{
+	struct in6_pktinfo pi;
+
+	memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+	if (IN6_IS_ADDR_MULTICAST(&pi.ipi6_addr))
+		return 0;
+	out->cmsg_level = IPPROTO_IPV6;
+	out->cmsg_type = IPV6_PKTINFO;
+	out->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(out), &pi, sizeof(pi));
+	return CMSG_SPACE(sizeof(pi));
+}
+
+/* On a wildcard socket the reply leaves from the address the request came
+ * to, not from whatever the routing table prefers. */
+static void reply_source(struct msghdr *rx, struct udp_slot *s, struct msghdr *tx)
+{
+	struct cmsghdr *out = (struct cmsghdr *)s->tx_control.buf;
+	size_t len = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(rx); c != NULL && len == 0; c = CMSG_NXTHDR(rx, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo)))
+			len = source_v4(c, out);
+		else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		         c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo)))
+			len = source_v6(c, out);
+	}
+	tx->msg_control = len > 0 ? out : NULL;
+	tx->msg_controllen = len;
+}
+
+static int peer_port(const union listen_addr *p, socklen_t len)
+{
+	if (p->sa.sa_family == AF_INET && len >= sizeof(p->in))
+		return ntohs(p->in.sin_port);
+	if (p->sa.sa_family == AF_INET6 && len >= sizeof(p->in6))
+		return ntohs(p->in6.sin6_port);
+	return 0;
+}
+
+enum udp_action { UDP_IGNORE, UDP_ANSWER, UDP_KOD };
+
+/* Decide what one packet gets, counting the ones that get nothing. */
+static enum udp_action classify(struct udp_batch *b, int i, struct ntp_packet *req,
+                                struct udp_limiter *rl, struct worker_counters *ctr)
+{
+	struct udp_slot *s = &b->slot[i];
+	struct mmsghdr *m = &b->rx_msg[i];
+
+	/* Port 0 cannot be answered: a forged or broken source. */
+	if (m->msg_len < NTP_PACKET_SIZE || peer_port(&s->peer, m->msg_hdr.msg_namelen) == 0 ||
+	    wire_decode(s->rx, m->msg_len, req) != 0 || wire_valid_client_request(req) != 0) {
+		ctr->udp_dropped++;
+		return UDP_IGNORE;
+	}
+	if (rl == NULL || rl->table == NULL)
+		return UDP_ANSWER;
+	switch (ratelimit_check(rl->table, &s->peer.sa, b->mono_ns)) {
+	case RATELIMIT_PASS:
+		return UDP_ANSWER;
+	case RATELIMIT_LEAK:
+		return rl->kod ? UDP_KOD : UDP_ANSWER;
+	case RATELIMIT_DROP:
+		break;
+	}
+	ctr->udp_limited++;
+	return UDP_IGNORE;
+}
+
+/* Build the reply in slot i (all but T3, which is written just before
+ * the send). */
+static void build_reply(struct udp_batch *b, int i, const struct ntp_packet *req, int kod)
+{
+	struct udp_slot *s = &b->slot[i];
+	struct mmsghdr *m = &b->tx_msg[b->n_tx];
+	struct ntp_packet reply;
+
+	wire_make_reply(&reply, req, &b->info, s->t2_ns, s->t2_ns);
+	if (kod) {
+		reply.leap = TSD_LEAP_UNSYNC;
+		reply.stratum = 0;
+		reply.reference = 0;
+		memcpy(reply.refid, "RATE", 4);
+	}
+	wire_encode(&reply, s->tx);
+	s->kod = kod;
+	s->tx_iov.iov_base = s->tx;
+	s->tx_iov.iov_len = NTP_PACKET_SIZE;
+	memset(&m->msg_hdr, 0, sizeof(m->msg_hdr));
+	m->msg_hdr.msg_name = &s->peer;
+	m->msg_hdr.msg_namelen = b->rx_msg[i].msg_hdr.msg_namelen;
+	m->msg_hdr.msg_iov = &s->tx_iov;
+	m->msg_hdr.msg_iovlen = 1;
+	reply_source(&b->rx_msg[i].msg_hdr, s, &m->msg_hdr);
+	b->tx_slot[b->n_tx++] = (unsigned)i;
+}
+
+static void handle_packet(struct udp_batch *b, int i, struct clock_source *cs,
+                          struct udp_limiter *rl, struct worker_counters *ctr)
+{
+	struct ntp_packet req;
+	enum udp_action act = classify(b, i, &req, rl, ctr);
+
+	if (act == UDP_IGNORE)
+		return;
+	if (!b->have_info || receive_time(b, cs, &b->rx_msg[i].msg_hdr, &b->slot[i].t2_ns) != 0) {
+		ctr->clock_errors++;
+		return;
+	}
+	build_reply(b, i, &req, act == UDP_KOD);
+}
+
+static void count_sent(struct udp_batch *b, unsigned from, unsigned to, tsd_time_ns t3_ns,
+                       struct worker_counters *ctr)
+{
+	for (unsigned j = from; j < to; j++) {
+		struct udp_slot *s = &b->slot[b->tx_slot[j]];
+
+		if (s->kod) {
+			ctr->udp_kod++;
+			continue;
+		}
+		ctr->udp_served++;
+		counters_add_proc_time(ctr, t3_ns - s->t2_ns);
+	}
+}
+
+/* Write T3 into replies [from, to) and hand them to the kernel. Returns
+ * how many left, or -1 when the kernel will take no more now. */
+static int send_chunk(struct udp_batch *b, int fd, struct clock_source *cs,
+                      unsigned from, unsigned to, struct worker_counters *ctr)
+{
+	struct tsd_clock_reading t3;
+	uint64_t wire_t3;
+	int n;
+
+	if (clock_now(cs, &t3) != 0) {
+		ctr->clock_errors += to - from;
+		return (int)(to - from);
+	}
+	wire_t3 = htobe64(wire_ns_to_ntp(t3.time_ns));
+	for (unsigned j = from; j < to; j++)
+		memcpy(b->slot[b->tx_slot[j]].tx + NTP_TRANSMIT_OFFSET, &wire_t3, sizeof(wire_t3));
+	do {
+		n = sendmmsg(fd, b->tx_msg + from, to - from, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		count_sent(b, from, from + (unsigned)n, t3.time_ns, ctr);
+		return n;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+		return -1;
+	/* The kernel refused the first message (an unroutable peer): skip it. */
+	return 1;
+}
+
+/* T3 as late as possible: read right before each sendmmsg of at most
+ * UDP_SEND_CHUNK replies, so the last of a chunk carries a T3 early by
+ * the time the kernel takes to send the ones before it (about 1.7 us a
+ * packet on loopback, where sending also runs the receiver's side). */
+static void send_replies(struct udp_batch *b, int fd, struct clock_source *cs,
+                         struct worker_counters *ctr)
+{
+	unsigned sent = 0;
+
+	while (sent < b->n_tx) {
+		unsigned to = sent + UDP_SEND_CHUNK < b->n_tx ? sent + UDP_SEND_CHUNK : b->n_tx;
+		int n = send_chunk(b, fd, cs, sent, to, ctr);
+
+		if (n < 0)
+			return;
+		sent += (unsigned)n;
+	}
+}
+
+/* The kernel wrote the lengths of name and control: give back the room. */
+static void reset_rx(struct udp_batch *b, int n)
+{
+	for (int i = 0; i < n; i++) {
+		b->rx_msg[i].msg_hdr.msg_namelen = sizeof(b->slot[i].peer);
+		b->rx_msg[i].msg_hdr.msg_controllen = sizeof(b->slot[i].rx_control.buf);
+	}
+}
+
+/* One recvmmsg and its replies. Returns the packets received. */
+static int serve_batch(struct udp_batch *b, int fd, struct clock_source *cs,
+                       struct udp_limiter *rl, struct worker_counters *ctr)
+{
+	int n;
+
+	if (!b->ready)
+		prepare_rx(b);
+	n = recvmmsg(fd, b->rx_msg, UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+	b->after_recv_state = 0;
+	b->have_info = clock_info(cs, &b->info) == 0;
+	if (rl != NULL && rl->table != NULL)
+		b->mono_ns = monotonic_ns();
+	b->n_tx = 0;
+	for (int i = 0; i < n; i++)
+		handle_packet(b, i, cs, rl, ctr);
+	send_replies(b, fd, cs, ctr);
+	reset_rx(b, n);
+	return n;
+}
+
+void udp_serve_ready(int fd, struct clock_source *cs, struct udp_limiter *rl,
+                     struct worker_counters *ctr)
+{
+	/* One per process (a worker is single-threaded): 17 KiB that need not
+	 * be set up again for every call. */
+	static struct udp_batch batch;
+	struct worker_counters scratch;
+	int total = 0;
+
+	/* Counting is never optional for the serving code. */
+	if (ctr == NULL) {
+		memset(&scratch, 0, sizeof(scratch));
+		ctr = &scratch;
+	} else if (rl != NULL) {
+		rl->ctr = ctr;
+	}
+	/* A short batch means the queue was empty: no call just for EAGAIN.
+	 * At most UDP_MAX_PER_CALL packets, then back to the event loop. */
+	while (total < UDP_MAX_PER_CALL) {
+		int n = serve_batch(&batch, fd, cs, rl, ctr);
+
+		if (n < UDP_BATCH)
+			return;
+		total += n;
+	}
+}
