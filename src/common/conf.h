@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "tsd/plugin.h"
+#include "common/conf_errors.h"
 
 #define CONF_DEFAULT_PORT 11932
 #define CONF_MAX_LISTEN 16
@@ -70,12 +71,6 @@ struct conf {
 	struct conf_client client;
 };
 
-/* Where the error messages go: each is "FILE:LINE: message". */
-struct conf_errors {
-	char **messages;
-	size_t count;
-};
-
 /* Defaults only (no file). Never fails except on out-of-memory (-ENOMEM). */
 int conf_defaults(struct conf *cfg);
 
@@ -92,12 +87,6 @@ int conf_load_string(struct conf *cfg, const char *text, const char *name,
                        struct conf_errors *errs);
 
 void conf_free(struct conf *cfg);
-void conf_errors_free(struct conf_errors *errs);
-/* Print each message on its own line. */
-void conf_errors_print(const struct conf_errors *errs, FILE *out);
-/* Append one "FILE:LINE: message" (line 0 leaves out the line). */
-void conf_error(struct conf_errors *errs, const char *file, int line,
-                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* The compiled-in default configuration path ($(sysconfdir)/tsd.conf). */
 const char *conf_default_path(void);

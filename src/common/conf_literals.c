@@ -1,6 +1,6 @@
 /* Integer literals libconfig 1.5 would truncate without a word, NUL bytes
  * it would stop at, and @include: found in the text before it is parsed. */
-#include "common/conf.h"
+#include "common/conf_literals.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/conf_literals.h"
+#include "common/conf_errors.h"
 
 #define NAME_MAX_TEXT 64
 

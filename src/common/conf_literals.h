@@ -7,7 +7,7 @@
 #define TSD_COMMON_CONF_LITERALS_H
 
 #include <stddef.h>
-#include "common/conf.h"
+#include "common/conf_errors.h"
 
 /* Appends one "FILE:LINE: ..." error per problem; returns how many. */
 int conf_check_literals(const char *text, size_t len, const char *file,
