@@ -1,4 +1,5 @@
-/* Unit tests for the configuration file (src/config.c): defaults, every
+/* Unit tests for the configuration file (src/common/conf.c, conf_schema.c,
+ * conf_plugin.c): defaults, every
  * setting, and each kind of error with its exact file and line. */
 #include "common/conf.h"
 
@@ -17,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "conf_fixture.h"
+
 /* ---- fault injection: strdup fails on its nth call when armed ---- */
 
 char *__real_strdup(const char *s);
@@ -32,60 +35,6 @@ char *__wrap_strdup(const char *s)
 		return NULL;
 	}
 	return __real_strdup(s);
-}
-
-/* ---- helpers ---- */
-
-struct fixture {
-	struct conf cfg;
-	struct conf_errors errs;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	conf_free(&f->cfg);
-	conf_errors_free(&f->errs);
-	free(f);
-	return 0;
-}
-
-static int load(struct fixture *f, const char *text)
-{
-	conf_free(&f->cfg);
-	conf_errors_free(&f->errs);
-	return conf_load_string(&f->cfg, text, "t.conf", &f->errs);
-}
-
-/* Fails the test, listing what was reported, unless `want` is one of the
- * messages exactly. */
-static void expect_error(const struct fixture *f, const char *want)
-{
-	for (size_t i = 0; i < f->errs.count; i++)
-		if (strcmp(f->errs.messages[i], want) == 0)
-			return;
-	for (size_t i = 0; i < f->errs.count; i++)
-		print_message("  reported: %s\n", f->errs.messages[i]);
-	fail_msg("missing error: %s", want);
-}
-
-/* The text must fail with exactly this one message. */
-static void expect_only(struct fixture *f, const char *text, const char *want)
-{
-	assert_int_equal(load(f, text), -1);
-	expect_error(f, want);
-	assert_int_equal(f->errs.count, 1);
 }
 
 static const char *srcdir(void)
@@ -570,120 +519,6 @@ static void test_relative_plugin_dir(void **state)
 	assert_string_equal(f->cfg.plugin_dir, "/usr/lib/tsd");
 }
 
-/* @include is refused: it would read a file other than the one named. */
-static void test_include_refused(void **state)
-{
-	struct fixture *f = *state;
-
-	expect_only(f, "port = 1;\n@include \"/etc/passwd\"\n",
-	            "t.conf:2: @include is not supported");
-	/* An @ inside a string or a comment is just a character. */
-	assert_int_equal(load(f, "# @include \"x\"\nserver = { user = \"@x\"; };\n"), 0);
-	assert_string_equal(f->cfg.server.user, "@x");
-}
-
-static void test_unreadable_files(void **state)
-{
-	struct fixture *f = *state;
-	char dir[] = "/tmp/tsd-test-config-XXXXXX";
-	char want[256];
-
-	assert_int_equal(conf_load(&f->cfg, "/nonexistent/tsd.conf", &f->errs), -1);
-	assert_int_equal(f->errs.count, 1);
-	assert_string_equal(f->errs.messages[0],
-	                    "/nonexistent/tsd.conf: cannot read the configuration: "
-	                    "No such file or directory");
-	assert_null(f->cfg.plugin_dir);
-
-	assert_non_null(mkdtemp(dir));
-	conf_errors_free(&f->errs);
-	assert_int_equal(conf_load(&f->cfg, dir, &f->errs), -1);
-	snprintf(want, sizeof(want), "%s: cannot read the configuration: not a regular file", dir);
-	assert_int_equal(f->errs.count, 1);
-	assert_string_equal(f->errs.messages[0], want);
-	rmdir(dir);
-}
-
-/* libconfig 1.5 keeps the low 32 bits of a larger integer written without
- * L: 4294979228 would be read as 11932. Such a literal is an error. */
-static void test_large_integer_needs_suffix(void **state)
-{
-	struct fixture *f = *state;
-
-	expect_only(f, "# 99999999999 in a comment is fine\nport = 4294979228;",
-	            "t.conf:2: port: integer 4294979228 does not fit in 32 bits "
-	            "(write 4294979228L for a 64-bit value)");
-	expect_only(f, "clock = { plugin = \"sim\";\n seed = 0x100000000; };",
-	            "t.conf:2: seed: integer 0x100000000 does not fit in 32 bits "
-	            "(write 0x100000000L for a 64-bit value)");
-	expect_only(f, "server = { listen = [ \"::1\" ]; };\nx = [ 1, 5000000000 ];",
-	            "t.conf:2: integer 5000000000 does not fit in 32 bits "
-	            "(write 5000000000L for a 64-bit value)");
-	/* Strings, comments, names with digits, floats and L literals pass. */
-	assert_int_equal(load(f, "/* 88888888888\n */ clock = { plugin = \"s1\";\n"
-	                         " a9999999999 = \"77777777777\"; b = 4294979228L;\n"
-	                         " c = 12345678901.5; d = 1e12; e = 0xffffffff; g = -2147483648; };\n"
-	                         "port = 11932; // 66666666666\n"), 0);
-	assert_int_equal(f->cfg.clock.n_settings, 6);
-	assert_int_equal(f->cfg.clock.settings[1].int_value, 4294979228LL);
-	assert_int_equal(f->cfg.clock.settings[5].int_value, -2147483648LL);
-}
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	assert_int_equal(fwrite(data, 1, len, fp), len);
-	fclose(fp);
-}
-
-/* A NUL byte would end libconfig's reading early, hiding what follows. */
-static void test_nul_byte_and_huge_file(void **state)
-{
-	struct fixture *f = *state;
-	static const char text[] = "port = 1;\n\0bogus = 2;\n";
-	char path[] = "/tmp/tsd-test-config-XXXXXX";
-	char want[128], *big;
-	int fd = mkstemp(path);
-
-	assert_true(fd >= 0);
-	close(fd);
-	write_file(path, text, sizeof(text) - 1);
-	assert_int_equal(conf_load(&f->cfg, path, &f->errs), -1);
-	snprintf(want, sizeof(want), "%s:2: the file contains a NUL byte", path);
-	expect_error(f, want);
-
-	big = malloc(1024 * 1024 + 1);
-	assert_non_null(big);
-	memset(big, '\n', 1024 * 1024 + 1);
-	write_file(path, big, 1024 * 1024 + 1);
-	free(big);
-	conf_errors_free(&f->errs);
-	assert_int_equal(conf_load(&f->cfg, path, &f->errs), -1);
-	snprintf(want, sizeof(want), "%s: the configuration is larger than 1048576 bytes", path);
-	expect_error(f, want);
-	unlink(path);
-}
-
-static void test_config_error_format(void **state)
-{
-	struct conf_errors errs = { NULL, 0 };
-
-	(void)state;
-	conf_error(&errs, "a.conf", 7, "x %d", 1);
-	conf_error(&errs, "a.conf", 0, "no line");
-	conf_error(&errs, NULL, 0, "bare");
-	conf_error(NULL, "a.conf", 1, "ignored without a list");
-	assert_int_equal(errs.count, 3);
-	assert_string_equal(errs.messages[0], "a.conf:7: x 1");
-	assert_string_equal(errs.messages[1], "a.conf: no line");
-	assert_string_equal(errs.messages[2], "bare");
-	conf_errors_free(&errs);
-	assert_int_equal(errs.count, 0);
-	assert_null(errs.messages);
-}
-
 /* Each allocation that can fail in turn: the load reports "out of memory",
  * returns -1 and leaves nothing allocated (the leak checkers see to that). */
 static void test_out_of_memory_everywhere(void **state)
@@ -735,11 +570,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_too_many_plugin_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plugin_dir_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_plugin_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_include_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unreadable_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_large_integer_needs_suffix, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nul_byte_and_huge_file, setup, teardown),
-		cmocka_unit_test(test_config_error_format),
 		cmocka_unit_test_setup_teardown(test_out_of_memory_everywhere, setup, teardown),
 	};
 
