@@ -26,8 +26,7 @@ void clock_source_close(struct clock_source *cs)
 {
 	if (cs == NULL || cs->plugin.desc == NULL)
 		return;
-	cs->plugin.desc->fini(cs->state);
-	loader_close(&cs->plugin);
+	loader_stop(&cs->plugin, cs->state);
 	memset(cs, 0, sizeof(*cs));
 }
 
@@ -99,20 +98,23 @@ int clock_from_realtime(struct clock_source *cs, tsd_time_ns rt, tsd_time_ns *ou
 	return 0;
 }
 
-int clock_step(struct clock_source *cs, double offset_s)
+/* A step or a slew: the plugin may have neither, and gets finite offsets only. */
+static int adjust_by(struct clock_source *cs, int (*adjust)(void *state, double offset_s),
+                     double offset_s)
 {
-	if (cs->ops->step == NULL)
+	if (adjust == NULL)
 		return -ENOTSUP;
 	if (!isfinite(offset_s))
 		return -EINVAL;
-	return plugin_rc(cs->ops->step(cs->state, offset_s));
+	return plugin_rc(adjust(cs->state, offset_s));
+}
+
+int clock_step(struct clock_source *cs, double offset_s)
+{
+	return adjust_by(cs, cs->ops->step, offset_s);
 }
 
 int clock_slew(struct clock_source *cs, double offset_s)
 {
-	if (cs->ops->slew == NULL)
-		return -ENOTSUP;
-	if (!isfinite(offset_s))
-		return -EINVAL;
-	return plugin_rc(cs->ops->slew(cs->state, offset_s));
+	return adjust_by(cs, cs->ops->slew, offset_s);
 }

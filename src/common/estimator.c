@@ -30,8 +30,7 @@ void estimator_close(struct estimator *est)
 {
 	if (est == NULL || est->plugin.desc == NULL)
 		return;
-	est->plugin.desc->fini(est->state);
-	loader_close(&est->plugin);
+	loader_stop(&est->plugin, est->state);
 	memset(est, 0, sizeof(*est));
 }
 

@@ -191,6 +191,12 @@ void loader_close(struct loaded_plugin *p)
 	memset(p, 0, sizeof(*p));
 }
 
+void loader_stop(struct loaded_plugin *p, void *state)
+{
+	p->desc->fini(state);
+	loader_close(p);
+}
+
 /* The line a plugin's complaint points at: the refused setting if it named
  * one, else the section. */
 static int error_line(const struct conf_plugin *section, int index)

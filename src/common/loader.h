@@ -29,6 +29,9 @@ int loader_check_descriptor(const struct tsd_plugin *desc, const char *path,
 
 void loader_close(struct loaded_plugin *p);
 
+/* The end of a loader_start: free the instance (desc->fini) and unload. */
+void loader_stop(struct loaded_plugin *p, void *state);
+
 /* Load plugin `name` of `kind` from cfg->plugin_dir and create its instance
  * with the settings of `section` (NULL: none). Errors are appended as
  * "FILE:LINE: <kind> plugin '<name>': ...", the line being the setting the

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/monotonic.h"
 
 #define LOG_LINE_MAX 1024
 
@@ -117,14 +118,6 @@ void log_msg(int priority, const char *fmt, ...)
 	va_end(ap);
 }
 
-static time_t monotonic_s(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec;
-}
-
 /* Close the window if its second is over, reporting what it swallowed. */
 static void rate_roll(time_t now_s)
 {
@@ -139,7 +132,7 @@ static void rate_roll(time_t now_s)
 
 void log_ratelimit_flush(void)
 {
-	rate_roll(monotonic_s());
+	rate_roll((time_t)(monotonic_now_ns() / 1000000000));
 }
 
 void log_ratelimited(int priority, const char *fmt, ...)
@@ -148,7 +141,7 @@ void log_ratelimited(int priority, const char *fmt, ...)
 
 	if ((priority & LOG_PRIMASK) == LOG_DEBUG && !log_verbose)
 		return;
-	rate_roll(monotonic_s());
+	rate_roll((time_t)(monotonic_now_ns() / 1000000000));
 	if (rate_sent >= LOG_RATE_BURST) {
 		rate_suppressed++;
 		return;

@@ -1,6 +1,7 @@
-/* Kernel software timestamps on a TCP socket (Documentation/networking/
- * timestamping.rst): transmit stamps keyed by byte offset, receive stamps
- * with the data. */
+/* Kernel software timestamps (Documentation/networking/timestamping.rst):
+ * finding the stamp in a received message's control data (TCP and UDP, the
+ * daemon and the client), and on a TCP socket transmit stamps keyed by byte
+ * offset and receive stamps with the data. */
 
 #include <errno.h>
 #include <string.h>
@@ -44,20 +45,35 @@ static tsd_time_ns timespec_ns(const struct timespec *t)
 	return (tsd_time_ns)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
-/* The software stamp (ts[0]) of an SCM_TIMESTAMPING message, if any. */
-static int find_stamp(struct msghdr *msg, tsd_time_ns *out)
+/* The stamp one control message carries: SCM_TIMESTAMPING's software
+ * stamp (ts[0]) or SCM_TIMESTAMPNS's. 0, or -1 for another message or one
+ * too short to hold it. */
+static int stamp_of(const struct cmsghdr *c, struct timespec *out)
+{
+	struct scm_timestamping st;
+
+	if (c->cmsg_level != SOL_SOCKET)
+		return -1;
+	if (c->cmsg_type == SCM_TIMESTAMPNS && c->cmsg_len >= CMSG_LEN(sizeof(*out))) {
+		memcpy(out, CMSG_DATA(c), sizeof(*out));
+		return 0;
+	}
+	if (c->cmsg_type == SCM_TIMESTAMPING && c->cmsg_len >= CMSG_LEN(sizeof(st))) {
+		memcpy(&st, CMSG_DATA(c), sizeof(st));
+		*out = st.ts[0];
+		return 0;
+	}
+	return -1;
+}
+
+int tstamp_find(struct msghdr *msg, tsd_time_ns *rt_ns)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
-		struct scm_timestamping st;
+		struct timespec t;
 
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPING)
+		if (stamp_of(c, &t) != 0 || (t.tv_sec == 0 && t.tv_nsec == 0))
 			continue;
-		if (c->cmsg_len < CMSG_LEN(sizeof(st)))
-			continue;
-		memcpy(&st, CMSG_DATA(c), sizeof(st));
-		if (st.ts[0].tv_sec == 0 && st.ts[0].tv_nsec == 0)
-			continue;
-		*out = timespec_ns(&st.ts[0]);
+		*rt_ns = timespec_ns(&t);
 		return 0;
 	}
 	return -1;
@@ -93,7 +109,7 @@ ssize_t tstamp_recv(int fd, void *buf, size_t len, struct tstamp *ts)
 	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
 	tsd_time_ns rt;
 
-	if (n > 0 && ts->rx_enabled && find_stamp(&msg, &rt) == 0) {
+	if (n > 0 && ts->rx_enabled && tstamp_find(&msg, &rt) == 0) {
 		ts->have_rx = 1;
 		ts->rx_rt_ns = rt;
 	}
@@ -113,7 +129,7 @@ void tstamp_drain(int fd, struct tstamp *ts)
 
 		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 			return;
-		if (find_stamp(&msg, &rt) == 0 && find_tx_key(&msg, &key) == 0) {
+		if (tstamp_find(&msg, &rt) == 0 && find_tx_key(&msg, &key) == 0) {
 			ts->have_tx = 1;
 			ts->tx_key = key;
 			ts->tx_rt_ns = rt;

@@ -1,6 +1,7 @@
-/* Kernel software timestamps for a connected TCP socket: when a request
- * left (SCM_TSTAMP_SND from the error queue) and when a reply arrived (the
- * SCM_TIMESTAMPING control message of recvmsg), both CLOCK_REALTIME. */
+/* Kernel software timestamps, CLOCK_REALTIME: the one reader of a received
+ * message's stamp (tstamp_find, for TCP and UDP alike), and for a connected
+ * TCP socket when a request left (SCM_TSTAMP_SND from the error queue) and
+ * when a reply arrived (the SCM_TIMESTAMPING control message of recvmsg). */
 #ifndef TSD_TSTAMP_H
 #define TSD_TSTAMP_H
 
@@ -8,6 +9,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "tsd/plugin.h"
+
+struct msghdr;
+
+/* The kernel's software receive (or transmit) stamp among msg's control
+ * messages, SCM_TIMESTAMPING or SCM_TIMESTAMPNS, each checked for its length
+ * before it is read. 0, or -1 when there is none. */
+int tstamp_find(struct msghdr *msg, tsd_time_ns *rt_ns);
 
 struct tstamp {
 	int rx_enabled;            /* SO_TIMESTAMPING accepted for receive */

@@ -13,10 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/monotonic.h"
 #include "query/gather.h"
 
 /* Time a child gets beyond its own timeout before it is killed. */
-#define GATHER_GRACE_MS 2000
+#define GATHER_GRACE_NS 2000000000LL
 
 struct child {
 	pid_t pid;
@@ -77,14 +78,6 @@ static int spawn(struct child *c, const struct server_spec *srv, enum measure_pr
 	return 0;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Read what is ready from one child; close its pipe at the end. */
 static void collect(struct child *c, struct measurement *m)
 {
@@ -100,7 +93,7 @@ static void collect(struct child *c, struct measurement *m)
 	}
 }
 
-static void wait_all(struct child *c, size_t n, struct measurement *out, int64_t deadline_ms)
+static void wait_all(struct child *c, size_t n, struct measurement *out, int64_t deadline_ns)
 {
 	struct pollfd *p = calloc(n, sizeof(*p));
 	size_t open = 0;
@@ -109,10 +102,10 @@ static void wait_all(struct child *c, size_t n, struct measurement *out, int64_t
 		return;
 	for (size_t i = 0; i < n; i++)
 		open += c[i].fd >= 0;
-	for (int64_t left_ms; open > 0 && (left_ms = deadline_ms - mono_ms()) > 0;) {
+	for (int left_ms; open > 0 && (left_ms = monotonic_ms_until(deadline_ns)) > 0;) {
 		for (size_t i = 0; i < n; i++)
 			p[i] = (struct pollfd){ .fd = c[i].fd, .events = POLLIN };
-		if (poll(p, n, (int)left_ms) <= 0)
+		if (poll(p, n, left_ms) <= 0)
 			continue;
 		for (size_t i = 0; i < n; i++)
 			if (c[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -145,7 +138,7 @@ void gather_measurements(const struct server_spec *servers, size_t n,
 			c[i] = (struct child){ .pid = -1, .fd = -1 };
 			fail(&out[i], &servers[i], "cannot start a measurement process");
 		}
-	wait_all(c, n, out, mono_ms() + (int64_t)(timeout_s * 1000) + GATHER_GRACE_MS);
+	wait_all(c, n, out, (int64_t)monotonic_now_ns() + (int64_t)(timeout_s * 1e9) + GATHER_GRACE_NS);
 	for (size_t i = 0; i < n; i++) {
 		if (c[i].pid <= 0)
 			continue;

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/monotonic.h"
 #include "common/tstamp.h"
 #include "common/wire.h"
 #include "query/measure.h"
+#include "query/reply.h"
 
 /* The line a text exchange sends: anything that is not an NTP header. */
 #define TEXT_REQUEST "TIME\n"
@@ -34,33 +37,13 @@ struct link {
 	int use_kernel;            /* the clock converts kernel (realtime) stamps */
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-/* Milliseconds left before the deadline, rounded up; 0 once it passed. */
-static int ms_left(int64_t deadline_ns)
-{
-	int64_t left = deadline_ns - mono_ns();
-
-	if (left <= 0)
-		return 0;
-	if (left / 1000000 >= INT_MAX)
-		return INT_MAX;
-	return (int)((left + 999999) / 1000000);
-}
-
 static int wait_fd(int fd, short events, int64_t deadline_ns, short *revents)
 {
 	struct pollfd p = { .fd = fd, .events = events };
 	int n;
 
 	do {
-		n = poll(&p, 1, ms_left(deadline_ns));
+		n = poll(&p, 1, monotonic_ms_until(deadline_ns));
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -174,6 +157,15 @@ static void close_link(struct link *l)
 	l->fd = -1;
 }
 
+void measure_set_why(struct measurement *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out->why, sizeof(out->why), fmt, ap);
+	va_end(ap);
+}
+
 static int fail_why(struct measurement *out, const char *why)
 {
 	snprintf(out->why, sizeof(out->why), "%s", why);
@@ -282,22 +274,6 @@ static void use_kernel_stamps(struct link *l, uint32_t key, struct tsd_sample *s
 }
 
 /* A valid reply from an unsynchronised server ends the measurement. */
-static int check_synced(const struct ntp_packet *p, struct measurement *out)
-{
-	switch (wire_server_state(p, out->kod)) {
-	case WIRE_SERVER_KOD:
-		snprintf(out->why, sizeof(out->why), "kiss-o'-death %s", out->kod);
-		return -1;
-	case WIRE_SERVER_UNSYNC:
-		snprintf(out->why, sizeof(out->why),
-		         "server not synchronized (leap %d, stratum %d)", p->leap, p->stratum);
-		return -1;
-	case WIRE_SERVER_OK:
-		break;
-	}
-	return 0;
-}
-
 /* One native exchange. 1: a sample was added; 0: a bad reply was counted;
  * -1: the connection failed (why is set); -2: the server is unsynchronised. */
 static int native_exchange(struct link *l, struct measurement *out)
@@ -324,17 +300,10 @@ static int native_exchange(struct link *l, struct measurement *out)
 		return fail_why(out, "the local clock refused a reading");
 	if (wire_decode(buf, sizeof(buf), &rep) < 0 || wire_valid_server_reply(&rep, cookie) < 0)
 		return bad_reply(out);
-	if (check_synced(&rep, out) < 0)
+	if (reply_check_synced(&rep, out) < 0)
 		return -2;
-	s.t2_ns = wire_ntp_to_ns(rep.receive, s.t1_ns);
-	s.t3_ns = wire_ntp_to_ns(rep.transmit, s.t1_ns);
-	if (s.t3_ns < s.t2_ns)
+	if (reply_take_sample(&rep, &s, out) < 0)
 		return bad_reply(out);
-	out->leap = rep.leap;
-	out->stratum = rep.stratum;
-	out->root_delay_s = wire_short_to_seconds(rep.root_delay);
-	out->root_dispersion_s = wire_short_to_seconds(rep.root_dispersion);
-	s.server_error_s = out->root_dispersion_s + out->root_delay_s / 2;
 	use_kernel_stamps(l, key, &s, out);
 	out->samples[out->n_samples++] = s;
 	return 1;
@@ -439,7 +408,7 @@ int measure_server(const struct server_spec *srv, enum measure_proto proto,
 		samples = samples < 1 ? 1 : MEASURE_MAX_SAMPLES;
 	if (proto == PROTO_UDP)
 		return measure_server_udp(srv, samples, timeout_s, cs, out);
-	l.deadline_ns = mono_ns() + (int64_t)(timeout_s * 1e9);
+	l.deadline_ns = (int64_t)monotonic_now_ns() + (int64_t)(timeout_s * 1e9);
 	clock_gettime(CLOCK_REALTIME, &rt);
 	l.use_kernel = clock_from_realtime(cs, (tsd_time_ns)rt.tv_sec * 1000000000 + rt.tv_nsec,
 	                                   &probe) == 0;

@@ -41,6 +41,11 @@ struct measurement {
 	size_t n_kernel_rx;        /* samples whose T4 is the kernel's receive stamp */
 };
 
+/* Set the reason a measurement failed; a long host name is cut, never
+ * overflows. */
+void measure_set_why(struct measurement *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* "host", "host:port", "[v6addr]:port" or "v6addr"; -1 on a malformed spec. */
 int measure_parse_spec(const char *text, int default_port, struct server_spec *out);
 

@@ -16,8 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/monotonic.h"
+#include "common/tstamp.h"
 #include "common/wire.h"
 #include "query/measure.h"
+#include "query/reply.h"
 
 /* Gap between two requests: servers (chronyd too) limit per-client rates,
  * and a burst of back-to-back packets measures the queue, not the path. */
@@ -41,26 +44,6 @@ struct udp_link {
 	int use_kernel;                 /* the clock converts kernel (realtime) stamps */
 	int64_t deadline_ns;            /* CLOCK_MONOTONIC, the whole measurement */
 };
-
-/* The reason a measurement failed; long host names are cut, never overflow. */
-static void say_why(struct measurement *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void say_why(struct measurement *out, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(out->why, sizeof(out->why), fmt, ap);
-	va_end(ap);
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 static void sleep_until(int64_t when_ns)
 {
@@ -110,13 +93,10 @@ static int open_link(struct udp_link *l, const struct server_spec *srv, struct m
 	int rc = -EADDRNOTAVAIL;
 
 	snprintf(port, sizeof(port), "%d", srv->port);
-	if (strchr(srv->host, ':') != NULL)
-		snprintf(l->name, sizeof(l->name), "[%s]:%d", srv->host, srv->port);
-	else
-		snprintf(l->name, sizeof(l->name), "%s:%d", srv->host, srv->port);
+	reply_server_name(srv, l->name, sizeof(l->name));
 	rc = getaddrinfo(srv->host, port, &hints, &res);
 	if (rc != 0) {
-		say_why(out, "cannot resolve %s: %s", srv->host, gai_strerror(rc));
+		measure_set_why(out, "cannot resolve %s: %s", srv->host, gai_strerror(rc));
 		return -1;
 	}
 	rc = -EADDRNOTAVAIL;
@@ -125,7 +105,7 @@ static int open_link(struct udp_link *l, const struct server_spec *srv, struct m
 			rc = open_socket(l, ai);
 	freeaddrinfo(res);
 	if (rc != 0) {
-		say_why(out, "cannot open a UDP socket to %s: %s", l->name, strerror(-rc));
+		measure_set_why(out, "cannot open a UDP socket to %s: %s", l->name, strerror(-rc));
 		return -1;
 	}
 	return 0;
@@ -153,64 +133,30 @@ static int random_cookie(ntp_ts *cookie)
 	return 0;
 }
 
-/* A valid reply from a server that cannot serve time ends the measurement
- * with a plain reason. */
-static int check_synced(const struct udp_link *l, const struct ntp_packet *p,
-                        struct measurement *out)
-{
-	switch (wire_server_state(p, out->kod)) {
-	case WIRE_SERVER_KOD:
-		say_why(out, "server %s sent a kiss-o'-death %s", l->name, out->kod);
-		return -1;
-	case WIRE_SERVER_UNSYNC:
-		say_why(out, "server %s is not synchronized (leap %d, stratum %d)",
-		        l->name, p->leap, p->stratum);
-		return -1;
-	case WIRE_SERVER_OK:
-		break;
-	}
-	return 0;
-}
-
 /* The kernel's receive stamp as T4, when it lies inside what user space
  * saw around the calls. */
 static void kernel_t4(const struct udp_link *l, struct msghdr *h, struct tsd_sample *s,
                       struct measurement *out)
 {
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
-		struct timespec ts;
-		tsd_time_ns t4;
+	tsd_time_ns rt_ns, t4;
 
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS ||
-		    c->cmsg_len < CMSG_LEN(sizeof(ts)))
-			continue;
-		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-		if (clock_from_realtime(l->cs, (tsd_time_ns)ts.tv_sec * 1000000000 + ts.tv_nsec,
-		                        &t4) == 0 && t4 >= s->t1_ns && t4 <= s->t4_ns) {
-			s->t4_ns = t4;
-			out->n_kernel_rx++;
-		}
-		return;
+	if (tstamp_find(h, &rt_ns) == 0 && clock_from_realtime(l->cs, rt_ns, &t4) == 0 &&
+	    t4 >= s->t1_ns && t4 <= s->t4_ns) {
+		s->t4_ns = t4;
+		out->n_kernel_rx++;
 	}
 }
 
 /* Take a valid reply into a sample. 1: added; 0: bad; -2: unsynchronised. */
-static int accept_reply(const struct udp_link *l, const struct ntp_packet *rep,
+static int accept_reply(const struct ntp_packet *rep,
                         struct tsd_sample *s, struct measurement *out)
 {
-	if (check_synced(l, rep, out) < 0)
+	if (reply_check_synced(rep, out) < 0)
 		return -2;
-	s->t2_ns = wire_ntp_to_ns(rep->receive, s->t1_ns);
-	s->t3_ns = wire_ntp_to_ns(rep->transmit, s->t1_ns);
-	if (s->t3_ns < s->t2_ns || s->t4_ns < s->t1_ns) {
+	if (s->t4_ns < s->t1_ns || reply_take_sample(rep, s, out) < 0) {
 		out->n_bad++;
 		return 0;
 	}
-	out->leap = rep->leap;
-	out->stratum = rep->stratum;
-	out->root_delay_s = wire_short_to_seconds(rep->root_delay);
-	out->root_dispersion_s = wire_short_to_seconds(rep->root_dispersion);
-	s->server_error_s = out->root_dispersion_s + out->root_delay_s / 2;
 	out->samples[out->n_samples++] = *s;
 	return 1;
 }
@@ -234,11 +180,11 @@ static int read_reply(struct udp_link *l, ntp_ts cookie, struct tsd_sample *s,
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n < 0) {
-		say_why(out, "no NTP server at %s: %s", l->name, strerror(errno));
+		measure_set_why(out, "no NTP server at %s: %s", l->name, strerror(errno));
 		return -1;
 	}
 	if (clock_now(l->cs, &t4) < 0) {
-		say_why(out, "the local clock refused a reading");
+		measure_set_why(out, "the local clock refused a reading");
 		return -1;
 	}
 	s->t4_ns = t4.time_ns;
@@ -250,18 +196,18 @@ static int read_reply(struct udp_link *l, ntp_ts cookie, struct tsd_sample *s,
 	}
 	if (l->use_kernel)
 		kernel_t4(l, &h, s, out);
-	return accept_reply(l, &rep, s, out);
+	return accept_reply(&rep, s, out);
 }
 
 static int wait_readable(int fd, int64_t deadline_ns)
 {
-	int64_t left = deadline_ns - mono_ns();
+	int timeout_ms = monotonic_ms_until(deadline_ns);
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int n;
 
-	if (left <= 0)
+	if (timeout_ms == 0)
 		return 0;
-	n = poll(&p, 1, (int)((left + 999999) / 1000000));
+	n = poll(&p, 1, timeout_ms);
 	/* A signal: say "readable"; the read finds nothing and we wait again. */
 	if (n < 0 && errno == EINTR)
 		return 1;
@@ -278,17 +224,17 @@ static int exchange(struct udp_link *l, int64_t wait_until_ns, struct measuremen
 	int rc = 0;
 
 	if (random_cookie(&req.transmit) < 0) {
-		say_why(out, "getrandom: %s", strerror(errno));
+		measure_set_why(out, "getrandom: %s", strerror(errno));
 		return -1;
 	}
 	wire_encode(&req, buf);
 	if (clock_now(l->cs, &t1) < 0) {
-		say_why(out, "the local clock refused a reading");
+		measure_set_why(out, "the local clock refused a reading");
 		return -1;
 	}
 	s.t1_ns = t1.time_ns;
 	if (send(l->fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf)) {
-		say_why(out, "cannot send to %s: %s", l->name, strerror(errno));
+		measure_set_why(out, "cannot send to %s: %s", l->name, strerror(errno));
 		return -1;
 	}
 	while (rc == 0) {
@@ -311,7 +257,7 @@ static int64_t exchange_wait_ns(int samples, double timeout_s)
 static void run_exchanges(struct udp_link *l, int samples, double timeout_s,
                           struct measurement *out)
 {
-	int64_t wait_ns = exchange_wait_ns(samples, timeout_s), next_send = mono_ns();
+	int64_t wait_ns = exchange_wait_ns(samples, timeout_s), next_send = (int64_t)monotonic_now_ns();
 
 	for (int i = 0; i < samples; i++) {
 		int64_t until;
@@ -331,8 +277,8 @@ static void run_exchanges(struct udp_link *l, int samples, double timeout_s,
 			return;
 		}
 		next_send += UDP_SPACING_NS;
-		if (next_send < mono_ns())
-			next_send = mono_ns();
+		if (next_send < (int64_t)monotonic_now_ns())
+			next_send = (int64_t)monotonic_now_ns();
 	}
 	out->status = out->n_samples > 0 ? MEASURE_OK
 	            : out->n_bad > 0 ? MEASURE_BAD_REPLY : MEASURE_UNREACHABLE;
@@ -342,12 +288,12 @@ static void explain(const struct udp_link *l, int samples, double timeout_s,
                     struct measurement *out)
 {
 	if (out->status == MEASURE_OK && out->n_samples < (size_t)samples)
-		say_why(out, "%zu of %d samples (%s)", out->n_samples, samples,
+		measure_set_why(out, "%zu of %d samples (%s)", out->n_samples, samples,
 		        out->n_bad > 0 ? "invalid replies" : "replies lost or late");
 	else if (out->status == MEASURE_BAD_REPLY)
-		say_why(out, "%zu invalid replies from %s, none valid", out->n_bad, l->name);
+		measure_set_why(out, "%zu invalid replies from %s, none valid", out->n_bad, l->name);
 	else if (out->status == MEASURE_UNREACHABLE && out->why[0] == '\0')
-		say_why(out, "no reply from %s within %.3g s", l->name, timeout_s);
+		measure_set_why(out, "no reply from %s within %.3g s", l->name, timeout_s);
 }
 
 int measure_server_udp(const struct server_spec *srv, int samples,
@@ -364,7 +310,7 @@ int measure_server_udp(const struct server_spec *srv, int samples,
 	if (timeout_s > 86400)
 		timeout_s = 86400;
 	out->server = *srv;
-	l.deadline_ns = mono_ns() + (int64_t)(timeout_s * 1e9);
+	l.deadline_ns = (int64_t)monotonic_now_ns() + (int64_t)(timeout_s * 1e9);
 	if (open_link(&l, srv, out) < 0) {
 		out->status = MEASURE_UNREACHABLE;
 		return -1;

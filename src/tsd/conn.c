@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/tstamp.h"
 #include "tsd/conn.h"
 
 union ts_cmsg {
@@ -65,20 +66,12 @@ static ssize_t conn_recv(struct conn *c, tsd_time_ns *rx_rt_ns)
 	struct iovec iov = { c->in + c->in_len, (size_t)(CONN_BUF_SIZE - c->in_len) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 	                      .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
-	struct cmsghdr *h;
-	struct scm_timestamping ts;
 	ssize_t n;
 
 	*rx_rt_ns = 0;
 	n = recvmsg(c->fd, &msg, 0);
-	if (n <= 0)
-		return n;
-	for (h = CMSG_FIRSTHDR(&msg); h != NULL; h = CMSG_NXTHDR(&msg, h)) {
-		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_TIMESTAMPING)
-			continue;
-		memcpy(&ts, CMSG_DATA(h), sizeof(ts));
-		*rx_rt_ns = (tsd_time_ns)ts.ts[0].tv_sec * 1000000000 + ts.ts[0].tv_nsec;
-	}
+	if (n > 0)
+		(void)tstamp_find(&msg, rx_rt_ns);      /* none: it stays 0 */
 	return n;
 }
 

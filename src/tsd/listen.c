@@ -1,4 +1,5 @@
-/* Binding the TCP listening sockets, with kernel receive timestamps on. */
+/* Binding the listening sockets: the TCP ones here, with kernel receive
+ * timestamps on, and (listen_open) the UDP ones of udp.c the same way. */
 #include "common/conf.h"
 
 #include <arpa/inet.h>
@@ -36,16 +37,14 @@ int listen_parse_addr(const char *text, int port, union listen_addr *out, sockle
 	return -1;
 }
 
-static int set_options(int fd, int family, int reuseport)
+/* SO_REUSEADDR, IPv6 only on an IPv6 socket, no Nagle, receive stamps. */
+static int set_tcp_options(int fd, const union listen_addr *addr)
 {
 	int one = 1;
 	int ts = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
 
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* Without it the second worker's socket could not bind: fail loudly. */
-	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
-		return -1;
-	if (family == AF_INET6)
+	if (addr->sa.sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	/* Accepted sockets inherit both: replies are single small writes,
 	 * and the receive timestamp gives T2 from the kernel. */
@@ -55,28 +54,55 @@ static int set_options(int fd, int family, int reuseport)
 	return 0;
 }
 
-static int open_one(const char *addr, int port, int reuseport, char *err, size_t errlen)
+static const struct listen_kind tcp_kind = {
+	.prefix = "", .type = SOCK_STREAM, .backlog = LISTEN_BACKLOG,
+	.set_options = set_tcp_options,
+};
+
+/* Options, SO_REUSEPORT, bind and listen: 0, or -1 with the message in err. */
+static int bind_socket(int fd, const char *text, int port, int reuseport,
+                       const union listen_addr *addr, socklen_t len,
+                       const struct listen_kind *kind, char *err, size_t errlen)
 {
-	union listen_addr sa;
+	/* Without SO_REUSEPORT the second worker's socket could not bind:
+	 * fail loudly. */
+	if (kind->set_options(fd, addr) != 0 ||
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &(int){ 1 }, sizeof(int)) != 0)) {
+		snprintf(err, errlen, "%ssocket options for %s: %s", kind->prefix, text,
+		         strerror(errno));
+		return -1;
+	}
+	if (bind(fd, &addr->sa, len) != 0) {
+		snprintf(err, errlen, "%scannot bind %s port %d: %s", kind->prefix, text, port,
+		         strerror(errno));
+		return -1;
+	}
+	if (kind->backlog > 0 && listen(fd, kind->backlog) != 0) {
+		snprintf(err, errlen, "%scannot listen on %s port %d: %s", kind->prefix, text,
+		         port, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int listen_open(const char *text, int port, int reuseport, const struct listen_kind *kind,
+                char *err, size_t errlen)
+{
+	union listen_addr addr;
 	socklen_t len;
 	int fd;
 
-	if (listen_parse_addr(addr, port, &sa, &len) != 0) {
-		snprintf(err, errlen, "listen address \"%s\" is not an IPv4 or IPv6 address", addr);
+	if (listen_parse_addr(text, port, &addr, &len) != 0) {
+		snprintf(err, errlen, "%slisten address \"%s\" is not an IPv4 or IPv6 address",
+		         kind->prefix, text);
 		return -1;
 	}
-	fd = socket(sa.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(addr.sa.sa_family, kind->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		snprintf(err, errlen, "socket for %s: %s", addr, strerror(errno));
+		snprintf(err, errlen, "%ssocket for %s: %s", kind->prefix, text, strerror(errno));
 		return -1;
 	}
-	if (set_options(fd, sa.sa.sa_family, reuseport) != 0) {
-		snprintf(err, errlen, "SO_REUSEPORT for %s: %s", addr, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (bind(fd, &sa.sa, len) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
-		snprintf(err, errlen, "cannot listen on %s port %d: %s", addr, port, strerror(errno));
+	if (bind_socket(fd, text, port, reuseport, &addr, len, kind, err, errlen) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -110,7 +136,7 @@ int listen_set_open(struct listen_set *ls, const struct conf *cfg, int reuseport
 
 		fd = find_reusable(reuse, addr, cfg->port, reuseport);
 		if (fd < 0)
-			fd = open_one(addr, cfg->port, reuseport, err, errlen);
+			fd = listen_open(addr, cfg->port, reuseport, &tcp_kind, err, errlen);
 		if (fd < 0)
 			goto fail;
 		ls->fds[ls->n] = fd;

@@ -34,6 +34,21 @@ int listen_set_open(struct listen_set *ls, const struct conf *cfg, int reuseport
                     const struct listen_set *reuse, char *err, size_t errlen);
 void listen_set_close(struct listen_set *ls);
 
+/* What differs between a TCP and a UDP listening socket. */
+struct listen_kind {
+	const char *prefix;             /* before each message: "" or "udp: " */
+	int type;                       /* SOCK_STREAM or SOCK_DGRAM */
+	int backlog;                    /* listen() with it; 0: bind only */
+	int (*set_options)(int fd, const union listen_addr *addr);  /* 0 or -1 */
+};
+
+/* The one way a listening socket is made: parse text (a numeric address),
+ * open a non-blocking close-on-exec socket of kind->type, set its options
+ * and SO_REUSEPORT when reuseport, bind it to port and listen when it has a
+ * backlog. The descriptor, or -1 with a message in err and nothing open. */
+int listen_open(const char *text, int port, int reuseport, const struct listen_kind *kind,
+                char *err, size_t errlen);
+
 /* A numeric IPv4 or IPv6 address (a server.listen entry) with a port.
  * Returns 0, or -1 when text is neither; *len is the address length. */
 int listen_parse_addr(const char *text, int port, union listen_addr *out, socklen_t *len);

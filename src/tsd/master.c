@@ -199,12 +199,13 @@ static int free_slot(const struct master *m)
 	return -1;
 }
 
-static unsigned free_slot_count(const struct master *m)
+/* How many worker slots are in `state`. */
+static unsigned count_slots(const struct master *m, enum slot_state state)
 {
 	unsigned i, n = 0;
 
 	for (i = 0; i < MAX_SLOTS; i++)
-		n += m->slots[i].state == SLOT_FREE;
+		n += m->slots[i].state == state;
 	return n;
 }
 
@@ -320,15 +321,6 @@ static void reap(struct master *m)
 	}
 }
 
-static unsigned respawns_waiting(const struct master *m)
-{
-	unsigned i, n = 0;
-
-	for (i = 0; i < MAX_SLOTS; i++)
-		n += m->slots[i].state == SLOT_RESPAWN;
-	return n;
-}
-
 /* Restart as many crashed workers as the throttle gives: all when calm, one
  * probe at a time in a crash loop. A failed fork counts as a crash and ends
  * the round, so a fork that keeps failing backs off too. */
@@ -338,7 +330,7 @@ static void respawn(struct master *m)
 
 	if (m->stopping)
 		return;
-	n = throttle_take(&m->throttle, m->now_ns, respawns_waiting(m));
+	n = throttle_take(&m->throttle, m->now_ns, count_slots(m, SLOT_RESPAWN));
 	for (i = 0; i < MAX_SLOTS && n > 0; i++) {
 		if (m->slots[i].state != SLOT_RESPAWN)
 			continue;
@@ -429,7 +421,7 @@ static void reload(struct master *m)
 		generation_free_config(cfg);
 		goto keep;
 	}
-	if (free_slot_count(m) < next.n_workers) {
+	if (count_slots(m, SLOT_FREE) < next.n_workers) {
 		log_err("too many workers still draining from earlier reloads");
 		generation_free(&next);
 		goto keep;
@@ -532,7 +524,7 @@ static int wait_ms(const struct master *m)
 	uint64_t next = m->now_ns + TICK_MS * 1000000ull;
 	uint64_t restart_ns;
 
-	if (!m->stopping && respawns_waiting(m) > 0) {
+	if (!m->stopping && count_slots(m, SLOT_RESPAWN) > 0) {
 		restart_ns = throttle_next_ns(&m->throttle);
 		if (restart_ns < next)
 			next = restart_ns;

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "common/monotonic.h"
 #include "tsd/ratelimit.h"
 
 /* Longest interval accepted: an hour keeps burst * interval far from
@@ -69,13 +70,13 @@ static int config_ok(const struct ratelimit_config *cfg)
 
 static void seed_hash(struct ratelimit *rl)
 {
-	struct timespec ts;
+	uint64_t now_ns;
 
 	if (getrandom(rl->seed, sizeof(rl->seed), GRND_NONBLOCK) == (ssize_t)sizeof(rl->seed))
 		return;
 	/* Early boot without entropy: weaker, but the limiter still works. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	rl->seed[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)ts.tv_sec;
+	now_ns = monotonic_now_ns();
+	rl->seed[0] = now_ns * 0x9e3779b97f4a7c15ull ^ (now_ns >> 30);
 	rl->seed[1] = (uint64_t)(uintptr_t)rl * 0xc2b2ae3d27d4eb4full;
 }
 

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/monotonic.h"
+#include "common/tstamp.h"
 #include "common/wire.h"
 #include "tsd/listen.h"
 #include "tsd/ratelimit.h"
@@ -73,7 +75,7 @@ struct udp_batch {
 	int have_info;
 	tsd_time_ns after_recv_ns;      /* the clock soon after recvmmsg, if needed */
 	int after_recv_state;           /* 0 not read yet, 1 read, -1 refused */
-	uint64_t mono_ns;               /* for the rate limiter */
+	uint64_t now_ns;                /* monotonic, for the rate limiter */
 	int ready;                      /* the headers point into the slots */
 };
 
@@ -114,35 +116,9 @@ static int set_options(int fd, const union listen_addr *addr)
 	return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 }
 
-static int bind_one(const char *text, int port, int reuseport, char *err, size_t errlen)
-{
-	union listen_addr addr;
-	socklen_t len;
-	int fd;
-
-	if (listen_parse_addr(text, port, &addr, &len) != 0) {
-		snprintf(err, errlen, "udp: listen address \"%s\" is not an IPv4 or IPv6 address", text);
-		return -1;
-	}
-	fd = socket(addr.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "udp: socket for %s: %s", text, strerror(errno));
-		return -1;
-	}
-	if (set_options(fd, &addr) != 0 ||
-	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &(int){ 1 }, sizeof(int)) != 0)) {
-		snprintf(err, errlen, "udp: socket options for %s: %s", text, strerror(errno));
-		goto fail;
-	}
-	if (bind(fd, &addr.sa, len) != 0) {
-		snprintf(err, errlen, "udp: cannot bind %s port %d: %s", text, port, strerror(errno));
-		goto fail;
-	}
-	return fd;
-fail:
-	close(fd);
-	return -1;
-}
+static const struct listen_kind udp_kind = {
+	.prefix = "udp: ", .type = SOCK_DGRAM, .backlog = 0, .set_options = set_options,
+};
 
 /* The rate-limit table the master makes before fork, so every worker
  * counts an address's packets in one place (the kernel spreads one
@@ -207,7 +183,7 @@ int udp_bind_sockets(const struct conf *cfg, int reuseport, int *fds, size_t max
 			snprintf(err, errlen, "udp: more than %zu listen addresses", max_fds);
 			goto fail;
 		}
-		fd = bind_one(srv->listen[i], srv->udp.port, reuseport, err, errlen);
+		fd = listen_open(srv->listen[i], srv->udp.port, reuseport, &udp_kind, err, errlen);
 		if (fd < 0)
 			goto fail;
 		fds[n++] = fd;
@@ -329,14 +305,6 @@ void udp_limiter_free(struct udp_limiter *rl)
 
 /* ---- worker: serving ---- */
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Point every receive header at its slot, once per process. */
 static void prepare_rx(struct udp_batch *b)
 {
@@ -362,20 +330,15 @@ static void prepare_rx(struct udp_batch *b)
 static int receive_time(struct udp_batch *b, struct clock_source *cs,
                         struct msghdr *h, tsd_time_ns *t2_ns)
 {
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
-		struct timespec ts;
-		int rc;
+	tsd_time_ns rt_ns;
+	int rc;
 
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS ||
-		    c->cmsg_len < CMSG_LEN(sizeof(ts)))
-			continue;
-		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-		rc = clock_from_realtime(cs, (tsd_time_ns)ts.tv_sec * 1000000000 + ts.tv_nsec, t2_ns);
+	if (tstamp_find(h, &rt_ns) == 0) {
+		rc = clock_from_realtime(cs, rt_ns, t2_ns);
 		if (rc == 0)
 			return 0;
 		if (rc != -ENOTSUP)
 			return -1;
-		break;
 	}
 	/* Read once a batch, the first time a packet has no usable stamp: a
 	 * few microseconds after the receive at most. */
@@ -469,7 +432,7 @@ static enum udp_action classify(struct udp_batch *b, int i, struct ntp_packet *r
 	}
 	if (rl == NULL || rl->table == NULL)
 		return UDP_ANSWER;
-	switch (ratelimit_check(rl->table, &s->peer.sa, b->mono_ns)) {
+	switch (ratelimit_check(rl->table, &s->peer.sa, b->now_ns)) {
 	case RATELIMIT_PASS:
 		return UDP_ANSWER;
 	case RATELIMIT_LEAK:
@@ -610,7 +573,7 @@ static int serve_batch(struct udp_batch *b, int fd, struct clock_source *cs,
 	b->after_recv_state = 0;
 	b->have_info = clock_info(cs, &b->info) == 0;
 	if (rl != NULL && rl->table != NULL)
-		b->mono_ns = monotonic_ns();
+		b->now_ns = monotonic_now_ns();
 	b->n_tx = 0;
 	for (int i = 0; i < n; i++)
 		handle_packet(b, i, cs, rl, ctr);

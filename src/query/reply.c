@@ -1,0 +1,48 @@
+/* What a valid NTP reply says (reply.h): one reading for the TCP and the UDP
+ * exchanges. */
+#include "query/reply.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void reply_server_name(const struct server_spec *srv, char *buf, size_t len)
+{
+	if (strchr(srv->host, ':') != NULL)
+		snprintf(buf, len, "[%s]:%d", srv->host, srv->port);
+	else
+		snprintf(buf, len, "%s:%d", srv->host, srv->port);
+}
+
+int reply_check_synced(const struct ntp_packet *p, struct measurement *out)
+{
+	char name[sizeof(out->server.host) + 16];
+
+	reply_server_name(&out->server, name, sizeof(name));
+	switch (wire_server_state(p, out->kod)) {
+	case WIRE_SERVER_KOD:
+		measure_set_why(out, "server %s sent a kiss-o'-death %s", name, out->kod);
+		return -1;
+	case WIRE_SERVER_UNSYNC:
+		measure_set_why(out, "server %s is not synchronized (leap %d, stratum %d)",
+		        name, p->leap, p->stratum);
+		return -1;
+	case WIRE_SERVER_OK:
+		break;
+	}
+	return 0;
+}
+
+int reply_take_sample(const struct ntp_packet *p, struct tsd_sample *s,
+                      struct measurement *out)
+{
+	s->t2_ns = wire_ntp_to_ns(p->receive, s->t1_ns);
+	s->t3_ns = wire_ntp_to_ns(p->transmit, s->t1_ns);
+	if (s->t3_ns < s->t2_ns)
+		return -1;
+	out->leap = p->leap;
+	out->stratum = p->stratum;
+	out->root_delay_s = wire_short_to_seconds(p->root_delay);
+	out->root_dispersion_s = wire_short_to_seconds(p->root_dispersion);
+	s->server_error_s = out->root_dispersion_s + out->root_delay_s / 2;
+	return 0;
+}
