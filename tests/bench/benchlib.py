@@ -1,5 +1,6 @@
-"""What the benchmark scripts share: free loopback ports, waiting for a
-server, stopping one, finding the build tree."""
+"""What the benchmark scripts share: waiting for a server, stopping one,
+finding the build tree; and, from the integration tests' helpers, free
+loopback ports (ports.py) and the /proc reader (procfs.py)."""
 import os
 import signal
 import socket
@@ -7,14 +8,13 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "integration"))
+import procfs  # noqa: E402,F401  (the tests' /proc reader)
+from ports import free_port  # noqa: E402,F401  (the tests' free-port helper)
+
 READY_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port, proc, timeout_s=READY_TIMEOUT_S):

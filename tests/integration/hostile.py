@@ -1,7 +1,6 @@
 """What the hostile-client and fault tests share, beyond tsdtest: reading
-until the server closes, a normal client running beside hostile ones, the
-daemon's CPU time, descriptors and memory from /proc, descriptor limits,
-and a plugin directory holding test plugins beside the real ones."""
+until the server closes, a normal client running beside hostile ones,
+raising the descriptor limit, and a plugin directory holding test plugins beside the real ones."""
 
 import os
 import resource
@@ -10,9 +9,9 @@ import socket
 import threading
 import time
 
+import procfs
 from tsdtest import native_exchange
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 # A normal exchange on loopback takes well under a millisecond; on a shared,
 # loaded machine the test itself may wait this long for a CPU. A loop that
 # stalls on a hostile client stalls for a request_timeout (1 s) or more.
@@ -62,14 +61,8 @@ def server_holds(sock):
     leaves the kernel an orphan (FIN-WAIT-1 behind unsent data) that the
     client cannot see; /proc/net/tcp shows it with inode 0."""
     ours, theirs = sock.getsockname()[1], sock.getpeername()[1]
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            if (int(fields[1].split(":")[1], 16) == theirs and
-                    int(fields[2].split(":")[1], 16) == ours and int(fields[9]) != 0):
-                return True
-    return False
+    return any(s["local_port"] == theirs and s["remote_port"] == ours and s["inode"] != 0
+               for s in procfs.tcp_sockets())
 
 
 # Fewer exchanges than this while the hostile clients ran means starved.
@@ -105,48 +98,6 @@ class Prober(threading.Thread):
         if self.count < PROBER_MIN_EXCHANGES or self.worst >= prompt_s:
             raise AssertionError("the normal client was starved: %d exchanges, worst %.3f s"
                                  % (self.count, self.worst))
-
-
-# ---- the daemon's processes ----
-
-def _stat_fields(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        text = f.read()
-    # The command name may hold spaces: the fields start after its ')'.
-    return text[text.rindex(")") + 2:].split()
-
-
-def cpu_seconds(pids):
-    """User plus system CPU time of the processes, in seconds."""
-    total = 0
-    for pid in pids:
-        try:
-            f = _stat_fields(pid)
-        except OSError:
-            continue
-        total += int(f[11]) + int(f[12])  # utime, stime
-    return total / CLK_TCK
-
-
-def fd_count(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def nofile_limit(pid):
-    """The soft RLIMIT_NOFILE of a process."""
-    with open("/proc/%d/limits" % pid) as f:
-        for line in f:
-            if line.startswith("Max open files"):
-                return int(line.split()[3])
-    raise AssertionError("no open-files limit for %d" % pid)
 
 
 def raise_nofile(want):

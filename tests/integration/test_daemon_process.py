@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import tsdtest
+import procfs
 
 CONF = ('server = { listen = [ "127.0.0.1" ]; workers = %d; shutdown_timeout = 2.0;'
         ' request_timeout = 1.0; };')
@@ -105,14 +106,6 @@ def notify_states():
     return [g.split("\n")[0] for g in got]
 
 
-def process_uid(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("Uid:"):
-                return int(line.split()[2])    # effective
-    return None
-
-
 def drops_privileges():
     """server.user: bound as root, then master and workers run as that user."""
     import pwd
@@ -120,7 +113,7 @@ def drops_privileges():
     conf = 'server = { listen = [ "127.0.0.1" ]; workers = 2; user = "nobody"; };'
     with tsdtest.Tsd(conf, name="user") as tsd:
         pids = [tsd.pid] + tsd.wait_workers(2)
-        assert [process_uid(p) for p in pids] == [nobody] * 3, pids
+        assert [procfs.status_value(p, "Uid", 1) for p in pids] == [nobody] * 3, pids
     print("server.user: master and workers run as nobody")
 
 

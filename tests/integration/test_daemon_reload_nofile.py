@@ -9,6 +9,7 @@ import resource
 import signal
 
 import tsdtest
+import procfs
 
 SOFT = 200
 HARD = 2000
@@ -19,16 +20,6 @@ CONF = ('server = { listen = [ "127.0.0.1" ]; workers = 2; shutdown_timeout = 1.
 
 def limit_descriptors():
     resource.setrlimit(resource.RLIMIT_NOFILE, (SOFT, HARD))
-
-
-def nofile(pid):
-    """(soft, hard) open files limit of a process, from /proc/PID/limits."""
-    with open("/proc/%d/limits" % pid) as f:
-        for line in f:
-            if line.startswith("Max open files"):
-                fields = line.split()
-                return int(fields[3]), int(fields[4])
-    raise AssertionError("no open files limit for %d" % pid)
 
 
 def reload_to(tsd, max_connections, old_workers):
@@ -42,7 +33,7 @@ def reload_to(tsd, max_connections, old_workers):
 
 
 def check_limits(tsd, workers, soft, what):
-    got = {pid: nofile(pid) for pid in [tsd.pid] + workers}
+    got = {pid: procfs.nofile_limits(pid) for pid in [tsd.pid] + workers}
     print("%s: soft limits %s (want %d)" % (what, sorted(set(s for s, _ in got.values())), soft))
     assert all(limits == (soft, HARD) for limits in got.values()), (what, soft, got, tsd.log())
 

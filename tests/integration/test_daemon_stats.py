@@ -14,6 +14,7 @@ import time
 import tsdtest
 import udpchrony
 from udpchrony import drain_timed, ntp_packet
+import ports
 
 WAIT_S = 0.3 * tsdtest.slow_factor()
 # One packet a second per address, 4 at once, every 3rd limited one a KoD.
@@ -110,7 +111,7 @@ def traffic(tsd, udp_port):
 
 
 def test():
-    udp_port = udpchrony.free_udp_port()
+    udp_port = ports.free_port(udp=True, ipv6_too=False)
     with tsdtest.Tsd(CONF % udp_port, name="stats") as tsd:
         assert udpchrony.wait_ntp(udp_port, 5 * tsdtest.slow_factor())
         workers = tsd.wait_workers(2)

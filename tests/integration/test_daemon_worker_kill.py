@@ -11,6 +11,7 @@ import threading
 import time
 
 import tsdtest
+import procfs
 
 CONF = 'server = { listen = [ "127.0.0.1" ]; workers = 2; dispatch = "%s"; };'
 CONNECTIONS = 24
@@ -18,29 +19,10 @@ MAX_CONNECTIONS = 4 * CONNECTIONS
 SPREAD_CONNECTIONS = 64
 
 
-def socket_inodes(pid):
-    out = set()
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            out.add(int(link[8:-1]))
-    return out
-
-
 def server_side_inodes(server_port):
     """{client port: inode of the server's socket} for established connections."""
-    out = {}
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            fields = line.split()
-            local_port = int(fields[1].split(":")[1], 16)
-            remote_port = int(fields[2].split(":")[1], 16)
-            if local_port == server_port and fields[3] == "01":
-                out[remote_port] = int(fields[9])
-    return out
+    return {s["remote_port"]: s["inode"] for s in procfs.tcp_sockets()
+            if s["local_port"] == server_port and s["state"] == procfs.TCP_ESTABLISHED}
 
 
 class Client(threading.Thread):
@@ -80,7 +62,7 @@ def check_spread(tsd, workers):
         for s in socks:
             tsdtest.native_exchange(tsd.port, sock=s)
         inodes = server_side_inodes(tsd.port)
-        held = [socket_inodes(w) for w in workers]
+        held = [procfs.socket_inodes(w) for w in workers]
         per_worker = [sum(1 for s in socks if inodes.get(s.getsockname()[1]) in h)
                       for h in held]
     finally:
@@ -102,7 +84,7 @@ def spread_clients(tsd, victim):
         clients += [Client(tsd.port) for _ in range(CONNECTIONS)]
         assert tsdtest.wait_for(lambda: all(c.ok > 10 for c in clients), 10)
         inodes = server_side_inodes(tsd.port)
-        held = socket_inodes(victim)
+        held = procfs.socket_inodes(victim)
         owned = {c.local_port for c in clients if inodes.get(c.local_port) in held}
         if 0 < len(owned) < len(clients):
             return clients, owned

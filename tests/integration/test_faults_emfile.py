@@ -9,6 +9,7 @@ import time
 
 import hostile
 import tsdtest
+import procfs
 
 NOFILE = 40
 CLIENTS = 200
@@ -37,16 +38,16 @@ def saturate(port):
 def check(dispatch):
     with tsdtest.Tsd(CONF % dispatch, preexec_fn=limit_descriptors, name="emfile") as tsd:
         pids = [tsd.pid] + tsd.wait_workers(2)
-        assert hostile.nofile_limit(tsd.pid) == NOFILE
+        assert procfs.nofile_limits(tsd.pid)[0] == NOFILE
         socks = saturate(tsd.port)
         try:
             # Let tsd take what it can and hit the limit.
-            full = tsdtest.wait_for(lambda: sum(hostile.fd_count(p) for p in pids[1:]) >=
+            full = tsdtest.wait_for(lambda: sum(procfs.fd_count(p) for p in pids[1:]) >=
                                     2 * NOFILE - 4, 3)
-            held = sum(hostile.fd_count(p) for p in pids[1:])
-            cpu0 = hostile.cpu_seconds(pids)
+            held = sum(procfs.fd_count(p) for p in pids[1:])
+            cpu0 = procfs.cpu_seconds(pids)
             time.sleep(MEASURE_S)
-            cpu_s = hostile.cpu_seconds(pids) - cpu0
+            cpu_s = procfs.cpu_seconds(pids) - cpu0
             print("%s: %d clients, workers hold %d descriptors (limit %d each)%s; "
                   "CPU %.3f s in %.1f s (%.1f%%)" % (
                       dispatch, CLIENTS, held, NOFILE, "" if full else " (not full)",

@@ -10,6 +10,7 @@ import time
 import hostile
 import tsdtest
 from tsdtest import native_request
+import procfs
 
 IDLE_CONNECTIONS = 3000
 FLOOD_S = 2.0
@@ -22,7 +23,7 @@ CONF = """server = { listen = [ "127.0.0.1" ]; workers = 2;
 
 
 def worker_fds(workers):
-    return sum(hostile.fd_count(p) for p in workers)
+    return sum(procfs.fd_count(p) for p in workers)
 
 
 def settled_fds(workers):
@@ -47,7 +48,7 @@ def open_idle(port, count):
 
 def check_idle(tsd, workers, base_fds):
     need = IDLE_CONNECTIONS + 100
-    limits = [hostile.nofile_limit(p) for p in [tsd.pid] + workers]
+    limits = [procfs.nofile_limits(p)[0] for p in [tsd.pid] + workers]
     print("descriptor limits: master %d, workers %r" % (limits[0], limits[1:]))
     assert min(limits[1:]) >= need, \
         "a worker may open %d descriptors, fewer than the %d connections" % (

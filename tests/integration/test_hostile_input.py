@@ -12,6 +12,7 @@ import time
 import hostile
 import tsdtest
 from tsdtest import native_request, parse_reply
+import procfs
 
 REQUEST_TIMEOUT_S = 1.0
 # Deadlines stretch when tsd runs under valgrind.
@@ -96,7 +97,7 @@ def random_bytes(port, rng):
 
 def one_mib_without_newline(port, worker_pids):
     """1 MiB of text without a newline: tsd must not buffer it."""
-    rss_before = sum(hostile.rss_kib(p) for p in worker_pids)
+    rss_before = sum(procfs.status_value(p, "VmRSS") for p in worker_pids)
     with hostile.connect(port) as s:
         s.setblocking(False)
         blob = b"A" * (1 << 20)
@@ -116,7 +117,7 @@ def one_mib_without_newline(port, worker_pids):
                 time.sleep(0.005)
             except (BrokenPipeError, ConnectionResetError):
                 closed_s = time.monotonic() - t0
-    rss_after = sum(hostile.rss_kib(p) for p in worker_pids)
+    rss_after = sum(procfs.status_value(p, "VmRSS") for p in worker_pids)
     print("1 MiB without newline: %d bytes accepted, closed after %.3f s, reply %r, "
           "worker RSS %d -> %d KiB" % (sent, closed_s or -1, got[:60], rss_before, rss_after))
     assert closed_s is not None, "tsd kept a newline-less text connection open"

@@ -16,6 +16,7 @@ import time
 import hostile
 import tsdtest
 from tsdtest import native_request
+import procfs
 
 REQUEST_TIMEOUT_S = 1.0
 CONF = """server = { listen = [ "127.0.0.1" ]; workers = 2;
@@ -113,14 +114,9 @@ def diag_lookup(conn):
 
 def proc_lookup(conn):
     ours, theirs = conn
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            if (int(fields[1].split(":")[1], 16) == theirs and
-                    int(fields[2].split(":")[1], 16) == ours):
-                tx, rx = fields[4].split(":")
-                return int(fields[3], 16), int(tx, 16), int(rx, 16), int(fields[9])
+    for s in procfs.tcp_sockets():
+        if s["local_port"] == theirs and s["remote_port"] == ours:
+            return s["state"], s["tx_queue"], s["rx_queue"], s["inode"]
     return None
 
 

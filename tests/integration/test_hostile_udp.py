@@ -11,6 +11,7 @@ import time
 
 import tsdtest
 import udpchrony
+import ports
 
 SOURCES = 600           # 127.0.x.y addresses
 PER_SOURCE = 4          # datagrams each, well within the burst of 16
@@ -78,7 +79,7 @@ def check_reply(reply, requests):
 
 def test():
     rng = random.Random(int(os.environ.get("TSD_TEST_SEED", time.time())))
-    udp_port = udpchrony.free_udp_port()
+    udp_port = ports.free_port(udp=True, ipv6_too=False)
     with tsdtest.Tsd(CONF % (udp_port, TABLE), name="hostile-udp") as tsd:
         workers = tsd.wait_workers(2)
         spray(udp_port, rng)

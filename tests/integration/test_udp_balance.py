@@ -18,6 +18,7 @@ import sys
 import tsdtest
 import udpchrony
 from udpchrony import ntp_packet
+import ports
 
 REPLY_TIMEOUT_S = 2.0 * tsdtest.slow_factor()
 ALL_CPUS = sorted(os.sched_getaffinity(0))
@@ -74,7 +75,7 @@ def test():
     if len(ALL_CPUS) < 2:
         raise tsdtest.SkipTest("needs two CPUs, this process may use %r" % ALL_CPUS)
     cpu_a, cpu_b = ALL_CPUS[0], ALL_CPUS[1]
-    udp_port = udpchrony.free_udp_port()
+    udp_port = ports.free_port(udp=True, ipv6_too=False)
     on_cpu(cpu_a)           # probes too: every datagram is sent from a known CPU
     tsd = tsdtest.Tsd(conf(udp_port, 2), name="udp-balance",
                       preexec_fn=lambda: os.sched_setaffinity(0, ALL_CPUS))

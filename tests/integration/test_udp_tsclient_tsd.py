@@ -10,6 +10,7 @@ import sys
 import tempfile
 
 import udpchrony
+import ports
 
 OFFSET_S = 0.5
 
@@ -48,7 +49,7 @@ def expect_refusal(tmpdir, conf, udp, text):
 
 
 def test_nobody_there(tmpdir):
-    port = udpchrony.free_udp_port()
+    port = ports.free_port(udp=True, ipv6_too=False)
     proc = tsclient(tmpdir, port)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "127.0.0.1:%d" % port in proc.stderr, proc.stderr

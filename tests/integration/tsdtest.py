@@ -16,7 +16,6 @@ import re
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -24,8 +23,11 @@ import threading
 import time
 import traceback
 
-NTP_UNIX_DELTA = 2208988800
-NTP_FORMAT = "!BBbbII4sQQQQ"
+from ntpcodec import ns_to_ntp, ntp_to_ns
+import ntpcodec
+from ports import free_port, port_is_free  # noqa: F401  (the tests' free-port helper)
+from procfs import alive, children, cmdline  # noqa: F401  (the tests' /proc reader)
+
 START_TIMEOUT_S = 10.0
 
 # Lines that mean a memory or undefined-behaviour error in the daemon.
@@ -46,33 +48,6 @@ def slow_factor():
     return 10.0 if valgrind() else 1.0
 
 
-def free_port():
-    """A TCP port free on 127.0.0.1 and ::1 right now."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        try:
-            with socket.socket(socket.AF_INET6) as s6:
-                s6.bind(("::1", port))
-        except OSError:
-            continue
-        return port
-    raise AssertionError("no free port")
-
-
-def port_is_free(port):
-    """Can port be bound again on 127.0.0.1 (nobody listens on it)?"""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-            s.listen()
-        except OSError:
-            return False
-    return True
-
-
 def wait_for(cond, timeout_s, step_s=0.02):
     """Poll cond() until it is true (returns its value) or time runs out (None)."""
     deadline = time.monotonic() + timeout_s
@@ -87,75 +62,22 @@ def wait_for(cond, timeout_s, step_s=0.02):
 
 # ---- processes ----
 
-def _stat_fields(pid):
-    """The fields of /proc/PID/stat after the command name, or None."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            stat = f.read()
-    except OSError:
-        return None
-    return stat[stat.rindex(")") + 2:].split()
-
-
-def process_ppid(pid):
-    fields = _stat_fields(pid)
-    return int(fields[1]) if fields else None
-
-
-def process_state(pid):
-    fields = _stat_fields(pid)
-    return fields[0] if fields else None
-
-
-def alive(pid):
-    """Running (a zombie does not count)."""
-    state = process_state(pid)
-    return state is not None and state != "Z"
-
-
-def children(pid):
-    """Live child processes of pid."""
-    out = []
-    for name in os.listdir("/proc"):
-        if name.isdigit() and process_ppid(int(name)) == pid and alive(int(name)):
-            out.append(int(name))
-    return sorted(out)
-
-
-def cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-    except OSError:
-        return ""
-
-
 # ---- the wire ----
-
-def ntp_to_ns(ts):
-    return ((ts >> 32) - NTP_UNIX_DELTA) * 1000000000 + ((ts & 0xffffffff) * 1000000000 >> 32)
-
-
-def ns_to_ntp(ns):
-    sec, frac = divmod(ns, 1000000000)
-    return ((sec + NTP_UNIX_DELTA) << 32) | ((frac << 32) // 1000000000)
-
 
 def native_request(cookie=None):
     """A 48-byte NTPv4 client request (mode 3) with transmit = cookie."""
     if cookie is None:
         cookie = ns_to_ntp(time.time_ns())
-    return struct.pack(NTP_FORMAT, (0 << 6) | (4 << 3) | 3, 0, 0, 0, 0, 0,
-                       b"\0\0\0\0", 0, 0, 0, cookie)
+    return ntpcodec.packet(transmit=cookie)
 
 
 def parse_reply(data):
     """A 48-byte reply as a dict; times in Unix ns."""
     assert len(data) == 48, "reply of %d bytes" % len(data)
-    f = struct.unpack(NTP_FORMAT, data)
-    return {"leap": f[0] >> 6, "version": (f[0] >> 3) & 7, "mode": f[0] & 7,
-            "stratum": f[1], "poll": f[2], "precision": f[3], "refid": f[6],
-            "origin": f[8], "t2_ns": ntp_to_ns(f[9]), "t3_ns": ntp_to_ns(f[10])}
+    reply = ntpcodec.parse(data)
+    reply["t2_ns"] = ntp_to_ns(reply["receive"])
+    reply["t3_ns"] = ntp_to_ns(reply["transmit"])
+    return reply
 
 
 def recv_exact(sock, n):

@@ -10,40 +10,17 @@ import re
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 
-NTP_UNIX_DELTA = 2208988800
+import ports
+from ntpcodec import ntp_to_unix, parse  # noqa: F401  (the tests' one NTP codec)
+from ntpcodec import packet as ntp_packet
 
 
 # ---- packets ----
-
-def ntp_packet(mode=3, version=4, leap=0, stratum=0, transmit=None, extra=b""):
-    """A 48-byte NTP header (plus `extra` bytes) with a random transmit."""
-    if transmit is None:
-        transmit = int.from_bytes(os.urandom(8), "big") | 1
-    first = (leap << 6) | (version << 3) | mode
-    head = struct.pack("!BBbbII4sQQQQ", first, stratum, 0, 0, 0, 0, b"\0\0\0\0",
-                       0, 0, 0, transmit)
-    return head + extra
-
-
-def parse(reply):
-    """The fields of a reply (at least 48 bytes) as a dict."""
-    (first, stratum, poll, precision, root_delay, root_disp, refid, ref, origin,
-     receive, transmit) = struct.unpack("!BBbbII4sQQQQ", reply[:48])
-    return {"leap": first >> 6, "version": (first >> 3) & 7, "mode": first & 7,
-            "stratum": stratum, "poll": poll, "precision": precision,
-            "refid": refid, "reference": ref, "origin": origin,
-            "receive": receive, "transmit": transmit}
-
-
-def ntp_to_unix(ts):
-    return (ts >> 32) - NTP_UNIX_DELTA + (ts & 0xffffffff) / 2**32
-
 
 def exchange(port, payload, timeout=0.5, host="127.0.0.1", sock=None):
     """Send one datagram; return the reply bytes, or None if none came."""
@@ -78,12 +55,6 @@ def drain_timed(sock, wait=0.3):
         except socket.timeout:
             return got
         got.append((data, time.time()))
-
-
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_ntp(port, deadline_s=5.0):
@@ -156,7 +127,7 @@ class ChronyServer:
 
     def __init__(self, port=None, extra=(), local=True):
         self.chronyd = need_chronyd()
-        self.port = port or free_udp_port()
+        self.port = port or ports.free_port(udp=True, ipv6_too=False)
         self.tmp = tempfile.mkdtemp(prefix="tsd-chronyd-")
         self.log_path = os.path.join(self.tmp, "chronyd.log")
         self.extra = list(extra) + (["local stratum 1"] if local else [])
@@ -243,7 +214,7 @@ class TsdUdp:
 
         self.tsdtest = tsdtest
         self.wait_udp = wait_udp
-        self.udp_port = udp_port or free_udp_port()
+        self.udp_port = udp_port or ports.free_port(udp=True, ipv6_too=False)
         self.tsd = tsdtest.Tsd('%s\nserver = { listen = [ %s ]; workers = 2; %s\n'
                                '  udp = { enable = true; port = %d; %s }; };\n'
                                % (conf, listen, server, self.udp_port, udp), start=False,
