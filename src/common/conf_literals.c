@@ -22,7 +22,7 @@ struct scan {
 	int problems;
 };
 
-static int at(const struct scan *s, size_t i)
+static int char_at(const struct scan *s, size_t i)
 {
 	return i < s->len ? (unsigned char)s->text[i] : -1;
 }
@@ -35,7 +35,7 @@ static int name_char(int c)
 /* Move past what starts at pos: a comment, a string or one character. */
 static void skip_one(struct scan *s)
 {
-	int c = at(s, s->pos), next = at(s, s->pos + 1);
+	int c = char_at(s, s->pos), next = char_at(s, s->pos + 1);
 
 	if (c == '#' || (c == '/' && next == '/')) {
 		while (s->pos < s->len && s->text[s->pos] != '\n')
@@ -46,7 +46,7 @@ static void skip_one(struct scan *s)
 		for (s->pos += 2; s->pos < s->len; s->pos++) {
 			if (s->text[s->pos] == '\n')
 				s->line++;
-			if (at(s, s->pos) == '*' && at(s, s->pos + 1) == '/') {
+			if (char_at(s, s->pos) == '*' && char_at(s, s->pos + 1) == '/') {
 				s->pos += 2;
 				return;
 			}
@@ -107,15 +107,15 @@ static void too_large(struct scan *s, size_t start, size_t end)
 }
 
 /* A number starts at pos: check it if it is an integer without L. */
-static void number(struct scan *s)
+static void check_number(struct scan *s)
 {
 	size_t start = s->pos, i = s->pos;
 	int hex = 0, overflow;
 	char digits[64];
 
-	if (at(s, i) == '-' || at(s, i) == '+')
+	if (char_at(s, i) == '-' || char_at(s, i) == '+')
 		i++;
-	if (at(s, i) == '0' && (at(s, i + 1) == 'x' || at(s, i + 1) == 'X')) {
+	if (char_at(s, i) == '0' && (char_at(s, i + 1) == 'x' || char_at(s, i + 1) == 'X')) {
 		if (i != start) {
 			s->pos = i;  /* a signed hex literal: libconfig's syntax error */
 			return;
@@ -123,13 +123,13 @@ static void number(struct scan *s)
 		hex = 1;
 		i += 2;
 	}
-	while (hex ? isxdigit(at(s, i)) : isdigit(at(s, i)))
+	while (hex ? isxdigit(char_at(s, i)) : isdigit(char_at(s, i)))
 		i++;
 	s->pos = i;
-	if (!hex && (at(s, i) == '.' || at(s, i) == 'e' || at(s, i) == 'E'))
+	if (!hex && (char_at(s, i) == '.' || char_at(s, i) == 'e' || char_at(s, i) == 'E'))
 		return;  /* a float: the scanner skips the rest as plain characters */
-	if (at(s, i) == 'L' || i - start >= sizeof(digits)) {
-		if (at(s, i) != 'L')
+	if (char_at(s, i) == 'L' || i - start >= sizeof(digits)) {
+		if (char_at(s, i) != 'L')
 			too_large(s, start, i);
 		return;
 	}
@@ -150,7 +150,7 @@ static void number(struct scan *s)
 
 static int number_starts(const struct scan *s)
 {
-	int c = at(s, s->pos), next = at(s, s->pos + 1);
+	int c = char_at(s, s->pos), next = char_at(s, s->pos + 1);
 	int prev = s->pos > 0 ? (unsigned char)s->text[s->pos - 1] : ' ';
 
 	if (name_char(prev) || prev == '.')
@@ -174,7 +174,7 @@ int conf_check_literals(const char *text, size_t len, const char *file,
 	}
 	while (s.pos < s.len) {
 		if (number_starts(&s))
-			number(&s);
+			check_number(&s);
 		else
 			skip_one(&s);
 	}

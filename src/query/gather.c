@@ -25,7 +25,7 @@ struct child {
 	size_t got;                /* bytes of its measurement received */
 };
 
-static void fail(struct measurement *m, const struct server_spec *srv, const char *why)
+static void mark_failed(struct measurement *m, const struct server_spec *srv, const char *why)
 {
 	memset(m, 0, sizeof(*m));
 	m->server = *srv;
@@ -129,14 +129,14 @@ void gather_measurements(const struct server_spec *servers, size_t n,
 	c = calloc(n, sizeof(*c));
 	if (c == NULL) {
 		for (size_t i = 0; i < n; i++)
-			fail(&out[i], &servers[i], "out of memory");
+			mark_failed(&out[i], &servers[i], "out of memory");
 		return;
 	}
 	fflush(NULL);
 	for (size_t i = 0; i < n; i++)
 		if (spawn(&c[i], &servers[i], proto, samples, timeout_s, cs, &out[i]) < 0) {
 			c[i] = (struct child){ .pid = -1, .fd = -1 };
-			fail(&out[i], &servers[i], "cannot start a measurement process");
+			mark_failed(&out[i], &servers[i], "cannot start a measurement process");
 		}
 	wait_all(c, n, out, (int64_t)monotonic_now_ns() + (int64_t)(timeout_s * 1e9) + GATHER_GRACE_NS);
 	for (size_t i = 0; i < n; i++) {
@@ -148,7 +148,7 @@ void gather_measurements(const struct server_spec *servers, size_t n,
 		}
 		waitpid(c[i].pid, NULL, 0);
 		if (c[i].got != sizeof(out[i]))
-			fail(&out[i], &servers[i], "the measurement process did not finish");
+			mark_failed(&out[i], &servers[i], "the measurement process did not finish");
 	}
 	free(c);
 }

@@ -284,8 +284,10 @@ static void run_exchanges(struct udp_link *l, int samples, double timeout_s,
 	            : out->n_bad > 0 ? MEASURE_BAD_REPLY : MEASURE_UNREACHABLE;
 }
 
-static void explain(const struct udp_link *l, int samples, double timeout_s,
-                    struct measurement *out)
+/* Why there are fewer samples than asked, or none: the reason tsclient
+ * shows beside the server. */
+static void describe_shortfall(const struct udp_link *l, int samples, double timeout_s,
+                               struct measurement *out)
 {
 	if (out->status == MEASURE_OK && out->n_samples < (size_t)samples)
 		measure_set_why(out, "%zu of %d samples (%s)", out->n_samples, samples,
@@ -318,6 +320,6 @@ int measure_server_udp(const struct server_spec *srv, int samples,
 	l.use_kernel = kernel_stamps_usable(cs);
 	run_exchanges(&l, samples, timeout_s, out);
 	close(l.fd);
-	explain(&l, samples, timeout_s, out);
+	describe_shortfall(&l, samples, timeout_s, out);
 	return out->status == MEASURE_OK ? 0 : -1;
 }

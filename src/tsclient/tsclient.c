@@ -149,7 +149,7 @@ static void print_errors(const struct conf_errors *errs)
 }
 
 /* The servers to ask, with the default port for the protocol. */
-static struct server_spec *server_list(const struct options *opt, const struct conf *cfg,
+static struct server_spec *parse_servers(const struct options *opt, const struct conf *cfg,
                                        size_t *n)
 {
 	char *const *names = opt->n_servers > 0 ? opt->servers : cfg->client.servers;
@@ -174,7 +174,7 @@ static struct server_spec *server_list(const struct options *opt, const struct c
 	return list;
 }
 
-static double reading_s(struct clock_source *cs)
+static double read_clock_s(struct clock_source *cs)
 {
 	struct tsd_clock_reading r = { 0 };
 
@@ -187,7 +187,7 @@ static int correct_clock(struct outcome *o, struct clock_source *cs, const char 
 {
 	struct correction *c = &o->corr;
 	const char *verb = c->mode == CORRECT_STEP ? "step" : "slew";
-	double before = reading_s(cs);
+	double before = read_clock_s(cs);
 	int rc;
 
 	c->offset_s = o->sel.offset_s;
@@ -195,7 +195,7 @@ static int correct_clock(struct outcome *o, struct clock_source *cs, const char 
 	if (rc == 0) {
 		c->applied = 1;
 		if (c->mode == CORRECT_STEP)
-			c->observed_s = reading_s(cs) - before;
+			c->observed_s = read_clock_s(cs) - before;
 		return 0;
 	}
 	if (rc == -EPERM)
@@ -268,7 +268,7 @@ int main(int argc, char **argv)
 		return rc > 0 ? EXIT_SYNCED : EXIT_USAGE;
 	if (conf_load(&cfg, opt.config_path, &errs) < 0)
 		goto out;
-	list = server_list(&opt, &cfg, &n);
+	list = parse_servers(&opt, &cfg, &n);
 	if (list == NULL || clock_source_open(&cs, &cfg, &errs) < 0)
 		goto out;
 	if (estimator_open(&est, &cfg, opt.estimator, &errs) < 0)

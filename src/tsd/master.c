@@ -68,7 +68,7 @@ static uint64_t seconds_ns(double s)
 	return s <= 0.0 ? 0 : (uint64_t)(s * 1e9);
 }
 
-static void notify(const char *state)
+static void notify_systemd(const char *state)
 {
 #ifdef HAVE_LIBSYSTEMD
 	sd_notify(0, state);
@@ -384,7 +384,7 @@ static void notify_reloading(void)
 
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
 	         (unsigned long long)(monotonic_now_ns() / 1000));
-	notify(msg);
+	notify_systemd(msg);
 }
 
 /* How datagrams reach the workers, so the log says what serves UDP. */
@@ -438,14 +438,14 @@ static void reload(struct master *m)
 	dispatcher_watch(&m->dispatcher, 1);
 	log_info("configuration reloaded: generation %u, %u workers", m->gen.id, m->gen.n_workers);
 	log_udp(m);
-	notify("READY=1");
+	notify_systemd("READY=1");
 	return;
 keep:
 	/* The failed generation may have re-aimed the kept UDP sockets. */
 	if (generation_apply_balance(&m->gen, err, sizeof(err)) != 0)
 		log_err("%s", err);
 	log_err("reload failed; the running configuration stays in service");
-	notify("READY=1");
+	notify_systemd("READY=1");
 }
 
 /* Close the listeners first so the port is free at once, then let every
@@ -459,7 +459,7 @@ static void begin_stop(struct master *m, int status)
 		return;
 	m->stopping = 1;
 	m->exit_status = status;
-	notify("STOPPING=1");
+	notify_systemd("STOPPING=1");
 	dispatcher_watch(&m->dispatcher, 0);
 	generation_close_sockets(&m->gen);
 	for (i = 0; i < MAX_SLOTS; i++)
@@ -606,7 +606,7 @@ static int master_start(struct master *m, struct conf *cfg)
 	log_info("listening on port %d with %u workers (dispatch %s)", cfg->port,
 	         m->gen.n_workers, dispatch_name(m));
 	log_udp(m);
-	notify("READY=1");
+	notify_systemd("READY=1");
 	return 0;
 }
 

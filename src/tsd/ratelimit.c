@@ -190,7 +190,7 @@ static void set_unlock(atomic_uchar *lock)
 /* The entry for `key` in its set, or a fresh one in place of the set's
  * idlest: the smallest tat is the bucket closest to full, so forgetting it
  * loses the least. */
-static struct rl_entry *lookup(struct rl_entry *set, const uint64_t key[2])
+static struct rl_entry *find_or_replace_entry(struct rl_entry *set, const uint64_t key[2])
 {
 	struct rl_entry *victim = set;
 
@@ -210,7 +210,7 @@ static struct rl_entry *lookup(struct rl_entry *set, const uint64_t key[2])
 }
 
 /* The GCRA step on one entry (its set locked). */
-static enum ratelimit_verdict update(const struct ratelimit *rl, struct rl_entry *e,
+static enum ratelimit_verdict apply_gcra(const struct ratelimit *rl, struct rl_entry *e,
                                      uint64_t now_ns)
 {
 	uint64_t tat = e->tat_ns > now_ns ? e->tat_ns : now_ns;
@@ -239,7 +239,7 @@ enum ratelimit_verdict ratelimit_check(struct ratelimit *rl, const struct sockad
 	set = find_set(rl, key);
 	if (set_lock(&rl->locks[set]) != 0)
 		return RATELIMIT_PASS;
-	v = update(rl, lookup(rl->slots + set * RATELIMIT_WAYS, key), now_ns);
+	v = apply_gcra(rl, find_or_replace_entry(rl->slots + set * RATELIMIT_WAYS, key), now_ns);
 	set_unlock(&rl->locks[set]);
 	return v;
 }

@@ -8,7 +8,7 @@
 
 /* Every counter that only grows; not pid, generation, heartbeat, or the
  * open connections, which describe one live worker. */
-static void add(struct worker_counters *sum, const struct worker_counters *c)
+static void add_counters(struct worker_counters *sum, const struct worker_counters *c)
 {
 	sum->accepted += c->accepted;
 	sum->native_requests += c->native_requests;
@@ -30,7 +30,7 @@ static void add(struct worker_counters *sum, const struct worker_counters *c)
 
 void stats_retire(struct stats *st, const struct worker_counters *c)
 {
-	add(&st->retired, c);
+	add_counters(&st->retired, c);
 	st->workers_retired++;
 }
 
@@ -46,7 +46,7 @@ void stats_total(const struct stats *st, const struct worker_counters *slots,
 		 * 64-bit words). */
 		if (slots[i].pid == 0)
 			continue;
-		add(total, &slots[i]);
+		add_counters(total, &slots[i]);
 		total->active_connections += slots[i].active_connections;
 		(*live)++;
 	}

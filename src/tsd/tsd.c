@@ -47,7 +47,7 @@ static void usage(FILE *out)
 }
 
 /* Absolute paths: the daemon changes directory, and SIGHUP re-reads. */
-static char *absolute(const char *path)
+static char *make_absolute(const char *path)
 {
 	char *out, cwd[PATH_MAX];
 	size_t len;
@@ -77,10 +77,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	while ((c = getopt_long(argc, argv, "c:tdp:vhV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': free(o->config_path); o->config_path = absolute(optarg); break;
+		case 'c': free(o->config_path); o->config_path = make_absolute(optarg); break;
 		case 't': o->check_config = 1; break;
 		case 'd': o->daemonize = 1; break;
-		case 'p': free(o->pidfile); o->pidfile = absolute(optarg); break;
+		case 'p': free(o->pidfile); o->pidfile = make_absolute(optarg); break;
 		case 'v': o->verbose = 1; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("tsd %s\n", PACKAGE_VERSION); exit(0);
@@ -95,7 +95,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static struct conf *load(const struct options *o)
+static struct conf *load_configuration(const struct options *o)
 {
 	struct conf_errors errs = { 0 };
 	struct conf *cfg = generation_load_config(o->config_path, &errs);
@@ -188,9 +188,9 @@ static void describe_plugins(const struct conf *cfg)
 	conf_errors_free(&errs);
 }
 
-static int run(struct options *o)
+static int check_or_serve(struct options *o)
 {
-	struct conf *cfg = load(o);
+	struct conf *cfg = load_configuration(o);
 	int status;
 
 	if (cfg == NULL)
@@ -236,7 +236,7 @@ int main(int argc, char **argv)
 	log_init("tsd", LOG_TARGET_STDERR, 0);
 	if (parse_options(argc, argv, &o) != 0)
 		return EXIT_USAGE;
-	status = run(&o);
+	status = check_or_serve(&o);
 	free(o.config_path);
 	free(o.pidfile);
 	return status;

@@ -311,7 +311,7 @@ static void signal_ready(struct worker *w)
 
 /* ---- the loop ---- */
 
-static void dispatch(struct worker *w, const struct epoll_event *ev)
+static void handle_event(struct worker *w, const struct epoll_event *ev)
 {
 	uint64_t tag = ev->data.u64;
 
@@ -361,7 +361,7 @@ static int worker_loop(struct worker *w)
 		w->now_ns = monotonic_now_ns();
 		w->ctr->heartbeat_ns = w->now_ns;
 		for (i = 0; i < n; i++)
-			dispatch(w, &events[i]);
+			handle_event(w, &events[i]);
 		expire_deadlines(w);
 		if (w->accept_resume_ns != 0 && w->accept_resume_ns <= w->now_ns) {
 			w->accept_resume_ns = 0;
