@@ -1,4 +1,4 @@
-/* The wire formats: NTPv4 packets, NTP timestamps, the seed text reply and
+/* The wire formats: NTPv4 packets, NTP timestamps, the text reply and
  * the first-bytes test. Pure functions: no I/O, no clock, no allocation. */
 
 #include <inttypes.h>
@@ -191,7 +191,7 @@ enum wire_kind wire_classify(const uint8_t *buf, size_t len)
 	return buf[1] <= NTP_STRATUM_UNSYNC ? WIRE_NATIVE : WIRE_TEXT;
 }
 
-/* ---- the seed text protocol ---- */
+/* ---- the text protocol ---- */
 
 int wire_text_reply(char *out, size_t outlen, tsd_time_ns t2, tsd_time_ns t3)
 {

@@ -1,4 +1,4 @@
-/* The wire formats: the 48-byte NTPv4 packet, NTP timestamps, the seed text
+/* The wire formats: the 48-byte NTPv4 packet, NTP timestamps, the text
  * reply, and the first-bytes test that tells a native client from a text one. */
 #ifndef TSD_WIRE_H
 #define TSD_WIRE_H
@@ -14,7 +14,7 @@
 #define NTP_STRATUM_UNSYNC 16
 /* Seconds from 1900-01-01 (NTP era 0) to 1970-01-01. */
 #define NTP_UNIX_EPOCH_DELTA 2208988800LL
-/* Longest seed text reply: two 20-digit numbers, a tab and a newline. */
+/* Longest text reply: two 20-digit numbers, a tab and a newline. */
 #define WIRE_TEXT_REPLY_MAX 48
 
 /* A 64-bit NTP timestamp: seconds since the era start and a binary fraction. */

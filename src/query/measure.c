@@ -1,5 +1,5 @@
 /* tsclient's measurement of one server over TCP: N native NTP exchanges on
- * one connection, or N seed text exchanges on N connections. */
+ * one connection, or N text exchanges on N connections. */
 
 #include <errno.h>
 #include <limits.h>

@@ -1,5 +1,5 @@
 /* tsclient's measurement of one server: N exchanges over the native TCP
- * protocol, the seed text protocol, or NTP over UDP. */
+ * protocol, the text protocol, or NTP over UDP. */
 #ifndef TSD_MEASURE_H
 #define TSD_MEASURE_H
 

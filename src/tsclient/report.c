@@ -1,5 +1,6 @@
-/* tsclient's output formats. The three lines keep the report's names and
- * units (integer milliseconds) with the corrected formulas behind them. */
+/* tsclient's output formats. The default is three lines, REMOTE_TIME,
+ * LOCAL_TIME and RTT_ESTIMATE: the course report's names and units (integer
+ * milliseconds) with the corrected formulas behind them. */
 
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* tsclient's output: the report's three lines, the verbose tables, JSON,
+/* tsclient's output: the REMOTE_TIME, LOCAL_TIME and RTT_ESTIMATE lines,
+ * the verbose tables, JSON,
  * and the per-server reasons when nothing could be used. */
 #ifndef TSD_REPORT_H
 #define TSD_REPORT_H

@@ -41,7 +41,7 @@ static void usage(FILE *f)
 	        "                         regression (default estimator.plugin)\n"
 	        "  -v, --verbose          per-sample table, estimates, error bounds\n"
 	        "      --json             print one JSON object\n"
-	        "      --text             speak the seed text protocol (T2<TAB>T3 in ms)\n"
+	        "      --text             speak the text protocol (T2<TAB>T3 in ms)\n"
 	        "      --udp              speak NTP over UDP (default port server.udp.port)\n"
 	        "      --step             step the clock by the offset (clock plugin)\n"
 	        "      --slew             slew the clock by the offset (clock plugin)\n"

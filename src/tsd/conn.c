@@ -1,5 +1,5 @@
 /* The per-connection state machine: classify the first bytes, then answer
- * native NTP requests (any number) or one seed text request. */
+ * native NTP requests (any number) or one text request. */
 
 #include <errno.h>
 #include <string.h>

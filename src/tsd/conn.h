@@ -1,5 +1,5 @@
 /* One client connection of a worker: the first-bytes test, the native NTP
- * exchange (any number per connection) and the seed text reply. */
+ * exchange (any number per connection) and the text reply. */
 #ifndef TSD_CONN_H
 #define TSD_CONN_H
 

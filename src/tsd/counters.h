@@ -17,7 +17,7 @@ struct worker_counters {
 	uint64_t accepted;
 	uint64_t active_connections;
 	uint64_t native_requests;       /* TCP NTP exchanges answered */
-	uint64_t text_requests;         /* seed text replies sent */
+	uint64_t text_requests;         /* text replies sent */
 	uint64_t refused_overload;      /* closed at accept: max_connections reached */
 	uint64_t closed_request_timeout;
 	uint64_t closed_idle_timeout;

@@ -463,7 +463,7 @@ static void usage(FILE *f)
 	        "               [--timeout MS] [--sources N] [--per-conn N] [--json]\n"
 	        "  conn        a TCP connection per native (48-byte NTP) exchange\n"
 	        "  persistent  many native exchanges per connection\n"
-	        "  text        a connection per seed text exchange (\"T2<TAB>T3\" reply)\n"
+	        "  text        a connection per text exchange (\"T2<TAB>T3\" reply)\n"
 	        "  udp         NTPv4 over UDP\n"
 	        "  --sources N spread IPv4 clients over 127.0.0.2 .. 127.0.0.(N+1)\n"
 	        "  --per-conn N  persistent: a new connection after N exchanges (as tsclient)\n");

@@ -1,5 +1,5 @@
 /* Reference server: the least code that does tsd's job (native 48-byte NTP
- * exchanges over TCP, the seed text reply, optionally NTP over UDP) with one
+ * exchanges over TCP, the text reply, optionally NTP over UDP) with one
  * SO_REUSEPORT epoll process per CPU. The benchmark's ceiling on a machine.
  * With --kernel-rx-time T2 is the kernel's receive stamp, as in tsd. */
 

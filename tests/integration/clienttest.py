@@ -43,10 +43,11 @@ def run(args, timeout=CLIENT_TIMEOUT_S):
     return p.returncode, p.stdout, p.stderr
 
 
-def three_lines(out):
-    """The report's three lines as (remote_ms, local_ms, rtt_ms); exactly them."""
+def remote_local_rtt(out):
+    """tsclient's default output, the lines REMOTE_TIME, LOCAL_TIME and
+    RTT_ESTIMATE, as (remote_ms, local_ms, rtt_ms); exactly those lines."""
     m = LINES.match(out)
-    assert m, "not exactly the three lines:\n" + out
+    assert m, "not exactly the REMOTE_TIME, LOCAL_TIME and RTT_ESTIMATE lines:\n" + out
     return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
 

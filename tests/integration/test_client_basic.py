@@ -17,8 +17,8 @@ def main():
         conf = ct.client_conf(d)
         rc, out, err = ct.run(["-c", conf, ct.addr(srv.port)])
         assert rc == 0, "exit %d: %s" % (rc, err)
-        remote, local, rtt = ct.three_lines(out)
-        print("three lines: remote - local = %d ms, rtt %d ms" % (remote - local, rtt))
+        remote, local, rtt = ct.remote_local_rtt(out)
+        print("output: remote - local = %d ms, rtt %d ms" % (remote - local, rtt))
         assert abs((remote - local) - OFFSET_S * 1e3) <= 2, out
         assert 0 <= rtt <= 5, out
 
@@ -27,7 +27,7 @@ def main():
         rows = [l for l in out.splitlines() if SAMPLE_ROW.match(l)]
         assert len(rows) == 5, "expected 5 sample rows:\n" + out
         assert "error bound" in out and "selected" in out, out
-        ct.three_lines("\n".join(out.splitlines()[-3:]) + "\n")
+        ct.remote_local_rtt("\n".join(out.splitlines()[-3:]) + "\n")
 
         rc, j, err = ct.run_json(["-c", conf, ct.addr(srv.port)])
         assert rc == 0 and j["synced"], err

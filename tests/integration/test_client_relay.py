@@ -29,7 +29,7 @@ def main():
         assert rc == 0 and -0.008 < j["offset_s"] - OFFSET_S < -0.002, j["offset_s"]
         rc, out, err = ct.run(["-c", conf, "--text", "-n", "3", ct.addr(relay.port)])
         assert rc == 0, err
-        remote, local, rtt = ct.three_lines(out)
+        remote, local, rtt = ct.remote_local_rtt(out)
         assert rtt >= UP_MS + DOWN_MS - 1, out
     print("largest |error| / bound: %.2f" % worst)
 

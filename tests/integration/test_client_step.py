@@ -24,7 +24,7 @@ def main():
         applied, jumped = [float(w) for w in line[0].replace("(", " ").replace(")", " ").split()
                            if w.startswith(("+", "-"))]
         assert abs(applied - OFFSET_S) < 0.002 and abs(jumped - applied) < 0.002, line
-        ct.three_lines("\n".join(out.splitlines()[-3:]) + "\n")
+        ct.remote_local_rtt("\n".join(out.splitlines()[-3:]) + "\n")
 
         rc, j, err = ct.run_json(["-c", conf, "--step", ct.addr(srv.port)])
         c = j["correction"]

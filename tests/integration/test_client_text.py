@@ -1,5 +1,5 @@
 """--text speaks the report's protocol: against the report's server
-(tests/seed/TSServer.py, real time) and against tsd's text mode (sim clock at
+(tests/original/TSServer.py, real time) and against tsd's text mode (sim clock at
 +0.25 s), one connection per sample."""
 
 import os
@@ -12,10 +12,10 @@ import tsdtest
 OFFSET_S = 0.25
 
 
-def seed_server():
+def original_server():
     """The report's server on a free port: (process, port)."""
     port = ct.closed_port()
-    path = os.path.join(os.environ["TEST_SRCDIR"], "..", "seed", "TSServer.py")
+    path = os.path.join(os.environ["TEST_SRCDIR"], "..", "original", "TSServer.py")
     proc = subprocess.Popen([sys.executable, path, str(port), "127.0.0.1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if not ct.wait_listening(port, proc):
@@ -28,14 +28,14 @@ def seed_server():
 def main():
     with ct.tempdir() as d:
         conf = ct.client_conf(d)
-        proc, port = seed_server()
+        proc, port = original_server()
         try:
             rc, out, err = ct.run(["-c", conf, "--text", "-n", "4", ct.addr(port)])
         finally:
             proc.terminate()
             proc.wait()
         assert rc == 0, err
-        remote, local, rtt = ct.three_lines(out)
+        remote, local, rtt = ct.remote_local_rtt(out)
         print("report's server: remote - local = %d ms, rtt %d ms" % (remote - local, rtt))
         assert abs(remote - local) <= 2, out
 

@@ -111,7 +111,7 @@ def native_exchange(port, host="127.0.0.1", timeout_s=5.0, sock=None):
 
 
 def text_exchange(port, host="127.0.0.1", message=b"TIME\n", timeout_s=5.0):
-    """One seed text exchange: (T2 ms, T3 ms). Raises on any failure."""
+    """One text exchange: (T2 ms, T3 ms). Raises on any failure."""
     with socket.create_connection((host, port), timeout_s) as s:
         s.sendall(message)
         data = b""
@@ -259,7 +259,7 @@ class Tsd:
 
 class Load:
     """Client threads making exchanges until stop(): kind "native" (a new
-    connection per exchange), "text" (the seed protocol) or "persistent"
+    connection per exchange), "text" (the text protocol) or "persistent"
     (many exchanges per connection; a connection the server closes while
     idle, before a reply began, is reopened and the request repeated, as a
     keep-alive client does). Counts successes and failures; keeps the

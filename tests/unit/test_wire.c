@@ -1,5 +1,5 @@
 /* Unit tests for src/wire.c: the packet codec, NTP timestamps across the
- * 2036 era boundary, the first-bytes rule, the seed text reply and the
+ * 2036 era boundary, the first-bytes rule, the text reply and the
  * on-wire formulas. */
 
 #include <math.h>
@@ -288,7 +288,7 @@ static void test_classify_undecided(void **state)
 	assert_int_equal(wire_classify((const uint8_t *)"\xe3", 1), WIRE_UNDECIDED);
 }
 
-/* ---- the seed text reply ---- */
+/* ---- the text reply ---- */
 
 static void test_text_reply_exact(void **state)
 {

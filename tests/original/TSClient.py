@@ -3,8 +3,9 @@
 
 Connects to the server on TCP port 11932, records T1 just before sending a
 message, reads the server's reply "T2<TAB>T3" (Unix milliseconds), records
-T4 when the reply arrives, and prints the report's three lines with the
-report's own formulas (kept as they were, for comparison):
+T4 when the reply arrives, and prints REMOTE_TIME, LOCAL_TIME and
+RTT_ESTIMATE with the report's own formulas (kept as they were, for
+comparison):
 
     RTT         = [(T2 - T1) + (T4 - T3)] / 2
     LOCAL_TIME  = T4

@@ -1,4 +1,4 @@
-"""The report's client (tests/seed/TSClient.py, run as it is) gets a sane
+"""The report's client (tests/original/TSClient.py, run as it is) gets a sane
 answer from tsd, and a native exchange has sane T2 and T3."""
 import os
 import re
@@ -11,8 +11,8 @@ import tsdtest
 CONF = 'server = { listen = [ "127.0.0.1", "::1" ]; workers = 2; };'
 
 
-def seed_client(port, host="127.0.0.1"):
-    script = os.path.join(os.environ["TEST_SRCDIR"], "..", "seed", "TSClient.py")
+def original_client(port, host="127.0.0.1"):
+    script = os.path.join(os.environ["TEST_SRCDIR"], "..", "original", "TSClient.py")
     p = subprocess.run([sys.executable, script, host, str(port)], capture_output=True,
                        text=True, timeout=20)
     assert p.returncode == 0, p.stderr
@@ -21,8 +21,8 @@ def seed_client(port, host="127.0.0.1"):
     return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
-def check_seed(port, host):
-    remote_ms, local_ms, rtt_ms = seed_client(port, host)
+def check_original_client(port, host):
+    remote_ms, local_ms, rtt_ms = original_client(port, host)
     now_ms = time.time_ns() // 1000000
     assert abs(remote_ms - now_ms) < 1000, (remote_ms, now_ms)
     assert abs(local_ms - now_ms) < 1000, (local_ms, now_ms)
@@ -38,9 +38,9 @@ def check_native(port, host):
 
 
 def test():
-    with tsdtest.Tsd(CONF, name="seed") as tsd:
+    with tsdtest.Tsd(CONF, name="original-client") as tsd:
         for host in ("127.0.0.1", "::1"):
-            check_seed(tsd.port, host)
+            check_original_client(tsd.port, host)
             check_native(tsd.port, host)
         # Several native exchanges on one connection, then the text protocol.
         import socket
