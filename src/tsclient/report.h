@@ -1,6 +1,6 @@
-/* tsclient's output: the REMOTE_TIME, LOCAL_TIME and RTT_ESTIMATE lines,
- * the verbose tables, JSON,
- * and the per-server reasons when nothing could be used. */
+/* tsclient's output: the REMOTE_TIME, LOCAL_TIME and RTT_ESTIMATE lines, the
+ * verbose tables, JSON, and the per-server reasons when nothing could be
+ * used. */
 #ifndef TSD_REPORT_H
 #define TSD_REPORT_H
 

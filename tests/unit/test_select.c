@@ -9,7 +9,7 @@
 
 #include "query/select.h"
 
-static void three_servers_one_falseticker(void **state)
+static void test_three_servers_one_falseticker(void **state)
 {
 	struct select_candidate c[3] = { { 0.2501, 0.001, 0 }, { 0.2499, 0.001, 0 },
 	                                 { 0.9, 0.001, 0 } };
@@ -27,7 +27,7 @@ static void three_servers_one_falseticker(void **state)
 	assert_true(fabs(r.error_s - 0.0009) < 1e-9);
 }
 
-static void one_server_is_its_own_result(void **state)
+static void test_one_server_is_its_own_result(void **state)
 {
 	struct select_candidate c[1] = { { -0.125, 0.002, 0 } };
 	struct select_result r;
@@ -41,7 +41,7 @@ static void one_server_is_its_own_result(void **state)
 	assert_true(r.jitter_s < 1e-12);
 }
 
-static void two_that_disagree_have_no_majority(void **state)
+static void test_two_that_disagree_have_no_majority(void **state)
 {
 	struct select_candidate c[2] = { { 0.0, 0.001, 1 }, { 1.0, 0.001, 1 } };
 	struct select_result r;
@@ -54,7 +54,7 @@ static void two_that_disagree_have_no_majority(void **state)
 
 /* A wide interval whose midpoint lies outside a narrow one, yet holds it:
  * both are truechimers. */
-static void wide_and_narrow_both_survive(void **state)
+static void test_wide_and_narrow_both_survive(void **state)
 {
 	struct select_candidate c[2] = { { 0.0, 0.0001, 0 }, { 0.0002, 0.001, 0 } };
 	struct select_result r;
@@ -66,7 +66,7 @@ static void wide_and_narrow_both_survive(void **state)
 }
 
 /* Weights are 1 / distance; the bound covers the survivors' common part. */
-static void combine_weights_by_distance(void **state)
+static void test_combine_weights_by_distance(void **state)
 {
 	struct select_candidate c[2] = { { 0.0, 1.0, 0 }, { 0.5, 0.5, 0 } };
 	struct select_result r;
@@ -79,7 +79,7 @@ static void combine_weights_by_distance(void **state)
 	assert_true(fabs(r.error_s - 2.0 / 3.0) < 1e-12);
 }
 
-static void majority_of_five_against_two_outliers(void **state)
+static void test_majority_of_five_against_two_outliers(void **state)
 {
 	struct select_candidate c[5] = { { -3.0, 0.01, 0 }, { 0.001, 0.01, 0 },
 	                                 { 0.0, 0.01, 0 }, { 7.0, 0.01, 0 },
@@ -94,7 +94,7 @@ static void majority_of_five_against_two_outliers(void **state)
 }
 
 /* Three that disagree pairwise: no two overlap, so no majority. */
-static void three_apart_have_no_majority(void **state)
+static void test_three_apart_have_no_majority(void **state)
 {
 	struct select_candidate c[3] = { { 0.0, 0.1, 0 }, { 1.0, 0.1, 0 }, { 2.0, 0.1, 0 } };
 	struct select_result r;
@@ -106,13 +106,13 @@ static void three_apart_have_no_majority(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(three_servers_one_falseticker),
-		cmocka_unit_test(one_server_is_its_own_result),
-		cmocka_unit_test(two_that_disagree_have_no_majority),
-		cmocka_unit_test(wide_and_narrow_both_survive),
-		cmocka_unit_test(combine_weights_by_distance),
-		cmocka_unit_test(majority_of_five_against_two_outliers),
-		cmocka_unit_test(three_apart_have_no_majority),
+		cmocka_unit_test(test_three_servers_one_falseticker),
+		cmocka_unit_test(test_one_server_is_its_own_result),
+		cmocka_unit_test(test_two_that_disagree_have_no_majority),
+		cmocka_unit_test(test_wide_and_narrow_both_survive),
+		cmocka_unit_test(test_combine_weights_by_distance),
+		cmocka_unit_test(test_majority_of_five_against_two_outliers),
+		cmocka_unit_test(test_three_apart_have_no_majority),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
-/* Unit tests for the sim clock plugin (offset, drift, jitter, seed, steps,
- * slew, settings), plus the settings checks of the other clock plugins. The
- * plugins are loaded with dlopen from $PLUGIN_DIR. No test here touches the
- * machine's clock: realtime's step and slew are never called. */
+/* Unit tests for every clock plugin: sim in full (offset, drift, jitter,
+ * seed, steps, slew, settings), and the settings checks of realtime, tai
+ * and phc. The plugins are loaded with dlopen from $PLUGIN_DIR. No test
+ * here touches the machine's clock: realtime's step and slew are never
+ * called. */
 
 #include <errno.h>
 #include <math.h>
