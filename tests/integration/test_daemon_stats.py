@@ -6,7 +6,6 @@ datagrams, rate-limited ones and KoDs), and a worker killed or retired by
 a reload takes nothing away."""
 
 import os
-import re
 import signal
 import socket
 import time
@@ -23,31 +22,6 @@ server = { listen = [ "127.0.0.1" ]; workers = 2;
   udp = { enable = true; port = %d;
           ratelimit = { interval = 1; burst = 4; leak = 3; kod = true; }; }; };
 """
-LINE = re.compile(r"\[(\d+)\]: statistics: (.*)$", re.M)
-NUMBER = re.compile(r"([a-z_][a-z_ ]*?) (\d+)")
-
-
-def statistics(tsd):
-    """Ask for the statistics; the three lines the master logs, merged
-    into one dict ("tcp_native", "udp_kod", "workers_running", "exited",
-    ...)."""
-    before = len(LINE.findall(tsd.log()))
-    tsd.signal(signal.SIGUSR2)
-    assert tsdtest.wait_for(lambda: len(LINE.findall(tsd.log())) >= before + 3,
-                            5 * tsdtest.slow_factor()), "no statistics logged:\n" + tsd.log()
-    lines = LINE.findall(tsd.log())[before:before + 3]
-    assert all(int(pid) == tsd.pid for pid, _ in lines), lines
-    stats = {}
-    for _, text in lines:
-        part = text.split(" ", 1)[0]        # "tcp", "udp" or "workers"
-        for name, n in NUMBER.findall(text):
-            key = name.strip().replace(" ", "_")
-            if part in ("tcp", "udp") and not key.startswith(part):
-                key = part + "_" + key
-            stats[key] = int(n)
-    return stats
-
-
 def delta(after, before):
     return {k: after[k] - before.get(k, 0) for k in after}
 
@@ -58,7 +32,7 @@ def settled(tsd, before, want):
     reply), or after 3 s, whichever is first."""
     end = time.monotonic() + 3 * tsdtest.slow_factor()
     while True:
-        now = statistics(tsd)
+        now = tsdtest.statistics(tsd)
         d = delta(now, before)
         if all(d[k] == n for k, n in want.items()) or time.monotonic() > end:
             return now
@@ -116,7 +90,7 @@ def test():
         assert udpchrony.wait_ntp(udp_port, 5 * tsdtest.slow_factor())
         workers = tsd.wait_workers(2)
         time.sleep(0.2)                     # the start-up probes are answered
-        s0 = statistics(tsd)
+        s0 = tsdtest.statistics(tsd)
         assert s0["workers_running"] == 2 and s0["exited"] == 0, s0
         want = traffic(tsd, udp_port)
         # The connections the workers count as accepted: 7 + 3 + 1.
@@ -132,13 +106,13 @@ def test():
         os.kill(workers[0], signal.SIGKILL)
         tsdtest.wait_for(lambda: workers[0] not in tsd.workers() and len(tsd.workers()) == 2,
                          5 * tsdtest.slow_factor())
-        s2 = statistics(tsd)
+        s2 = tsdtest.statistics(tsd)
         assert s2["exited"] == 1 and s2["workers_running"] == 2, s2
         # A reload retires both workers; their counts stay too.
         tsd.signal(signal.SIGHUP)
-        assert tsdtest.wait_for(lambda: statistics(tsd)["exited"] == 3,
+        assert tsdtest.wait_for(lambda: tsdtest.statistics(tsd)["exited"] == 3,
                                 10 * tsdtest.slow_factor()), tsd.log()
-        s3 = statistics(tsd)
+        s3 = tsdtest.statistics(tsd)
         for key in want:
             assert s2[key] == s1[key] == s3[key], \
                 "%s changed without traffic: %d, %d, %d" % (key, s1[key], s2[key], s3[key])

@@ -350,6 +350,31 @@ def run_tsd(args, timeout_s=30):
     return p.returncode, p.stdout, p.stderr
 
 
+STATS_LINE = re.compile(r"\[(\d+)\]: statistics: (.*)$", re.M)
+STATS_NUMBER = re.compile(r"([a-z_][a-z_ ]*?) (\d+)")
+
+
+def statistics(tsd):
+    """Ask for the statistics; the three lines the master logs, merged
+    into one dict ("tcp_native", "udp_kod", "workers_running", "exited",
+    ...)."""
+    before = len(STATS_LINE.findall(tsd.log()))
+    tsd.signal(signal.SIGUSR2)
+    assert wait_for(lambda: len(STATS_LINE.findall(tsd.log())) >= before + 3,
+                    5 * slow_factor()), "no statistics logged:\n" + tsd.log()
+    lines = STATS_LINE.findall(tsd.log())[before:before + 3]
+    assert all(int(pid) == tsd.pid for pid, _ in lines), lines
+    stats = {}
+    for _, text in lines:
+        part = text.split(" ", 1)[0]        # "tcp", "udp" or "workers"
+        for name, n in STATS_NUMBER.findall(text):
+            key = name.strip().replace(" ", "_")
+            if part in ("tcp", "udp") and not key.startswith(part):
+                key = part + "_" + key
+            stats[key] = int(n)
+    return stats
+
+
 def main(test):
     """Run test() as a test program: exit 0 pass, 1 fail, 77 skip."""
     if "TSD" not in os.environ or "PLUGIN_DIR" not in os.environ:
