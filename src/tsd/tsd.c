@@ -19,6 +19,7 @@
 #include "tsd/fdlimit.h"
 #include "tsd/generation.h"
 #include "tsd/master.h"
+#include "tsd/plugin_access.h"
 #include "tsd/proctitle.h"
 
 #define EXIT_USAGE 2
@@ -198,6 +199,9 @@ static int check_or_serve(struct options *o)
 	if (o->check_config) {
 		if (o->verbose)
 			describe_plugins(cfg);
+		/* The plugins loaded as root here; the workers load them as
+		 * server.user. */
+		plugin_access_warn(cfg, stderr);
 		printf("configuration OK\n");
 		generation_free_config(cfg);
 		return 0;

@@ -1,8 +1,10 @@
 """The command line: --check-config says "configuration OK" (exit 0, with -v
 naming each plugin file and its description) or
 names FILE:LINE of a misspelled setting (exit 1) and a broken plugin choice;
-usage errors exit 2; --help and --version."""
+as root it warns when server.user cannot read the plugins; usage errors
+exit 2; --help and --version."""
 import os
+import shutil
 import tempfile
 
 import tsdtest
@@ -53,6 +55,42 @@ def test():
         assert rc == 0 and "--check-config" in out
         rc, out, err = tsdtest.run_tsd(["--version"])
         assert rc == 0 and out.startswith("tsd "), out
+    unreadable_plugins_warned()
+
+
+def warnings_for(plugins, d):
+    """--check-config's warnings for server.user = "nobody" and these plugins."""
+    conf = os.path.join(d, "user.conf")
+    with open(conf, "w") as f:
+        f.write('plugin_dir = "%s";\nserver = { user = "nobody"; };\n' % plugins)
+    rc, out, err = tsdtest.run_tsd(["--check-config", "-c", conf])
+    assert rc == 0 and out.strip() == "configuration OK", (rc, out, err)
+    return [line for line in err.splitlines() if line.startswith("warning: ")]
+
+
+def unreadable_plugins_warned():
+    """Root checks the plugins as server.user would load them: a plugin_dir
+    closed to nobody, and then one plugin file, each get a warning; a copy
+    open to all gets none."""
+    if os.geteuid() != 0:
+        print("server.user plugin check: skipped, it needs root to act as nobody")
+        return
+    plugins = tsdtest.plugins_readable_by_all()
+    try:
+        with tempfile.TemporaryDirectory(prefix="tsd-cli-") as d:
+            assert warnings_for(plugins, d) == []
+            os.chmod(plugins, 0o700)
+            got = warnings_for(plugins, d)
+            assert len(got) == 3 and "cannot read plugin_dir " + plugins in got[0], got
+            os.chmod(plugins, 0o755)
+            os.chmod(os.path.join(plugins, "clock_realtime.so"), 0o600)
+            got = warnings_for(plugins, d)
+            assert got == ['warning: server.user "nobody" cannot read the clock plugin '
+                           '%s/clock_realtime.so (Permission denied): every worker would '
+                           'fail to load its plugins' % plugins], got
+            print("server.user plugin check: %s" % got[0])
+    finally:
+        shutil.rmtree(plugins, ignore_errors=True)
 
 
 tsdtest.main(test)

@@ -127,6 +127,20 @@ def text_exchange(port, host="127.0.0.1", message=b"TIME\n", timeout_s=5.0):
 
 # ---- the daemon ----
 
+def plugins_readable_by_all():
+    """A copy of $PLUGIN_DIR's plugins in a new directory (mode 0755, files
+    0644) for a tsd whose workers run as server.user: the build tree may be
+    closed to that user (a clone in a mode-0700 directory). The caller
+    removes it (shutil.rmtree)."""
+    copy = tempfile.mkdtemp(prefix="tsd-plugins-")
+    os.chmod(copy, 0o755)
+    for name in os.listdir(os.environ["PLUGIN_DIR"]):
+        if name.endswith(".so"):
+            shutil.copy(os.path.join(os.environ["PLUGIN_DIR"], name), copy)
+            os.chmod(os.path.join(copy, name), 0o644)
+    return copy
+
+
 class Tsd:
     """The built tsd on a free port in a temporary directory. Started by
     the constructor (start=False to start later); `with` stops it and
@@ -187,8 +201,12 @@ class Tsd:
                              timeout_s, 0.05)) and self.proc.poll() is None
 
     def log(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
+        """Everything tsd wrote so far ("" before its first start)."""
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
 
     def check_log(self):
         bad = [line for line in self.log().splitlines() if BAD_LOG.search(line)]
