@@ -1,5 +1,5 @@
 /* The few NTP packet bits the load generator and the reference server need,
- * kept apart from src/wire.c so the benchmark measures tsd, not itself. */
+ * kept apart from src/common/wire.c so the benchmark measures tsd, not itself. */
 #ifndef BENCH_NTP_H
 #define BENCH_NTP_H
 

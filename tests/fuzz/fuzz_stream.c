@@ -1,4 +1,4 @@
-/* libFuzzer target for the TCP connection handler (src/conn.c): arbitrary
+/* libFuzzer target for the TCP connection handler (src/tsd/conn.c): arbitrary
  * bytes, cut into arbitrary reads, go through the worker's real per-connection
  * code over a socketpair. It must never crash, and what it sends back must
  * stay within the protocol: one mode-4 reply per complete native request

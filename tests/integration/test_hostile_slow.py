@@ -34,7 +34,7 @@ LET_GO_LIMIT_S = REQUEST_TIMEOUT_S * 1.1 + 0.3
 # kernel kept growing, which held such clients 5 s and more) is checked
 # directly: tsd's end keeps the fixed buffer.
 NEVER_READS_LIMIT_S = REQUEST_TIMEOUT_S * 2 + 0.3
-# tsd fixes SO_SNDBUF at 16 KiB (src/conn.h), which the kernel doubles;
+# tsd fixes SO_SNDBUF at 16 KiB (src/tsd/conn.h), which the kernel doubles;
 # autotuning would have grown it to megabytes by the time we stall.
 SNDBUF_LIMIT_BYTES = 64 * 1024
 # A client held longer than this has beaten the deadline: give up at once.

@@ -1,5 +1,5 @@
-/* Unit tests for the running clock and estimator (src/clock.c,
- * src/estimator.c): plugin errors point at their setting's line, and every
+/* Unit tests for the running clock and estimator (src/common/clock.c,
+ * src/common/estimator.c): plugin errors point at their setting's line, and every
  * out-of-range value a plugin returns is refused. */
 #include "common/conf.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for the plugin loader (src/loader.c): a good plugin loads, and
+/* Unit tests for the plugin loader (src/common/loader.c): a good plugin loads, and
  * every broken one is refused with its own message naming the file. */
 
 #include <dlfcn.h>

@@ -1,4 +1,4 @@
-/* Unit tests for logging (src/log.c): the line format, the debug switch and
+/* Unit tests for logging (src/common/log.c): the line format, the debug switch and
  * the per-second rate limit, with the monotonic clock under the test's
  * control. */
 

@@ -1,4 +1,4 @@
-/* Unit tests for the NTP selection and combining (src/select.c). */
+/* Unit tests for the NTP selection and combining (src/query/select.c). */
 
 #include <math.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Unit tests for src/wire.c: the packet codec, NTP timestamps across the
+/* Unit tests for src/common/wire.c: the packet codec, NTP timestamps across the
  * 2036 era boundary, the first-bytes rule, the text reply and the
  * on-wire formulas. */
 
