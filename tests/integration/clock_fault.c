@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tsd/plugin.h"
+#include "common/monotonic.h"
 
 #define NS_PER_S 1000000000LL
 
@@ -30,16 +31,8 @@ static const char *const fault_names[] = { "none", "abort_at_start", "hang_in_no
 struct fault_clock {
 	enum fault fault;
 	char once_file[256];  /* if set, the fault fires once: where this unlinks */
-	char start_log[256];  /* if set, each worker start appends "pid mono_ns" */
+	char start_log[256];  /* if set, each worker start appends "pid monotonic_ns" */
 };
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
 
 /* True when the fault should fire now: always, or once across processes. */
 static int fires(const struct fault_clock *fc, enum fault which)
@@ -75,7 +68,7 @@ static void log_start(const struct fault_clock *fc)
 	fd = open(fc->start_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
-	len = snprintf(line, sizeof(line), "%ld %lld\n", (long)getpid(), (long long)mono_ns());
+	len = snprintf(line, sizeof(line), "%ld %lld\n", (long)getpid(), (long long)monotonic_now_ns());
 	if (write(fd, line, (size_t)len) != len)
 		(void)0; /* the test counts lines; a short write shows up there */
 	close(fd);

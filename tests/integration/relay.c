@@ -20,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/monotonic.h"
+#include "../splitmix64.h"
+
 #define CHUNK_MAX 16384
 /* Stop reading a side while this much of its data waits to be released. */
 #define QUEUE_LIMIT_BYTES (4u << 20)
@@ -111,34 +114,12 @@ static void usage(FILE *f)
 	"ppoll (tens of microseconds on an idle machine). SIGINT or SIGTERM stops.\n");
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static double uniform01(uint64_t *state)
-{
-	return (double)(next_random(state) >> 11) * (1.0 / 9007199254740992.0);
-}
-
 static int64_t delay_ns(struct relay *r, int d)
 {
-	double ms = r->opt.delay_ms[d] + uniform01(&r->rng[d]) * r->opt.jitter_ms[d];
+	double ms = r->opt.delay_ms[d] + splitmix64_uniform(&r->rng[d]) * r->opt.jitter_ms[d];
 
 	/* Drawn only when asked for, so runs without spikes keep their sequence. */
-	if (r->opt.spike_prob > 0 && uniform01(&r->rng[d]) < r->opt.spike_prob)
+	if (r->opt.spike_prob > 0 && splitmix64_uniform(&r->rng[d]) < r->opt.spike_prob)
 		ms += r->opt.spike_ms;
 	return (int64_t)(ms * 1e6);
 }
@@ -314,7 +295,7 @@ static int read_side(struct relay *r, struct relay_conn *c, int d)
 	struct direction *dir = &c->dir[d];
 	char buf[CHUNK_MAX];
 	ssize_t n = recv(c->fd[d], buf, sizeof(buf), 0);
-	int64_t arrival = now_ns(), release;
+	int64_t arrival = (int64_t)monotonic_now_ns(), release;
 	struct chunk *ch;
 
 	if (n < 0)
@@ -424,7 +405,7 @@ static int service(struct relay *r, struct relay_conn *c, const struct pollfd *p
 		if ((p[d].revents & (POLLIN | POLLHUP | POLLERR)) && !c->dir[d].eof &&
 		    read_side(r, c, d) < 0)
 			return -1;
-	now = now_ns();
+	now = (int64_t)monotonic_now_ns();
 	for (int d = 0; d < 2; d++)
 		if (!(d == UP && c->connecting) && write_side(c, d, now) < 0)
 			return -1;
@@ -433,7 +414,7 @@ static int service(struct relay *r, struct relay_conn *c, const struct pollfd *p
 
 static int loop_once(struct relay *r, struct pollfd *p, const sigset_t *mask)
 {
-	int64_t now = now_ns(), next = next_release(r, now);
+	int64_t now = (int64_t)monotonic_now_ns(), next = next_release(r, now);
 	struct timespec ts, *tsp = NULL;
 
 	p[0] = (struct pollfd){ .fd = r->listen_fd, .events = POLLIN };

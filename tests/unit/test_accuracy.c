@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "plugin_dl.h"
+#include "../splitmix64.h"
 
 #define NS_PER_S 1000000000LL
 #define MAX_SAMPLES 64
@@ -45,18 +46,9 @@ struct run {
 
 /* ---- the synthetic network ---- */
 
-static uint64_t splitmix(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static double uniform_open(uint64_t *state)
 {
-	return ((double)(splitmix(state) >> 11) + 0.5) / 9007199254740992.0;
+	return splitmix64_uniform(state) + 0.5 / 9007199254740992.0;
 }
 
 static double one_way_s(uint64_t *rng, double base_s, double jitter_s,

@@ -34,6 +34,16 @@ static char *capture_end(struct capture *c)
 	return c->text;
 }
 
+/* report_json's text for o, which the caller frees. */
+static char *json_of(const struct outcome *o)
+{
+	struct capture c;
+
+	capture_start(&c);
+	report_json(c.f, o);
+	return capture_end(&c);
+}
+
 static void test_report_ms_floors(void **state)
 {
 	(void)state;
@@ -136,14 +146,11 @@ static void test_json_synced(void **state)
 	struct measurement *m = test_calloc(1, sizeof(*m));
 	struct server_result r;
 	struct outcome o;
-	struct capture c;
 	char *text;
 
 	(void)state;
 	synced_outcome(&o, &r, m);
-	capture_start(&c);
-	report_json(c.f, &o);
-	text = capture_end(&c);
+	text = json_of(&o);
 	assert_string_equal(text,
 		"{\n"
 		"  \"synced\": true,\n"
@@ -179,7 +186,6 @@ static void test_json_unsynced_escapes_reason(void **state)
 	struct measurement *m = test_calloc(1, sizeof(*m));
 	struct server_result r = { 0 };
 	struct outcome o = { .servers = &r, .n_servers = 1, .estimator = "ntp" };
-	struct capture c;
 	char *text;
 
 	(void)state;
@@ -187,9 +193,7 @@ static void test_json_unsynced_escapes_reason(void **state)
 	r.m = m;
 	r.status = SERVER_BAD_REPLY;
 	strcpy(r.reason, "bad \"x\"\\\n\x7f");
-	capture_start(&c);
-	report_json(c.f, &o);
-	text = capture_end(&c);
+	text = json_of(&o);
 	assert_string_equal(text,
 		"{\n"
 		"  \"synced\": false,\n"
