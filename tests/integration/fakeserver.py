@@ -11,6 +11,7 @@ import struct
 import threading
 import time
 
+import ntpcodec
 import tsdtest
 
 
@@ -67,12 +68,12 @@ class Native(_Server):
                 req = tsdtest.recv_exact(conn, 48)
             except ConnectionError:
                 return
-            cookie = struct.unpack(tsdtest.NTP_FORMAT, req)[10]
+            cookie = struct.unpack(ntpcodec.NTP_FORMAT, req)[10]
             t2, t3, disp_s = self.times(time.time_ns())
             disp = min(int(disp_s * 65536 + 0.999), 0xffffffff)
-            conn.sendall(struct.pack(tsdtest.NTP_FORMAT, (0 << 6) | (4 << 3) | 4, 1, 0, -20,
-                                     0, disp, b"FAKE", tsdtest.ns_to_ntp(t2), cookie,
-                                     tsdtest.ns_to_ntp(t2), tsdtest.ns_to_ntp(t3)))
+            conn.sendall(struct.pack(ntpcodec.NTP_FORMAT, (0 << 6) | (4 << 3) | 4, 1, 0, -20,
+                                     0, disp, b"FAKE", ntpcodec.ns_to_ntp(t2), cookie,
+                                     ntpcodec.ns_to_ntp(t2), ntpcodec.ns_to_ntp(t3)))
             self.replies += 1
 
 
