@@ -9,9 +9,29 @@
 
 #include "samples.h"
 
+/* As measured: it can be negative. Only for samples within the limits
+ * sample_ok checks. */
+static int64_t delay_ns(const struct tsd_sample *s)
+{
+	return (s->t4_ns - s->t1_ns) - (s->t3_ns - s->t2_ns);
+}
+
+/* The true round trip is at least zero. Each of the server's two readings
+ * is within server_error of the truth, so its T3 - T2 can exceed the time it
+ * held the request by twice that, and the readings at both ends by their
+ * precision: a delay more negative than that is a server contradicting
+ * itself (the issue 17 liar: T3 - T2 = 0.5 s inside a 50 us round trip,
+ * with an error of 0, made a 3 us interval for any offset it liked). */
+static int delay_possible(const struct tsd_sample *s)
+{
+	double slack_ns = 2e9 * s->server_error_s + SAMPLES_PRECISION_NS;
+
+	return (double)delay_ns(s) >= -slack_ns;
+}
+
 /* A sample no exchange produces is refused: a reply before its request,
- * an unknown server error, or clocks so far apart (over 73 years) that the
- * sums the estimators make could overflow. */
+ * an unknown server error, clocks so far apart (over 73 years) that the
+ * sums the estimators make could overflow, or an impossible delay. */
 int sample_ok(const struct tsd_sample *s)
 {
 	const int64_t limit_ns = INT64_C(1) << 61;
@@ -23,8 +43,10 @@ int sample_ok(const struct tsd_sample *s)
 	    __builtin_sub_overflow(s->t3_ns, s->t4_ns, &back_ns) ||
 	    __builtin_sub_overflow(s->t3_ns, s->t2_ns, &server_ns))
 		return 0;
-	return out_ns > -limit_ns && out_ns < limit_ns && back_ns > -limit_ns &&
-	       back_ns < limit_ns && server_ns > -limit_ns && server_ns < limit_ns;
+	if (!(out_ns > -limit_ns && out_ns < limit_ns && back_ns > -limit_ns &&
+	      back_ns < limit_ns && server_ns > -limit_ns && server_ns < limit_ns))
+		return 0;
+	return delay_possible(s);
 }
 
 /* Integer nanoseconds first: exact differences, exact halving later. */
@@ -33,24 +55,19 @@ static int64_t twice_offset_ns(const struct tsd_sample *s)
 	return (s->t2_ns - s->t1_ns) + (s->t3_ns - s->t4_ns);
 }
 
-/* As measured: it can be negative. */
-static int64_t delay_ns(const struct tsd_sample *s)
-{
-	return (s->t4_ns - s->t1_ns) - (s->t3_ns - s->t2_ns);
-}
-
 double sample_offset_s(const struct tsd_sample *s)
 {
 	return (double)twice_offset_ns(s) / 2e9;
 }
 
-/* Negative when the server's clock ran fast inside the exchange; the true
- * delay is at least zero. */
+/* A slightly negative delay (within what sample_ok allows) counts by its
+ * size, as chrony counts it: taking it as 0 made the interval narrower than
+ * the readings can tell. */
 double sample_delay_s(const struct tsd_sample *s)
 {
 	int64_t ns = delay_ns(s);
 
-	return ns > 0 ? (double)ns / 1e9 : 0.0;
+	return (double)(ns < 0 ? -ns : ns) / 1e9;
 }
 
 int sample_ring_init(struct sample_ring *r, size_t window)

@@ -13,6 +13,9 @@
 #define SAMPLES_API __attribute__((visibility("hidden")))
 
 #define SAMPLES_MAX_WINDOW 1024
+/* The precision assumed of the four readings together: a nanosecond clock
+ * read at each end, and a kernel stamp against a user-space one. */
+#define SAMPLES_PRECISION_NS 1000
 
 /* The last `window` samples. Slots 0..count-1 always hold samples, so a
  * computation that does not care about age can walk them in slot order. */
@@ -23,12 +26,13 @@ struct sample_ring {
 	struct tsd_sample *slots;
 };
 
-/* 1 if an exchange could have produced the sample, 0 if it is refused. */
+/* 1 if an exchange could have produced the sample, 0 if it is refused: among
+ * others a delay below -(2 server_error + SAMPLES_PRECISION_NS). */
 SAMPLES_API int sample_ok(const struct tsd_sample *s);
 
 /* The RFC 5905 on-wire offset, server minus client. */
 SAMPLES_API double sample_offset_s(const struct tsd_sample *s);
-/* The on-wire round-trip delay, at least zero. */
+/* The on-wire round-trip delay, its absolute value. */
 SAMPLES_API double sample_delay_s(const struct tsd_sample *s);
 
 /* 0, or -ENOMEM. */

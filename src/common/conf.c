@@ -49,6 +49,7 @@ int conf_defaults(struct conf *cfg)
 	cfg->client.n_servers = 1;
 	cfg->client.samples = 8;
 	cfg->client.timeout = 2.0;
+	cfg->client.max_step = 1000.0;
 	if (cfg->plugin_dir == NULL || cfg->clock.name == NULL ||
 	    cfg->estimator.name == NULL || cfg->server.listen[0] == NULL ||
 	    cfg->server.user == NULL || cfg->client.servers[0] == NULL) {

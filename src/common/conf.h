@@ -59,6 +59,7 @@ struct conf_client {
 	size_t n_servers;
 	int samples;                    /* default 8 */
 	double timeout;                 /* seconds per server; default 2.0 */
+	double max_step;                /* largest --step/--slew without --force; default 1000 */
 };
 
 struct conf {

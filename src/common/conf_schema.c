@@ -15,6 +15,8 @@
 #include "common/conf_plugin.h"
 
 #define MAX_TIMEOUT_S 86400.0
+/* client.max_step: up to about 31 years. */
+#define MAX_STEP_S 1e9
 #define MAX_RATELIMIT_INTERVAL_S 3600.0
 
 enum field_kind { F_INT, F_SECONDS, F_BOOL, F_STRING, F_CHOICE, F_GROUP, F_CUSTOM };
@@ -376,6 +378,8 @@ static const struct field client_fields[] = {
 	{ "servers", F_CUSTOM, 0, 0, 0, NULL, NULL, servers_list },
 	{ "samples", F_INT, OFF(client.samples), 1, CONF_MAX_SAMPLES, NULL, NULL, NULL },
 	{ "timeout", F_SECONDS, OFF(client.timeout), 0, (long long)MAX_TIMEOUT_S,
+	  NULL, NULL, NULL },
+	{ "max_step", F_SECONDS, OFF(client.max_step), 0, (long long)MAX_STEP_S,
 	  NULL, NULL, NULL },
 	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
 };

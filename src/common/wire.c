@@ -251,6 +251,25 @@ int wire_parse_text_reply(const char *buf, size_t len, int64_t *t2_ms, int64_t *
 	return 0;
 }
 
+/* The NTP path reads a timestamp as the instant nearest the pivot, within
+ * half an era; the text path accepts no more. */
+#define TEXT_MAX_DISTANCE_MS ((INT64_C(1) << 31) * 1000)
+#define TEXT_HALF_MS_NS (NS_PER_MS / 2)
+
+int wire_text_ms_to_ns(int64_t ms, tsd_time_ns pivot_ns, tsd_time_ns *out_ns)
+{
+	/* parse_ms gives at most 18 digits and the pivot is a clock reading:
+	 * the difference cannot overflow; the product is checked. */
+	int64_t from_pivot_ms = ms - floor_div(pivot_ns, NS_PER_MS);
+
+	if (from_pivot_ms > TEXT_MAX_DISTANCE_MS || from_pivot_ms < -TEXT_MAX_DISTANCE_MS)
+		return -1;
+	if (ms > (INT64_MAX - TEXT_HALF_MS_NS) / NS_PER_MS || ms < INT64_MIN / NS_PER_MS)
+		return -1;
+	*out_ns = ms * NS_PER_MS + TEXT_HALF_MS_NS;
+	return 0;
+}
+
 /* ---- replies and the on-wire quantities ---- */
 
 void wire_make_reply(struct ntp_packet *reply, const struct ntp_packet *req,

@@ -74,6 +74,11 @@ enum wire_kind wire_classify(const uint8_t *buf, size_t len);
 int wire_text_reply(char *out, size_t outlen, tsd_time_ns t2, tsd_time_ns t3);
 /* Parse "T2<TAB>T3\n" (the newline optional); -1 on anything else. */
 int wire_parse_text_reply(const char *buf, size_t len, int64_t *t2_ms, int64_t *t3_ms);
+/* A text reply's milliseconds as nanoseconds, each the midpoint of its
+ * millisecond (the server truncates). -1 when either is more than 68 years
+ * (2^31 s, as wire_ntp_to_ns) from the pivot, the client's clock at T1:
+ * farther apart, the offset and delay sums could overflow. */
+int wire_text_ms_to_ns(int64_t ms, tsd_time_ns pivot_ns, tsd_time_ns *out_ns);
 
 /* Build a server reply to `req` from the clock's info, T2 and T3. */
 void wire_make_reply(struct ntp_packet *reply, const struct ntp_packet *req,

@@ -25,7 +25,6 @@
 #define TEXT_REQUEST "TIME\n"
 /* Text replies are whole milliseconds, truncated: the true instant lies in
  * [ms, ms + 1), so its midpoint is used and half of it is the server error. */
-#define TEXT_HALF_MS_NS 500000
 #define TEXT_SERVER_ERROR_S 0.0005
 
 /* Everything one exchange needs: the socket, its stamps, the deadline. */
@@ -362,13 +361,14 @@ static int text_exchange(struct link *l, const struct server_spec *srv,
 		fail_why(out, "the local clock refused a reading");
 		goto fail;
 	}
+	/* Times more than 68 years from ours are refused, as on the NTP path:
+	 * the offset's sums would overflow. */
 	if (wire_parse_text_reply(buf, (size_t)n, &t2_ms, &t3_ms) < 0 || t3_ms < t2_ms ||
-	    t2_ms < 0 || t3_ms > INT64_MAX / 1000000 - 1) {
+	    t2_ms < 0 || wire_text_ms_to_ns(t2_ms, s.t1_ns, &s.t2_ns) < 0 ||
+	    wire_text_ms_to_ns(t3_ms, s.t1_ns, &s.t3_ns) < 0) {
 		close_link(l);
 		return bad_reply(out);
 	}
-	s.t2_ns = t2_ms * 1000000 + TEXT_HALF_MS_NS;
-	s.t3_ns = t3_ms * 1000000 + TEXT_HALF_MS_NS;
 	use_kernel_stamps(l, key, &s, out);
 	close_link(l);
 	out->samples[out->n_samples++] = s;

@@ -1,7 +1,8 @@
 /* NTP source selection: Marzullo's intersection of correctness intervals as
  * ntpd's clock_select does it (a majority must overlap; a falseticker's
- * interval misses the intersection), then the survivors combined with
- * weights 1 / root distance. */
+ * interval misses the intersection), then a combined offset and error bound
+ * that no minority of liars can move outside what the honest servers allow
+ * (doc/algorithm.md, "Many servers"). */
 
 #include <math.h>
 #include <stdlib.h>
@@ -53,31 +54,11 @@ static int intersect(const struct endpoint *e, size_t n, size_t allow,
 	return found_low && found_high && *low <= *high ? 0 : -1;
 }
 
-/* The bound on the combined offset's error: if every survivor is a
- * truechimer the true offset lies in all their intervals at once. */
-static double combined_error(const struct select_candidate *c, size_t n, double offset_s)
+/* The survivors reach into [low, high]; the best has the smallest distance. */
+static void mark_survivors(struct select_candidate *c, size_t n, struct select_result *r)
 {
-	double lo = -INFINITY, hi = INFINITY, worst = 0.0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (!c[i].survivor)
-			continue;
-		lo = fmax(lo, c[i].offset_s - c[i].distance_s);
-		hi = fmin(hi, c[i].offset_s + c[i].distance_s);
-		worst = fmax(worst, fabs(offset_s - c[i].offset_s) + c[i].distance_s);
-	}
-	if (lo <= hi)
-		return fmax(fabs(offset_s - lo), fabs(hi - offset_s));
-	return worst;
-}
-
-static void combine(struct select_candidate *c, size_t n, struct select_result *r)
-{
-	double wsum = 0.0, osum = 0.0, vsum = 0.0;
-
 	r->n_survivors = 0;
 	for (size_t i = 0; i < n; i++) {
-		/* A truechimer's interval reaches into the intersection. */
 		c[i].survivor = c[i].offset_s - c[i].distance_s <= r->high_s &&
 		                c[i].offset_s + c[i].distance_s >= r->low_s;
 		if (!c[i].survivor)
@@ -85,18 +66,39 @@ static void combine(struct select_candidate *c, size_t n, struct select_result *
 		if (r->n_survivors == 0 || c[i].distance_s < c[r->best].distance_s)
 			r->best = i;
 		r->n_survivors++;
-		wsum += 1.0 / c[i].distance_s;
-		osum += c[i].offset_s / c[i].distance_s;
 	}
-	r->offset_s = osum / wsum;
-	for (size_t i = 0; i < n; i++) {
-		double d = c[i].offset_s - r->offset_s;
+}
 
-		if (c[i].survivor)
-			vsum += d * d / c[i].distance_s;
+/* Weighted RMS of the survivors' offsets about the combined one. */
+static double survivor_jitter(const struct select_candidate *c, size_t n, double offset_s)
+{
+	double wsum = 0.0, vsum = 0.0;
+
+	for (size_t i = 0; i < n; i++) {
+		double d = c[i].offset_s - offset_s;
+
+		if (!c[i].survivor)
+			continue;
+		wsum += 1.0 / c[i].distance_s;
+		vsum += d * d / c[i].distance_s;
 	}
-	r->jitter_s = sqrt(vsum / wsum);
-	r->error_s = combined_error(c, n, r->offset_s);
+	return sqrt(vsum / wsum);
+}
+
+/* Any minority may lie, so no server's own interval is trusted: the truth
+ * is only known to lie in [truth_low, truth_high], what at least n - f_max
+ * intervals cover, which holds every honest majority's common part. The
+ * offset is the point of the majority's intersection [low, high] (inside
+ * every honest majority's common part when f = 0) nearest the middle of
+ * that, and the bound reaches both its ends. */
+static void combine(struct select_candidate *c, size_t n, struct select_result *r)
+{
+	double middle_s = (r->truth_low_s + r->truth_high_s) / 2;
+
+	mark_survivors(c, n, r);
+	r->offset_s = fmin(fmax(middle_s, r->low_s), r->high_s);
+	r->error_s = fmax(r->offset_s - r->truth_low_s, r->truth_high_s - r->offset_s);
+	r->jitter_s = survivor_jitter(c, n, r->offset_s);
 }
 
 int select_sources(struct select_candidate *c, size_t n, struct select_result *out)
@@ -122,11 +124,16 @@ int select_sources(struct select_candidate *c, size_t n, struct select_result *o
 	for (allow = 0; 2 * allow < n; allow++) {
 		if (intersect(e, n, allow, &out->low_s, &out->high_s) == 0) {
 			out->falsetickers_allowed = (int)allow;
-			combine(c, n, out);
 			rc = 0;
 			break;
 		}
 	}
+	/* What the most falsetickers a majority survives leave: it holds
+	 * [low, high], so it is never empty. */
+	if (rc == 0 && intersect(e, n, (n - 1) / 2, &out->truth_low_s, &out->truth_high_s) == 0)
+		combine(c, n, out);
+	else
+		rc = -1;
 	free(e);
 	return rc;
 }

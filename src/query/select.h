@@ -1,6 +1,8 @@
 /* NTP source selection (RFC 5905 section 11.2): intersect the servers'
  * correctness intervals (Marzullo's algorithm), mark the falsetickers, and
- * combine the survivors weighted by their root distance. */
+ * combine them into one offset and error bound that hold while fewer than
+ * half of the servers lie (doc/algorithm.md). tsclient and the daemon's sync
+ * engine both select with this. */
 #ifndef TSD_SELECT_H
 #define TSD_SELECT_H
 
@@ -13,10 +15,13 @@ struct select_candidate {
 };
 
 struct select_result {
-	double offset_s;           /* survivors combined, weighted by 1 / distance */
-	double error_s;            /* bound on |offset_s - true offset| */
-	double jitter_s;           /* weighted RMS of survivor offsets about offset_s */
+	double offset_s;           /* in [low_s, high_s], nearest the middle of truth_* */
+	double error_s;            /* bound on |offset_s - true offset|: reaches truth_* */
+	double jitter_s;           /* RMS of survivor offsets about offset_s, weights 1 / distance */
 	double low_s, high_s;      /* the intersection interval */
+	/* Where the true offset lies whenever fewer than half of the candidates
+	 * lie: the points at least n - (n - 1) / 2 intervals cover, end to end. */
+	double truth_low_s, truth_high_s;
 	size_t n_survivors;
 	size_t best;               /* index of the survivor with the smallest distance */
 	int falsetickers_allowed;  /* f at which a majority agreed */

@@ -14,6 +14,7 @@
 #include "query/gather.h"
 #include "query/measure.h"
 #include "query/outcome.h"
+#include "tsclient/correct.h"
 #include "tsclient/report.h"
 
 enum { EXIT_SYNCED = 0, EXIT_NO_SERVER = 1, EXIT_USAGE = 2 };
@@ -24,6 +25,7 @@ struct options {
 	const char *estimator;     /* NULL: estimator.plugin */
 	int verbose;
 	int json;
+	int force;                 /* --force: correct beyond client.max_step */
 	enum measure_proto proto;
 	enum correction_mode correct;
 	char **servers;            /* from the command line, else client.servers */
@@ -45,6 +47,7 @@ static void usage(FILE *f)
 	        "      --udp              speak NTP over UDP (default port server.udp.port)\n"
 	        "      --step             step the clock by the offset (clock plugin)\n"
 	        "      --slew             slew the clock by the offset (clock plugin)\n"
+	        "      --force            step or slew even beyond client.max_step\n"
 	        "  -h, --help             this help\n"
 	        "      --version          the version\n\n"
 	        "Without HOST, the servers come from client.servers. Exit status: 0\n"
@@ -84,7 +87,7 @@ static int set_once(int *field, int value, const char *what)
 /* 0: go on; 1: help or version printed; -1: usage error (printed). */
 static int parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_JSON = 256, OPT_TEXT, OPT_UDP, OPT_STEP, OPT_SLEW, OPT_VERSION };
+	enum { OPT_JSON = 256, OPT_TEXT, OPT_UDP, OPT_STEP, OPT_SLEW, OPT_FORCE, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "samples", required_argument, NULL, 'n' },
@@ -96,6 +99,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "udp", no_argument, NULL, OPT_UDP },
 		{ "step", no_argument, NULL, OPT_STEP },
 		{ "slew", no_argument, NULL, OPT_SLEW },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -109,6 +113,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		case 'e': opt->estimator = optarg; break;
 		case 'v': opt->verbose = 1; break;
 		case OPT_JSON: opt->json = 1; break;
+		case OPT_FORCE: opt->force = 1; break;
 		case 'n':
 			if (parse_samples(optarg, &opt->samples) < 0)
 				return usage_error("-n needs a number of samples from 1 to 1024, not '%s'", optarg);
@@ -135,6 +140,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		default: return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (opt->force && correct == 0)
+		return usage_error("%s", "--force goes with --step or --slew");
 	opt->proto = (enum measure_proto)proto;
 	opt->correct = (enum correction_mode)correct;
 	opt->servers = argv + optind;
@@ -174,42 +181,6 @@ static struct server_spec *parse_servers(const struct options *opt, const struct
 	return list;
 }
 
-static double read_clock_s(struct clock_source *cs)
-{
-	struct tsd_clock_reading r = { 0 };
-
-	clock_now(cs, &r);
-	return (double)r.time_ns / 1e9;
-}
-
-/* Apply the combined offset; 0, or -1 with c->error set. */
-static int correct_clock(struct outcome *o, struct clock_source *cs, const char *clock_name)
-{
-	struct correction *c = &o->corr;
-	const char *verb = c->mode == CORRECT_STEP ? "step" : "slew";
-	double before = read_clock_s(cs);
-	int rc;
-
-	c->offset_s = o->sel.offset_s;
-	rc = c->mode == CORRECT_STEP ? clock_step(cs, c->offset_s) : clock_slew(cs, c->offset_s);
-	if (rc == 0) {
-		c->applied = 1;
-		if (c->mode == CORRECT_STEP)
-			c->observed_s = read_clock_s(cs) - before;
-		return 0;
-	}
-	if (rc == -EPERM)
-		snprintf(c->error, sizeof(c->error),
-		         "Operation not permitted (needs CAP_SYS_TIME, run as root)");
-	else if (rc == -ENOTSUP)
-		snprintf(c->error, sizeof(c->error), "the clock plugin \"%s\" cannot %s",
-		         clock_name, verb);
-	else
-		snprintf(c->error, sizeof(c->error), "%s", strerror(-rc));
-	fprintf(stderr, "tsclient: cannot %s the clock: %s\n", verb, c->error);
-	return -1;
-}
-
 static void print_outcome(const struct options *opt, const struct outcome *o)
 {
 	if (opt->json)
@@ -244,7 +215,7 @@ static int run(const struct options *opt, const struct conf *cfg,
 		status = EXIT_SYNCED;
 	o.corr.mode = opt->correct;
 	if (o.synced && opt->correct != CORRECT_NONE &&
-	    correct_clock(&o, cs, cfg->clock.name) < 0)
+	    correct_clock(&o, cs, cfg->clock.name, cfg->client.max_step, opt->force) < 0)
 		status = EXIT_NO_SERVER;
 	print_outcome(opt, &o);
 out:

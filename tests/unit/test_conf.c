@@ -68,6 +68,7 @@ static void assert_same_settings(const struct conf *a, const struct conf *b)
 		assert_string_equal(a->client.servers[i], b->client.servers[i]);
 	assert_int_equal(a->client.samples, b->client.samples);
 	assert_true(a->client.timeout == b->client.timeout);
+	assert_true(a->client.max_step == b->client.max_step);
 }
 
 /* ---- defaults and good files ---- */
@@ -107,6 +108,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c->client.servers[0], "127.0.0.1");
 	assert_int_equal(c->client.samples, 8);
 	assert_true(c->client.timeout == 2.0);
+	assert_true(c->client.max_step == 1000.0);
 }
 
 static void test_empty_file_gives_defaults(void **state)
@@ -210,7 +212,7 @@ static const char every_setting[] =
 	"  };\n"
 	"};\n"
 	"client = { servers = [ \"a.example:1\", \"[::1]:65535\", \"::1\", \"10.0.0.1\" ];\n"
-	"  samples = 1024; timeout = 0.25; };\n";
+	"  samples = 1024; timeout = 0.25; max_step = 1e9; };\n";
 
 static void test_every_setting(void **state)
 {
@@ -246,6 +248,7 @@ static void test_every_setting(void **state)
 	assert_string_equal(c->client.servers[1], "[::1]:65535");
 	assert_int_equal(c->client.samples, 1024);
 	assert_true(c->client.timeout == 0.25);
+	assert_true(c->client.max_step == 1e9);
 
 	/* The clock section: everything but `plugin`, in order, with lines. */
 	assert_string_equal(c->clock.name, "sim");
@@ -349,6 +352,11 @@ static void test_port_checks(void **state)
 static void test_timeout_checks(void **state)
 {
 	struct fixture *f = *state;
+
+	expect_only(f, "client = { max_step = 0; };",
+	            "t.conf:1: client.max_step must be a number greater than 0 (got 0)");
+	expect_only(f, "client = { max_step = 2e9; };",
+	            "t.conf:1: client.max_step must be at most 1e+09 seconds (got 2e+09)");
 
 	expect_only(f, "server = { idle_timeout = 0; };",
 	            "t.conf:1: server.idle_timeout must be a number greater than 0 (got 0)");

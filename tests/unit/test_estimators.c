@@ -193,6 +193,35 @@ static void test_bad_samples_refused(void **state)
 	}
 }
 
+/* The issue 17 liar: T3 - T2 = 0.5 s inside a 50 us round trip, with a
+ * server error of 0. Taken with its delay as 0, it claimed an offset within
+ * a few microseconds; no exchange produces it. Within twice the server's
+ * error (plus 1 us) a negative delay is possible and counts by its size. */
+static void test_negative_delay(void **state)
+{
+	(void)state;
+	for (int i = 0; i < N_ESTIMATORS; i++) {
+		void *st = start(i, NULL, 0);
+		struct tsd_sample liar = exchange(BASE_NS, 0.0099, 0.000025, 0.000025, 0);
+		struct tsd_sample slight = exchange(BASE_NS, 0, 0.0001, 0.0001, 0.0005);
+		struct tsd_estimate e;
+
+		liar.t2_ns -= 250000000;
+		liar.t3_ns += 250000000 - 50000;
+		assert_int_equal(ops(i)->add_sample(st, &liar), -EINVAL);
+		liar.server_error_s = 0.2499;
+		assert_int_equal(ops(i)->add_sample(st, &liar), -EINVAL);
+		/* 250 us from T1 to T4, 1.05 ms from T2 to T3: -0.8 ms. */
+		slight.t3_ns += 1000000;
+		assert_int_equal(ops(i)->add_sample(st, &slight), 0);
+		assert_int_equal(ops(i)->estimate(st, &e), 0);
+		assert_true(fabs(e.delay_s - 0.0008) < 1e-9);
+		slight.server_error_s = 0.0003;
+		assert_int_equal(ops(i)->add_sample(st, &slight), -EINVAL);
+		stop(i, st);
+	}
+}
+
 /* Whatever the path asymmetry, the truth lies within the error bound.
  * Regression's bound assumes a straight line, which a constant offset is. */
 static void test_error_bound_holds(void **state)
@@ -472,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_minfilter_window_forgets),
 		cmocka_unit_test(test_median_rejects_spikes),
 		cmocka_unit_test(test_median_even_count_and_delay),
+		cmocka_unit_test(test_negative_delay),
 		cmocka_unit_test(test_regression_recovers_drift),
 		cmocka_unit_test(test_regression_needs_three_spanning),
 		cmocka_unit_test(test_regression_spike_weighted_down),

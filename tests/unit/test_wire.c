@@ -362,6 +362,40 @@ static void test_parse_text_reply_rejects(void **state)
 
 /* ---- replies ---- */
 
+/* The issue 17 reply: milliseconds near INT64_MAX / 1e6 passed the old
+ * checks and overflowed the offset's sum (UBSan: signed integer overflow). */
+static void test_text_ms_far_from_pivot_refused(void **state)
+{
+	const tsd_time_ns now = 1700000000LL * NS_PER_S + 123456789;
+	const int64_t now_ms = now / 1000000, era_ms = (1LL << 31) * 1000;
+	tsd_time_ns t = 42;
+
+	(void)state;
+	assert_int_equal(wire_text_ms_to_ns(9223372036853LL, now, &t), -1);
+	assert_int_equal(wire_text_ms_to_ns(999999999999999999LL, now, &t), -1);
+	assert_int_equal(wire_text_ms_to_ns(now_ms + era_ms + 1, now, &t), -1);
+	assert_int_equal(wire_text_ms_to_ns(now_ms - era_ms - 1, now, &t), -1);
+	assert_int_equal(t, 42);
+	/* A pivot near the end of tsd_time_ns: within 68 years, yet the
+	 * nanoseconds would not fit. */
+	assert_int_equal(wire_text_ms_to_ns(INT64_MAX / 1000000 + 5, INT64_MAX - 1, &t), -1);
+}
+
+static void test_text_ms_near_pivot_exact(void **state)
+{
+	const tsd_time_ns now = 1700000000LL * NS_PER_S + 123456789;
+	const int64_t now_ms = now / 1000000, era_ms = (1LL << 31) * 1000;
+	tsd_time_ns t = 0;
+
+	(void)state;
+	assert_int_equal(wire_text_ms_to_ns(now_ms, now, &t), 0);
+	assert_true(t == now_ms * 1000000 + 500000);
+	assert_int_equal(wire_text_ms_to_ns(now_ms + era_ms, now, &t), 0);
+	assert_true(t == (now_ms + era_ms) * 1000000 + 500000);
+	assert_int_equal(wire_text_ms_to_ns(0, 1000, &t), 0);
+	assert_true(t == 500000);
+}
+
 static void test_make_reply_fields(void **state)
 {
 	struct ntp_packet req = { .leap = 0, .version = 3, .mode = 3, .poll = 6,
@@ -488,6 +522,8 @@ int main(void)
 		cmocka_unit_test(test_text_reply_small_buffer),
 		cmocka_unit_test(test_parse_text_reply_accepts),
 		cmocka_unit_test(test_parse_text_reply_rejects),
+		cmocka_unit_test(test_text_ms_far_from_pivot_refused),
+		cmocka_unit_test(test_text_ms_near_pivot_exact),
 		cmocka_unit_test(test_make_reply_fields),
 		cmocka_unit_test(test_make_reply_unsynchronised),
 		cmocka_unit_test(test_server_state),
