@@ -635,6 +635,19 @@ static void master_cleanup(struct master *m)
 		close(m->epfd);
 }
 
+/* Every process of this tsd counts simulated time from one instant (see
+ * TSD_ORIGIN_ENV): the master's start, unless the caller chose one. */
+static void record_origin(void)
+{
+	struct timespec ts;
+	char text[32];
+
+	if (getenv(TSD_ORIGIN_ENV) != NULL || clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return;
+	snprintf(text, sizeof(text), "%lld", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+	setenv(TSD_ORIGIN_ENV, text, 0);
+}
+
 int master_run(struct conf *cfg, const char *config_path)
 {
 	static struct master m;
@@ -646,6 +659,7 @@ int master_run(struct conf *cfg, const char *config_path)
 	m.sigfd = -1;
 	m.epfd = -1;
 	m.now_ns = monotonic_now_ns();
+	record_origin();
 	if (master_start(&m, cfg) == 0)
 		status = master_loop(&m);
 	else
