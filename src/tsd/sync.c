@@ -231,8 +231,9 @@ static void fill_fields(struct correction_params *p, const struct chosen *ch,
 	memcpy(p->refid, b->refid_served, 4);
 	p->reference_ns = now_raw_ns + correction_offset_ns(p, now_raw_ns);
 	p->root_delay_s = b->root_delay_s + b->delay_s;
+	/* A slew leaves its phase to be corrected; a step leaves none. */
 	p->root_dispersion_s = b->root_dispersion_s + r->error_s + ch->sel.jitter_s +
-	                       fabs(r->phase_s);
+	                       (r->action == DISCIPLINE_SLEW ? fabs(r->phase_s) : 0);
 	p->updates++;
 }
 
