@@ -20,6 +20,15 @@ extern "C" {
  */
 #define TSD_PLUGIN_ABI_VERSION 1u
 
+/* The host's origin: the environment variable the tsd master sets, before
+ * it starts any other process, to its CLOCK_REALTIME start time in decimal
+ * nanoseconds (unless it is set already). A plugin that simulates time
+ * (drift, a scheduled step) counts from it, so every process of one tsd
+ * (the master, each worker, the sync process, whenever it started) reads
+ * the same simulated time. Absent (tsclient): count from the plugin's own
+ * start. */
+#define TSD_ORIGIN_ENV "TSD_ORIGIN_NS"
+
 /* The name of the one symbol a plugin exports. */
 #define TSD_PLUGIN_SYMBOL "tsd_plugin"
 
@@ -77,6 +86,11 @@ struct tsd_clock_info {
 	double root_delay_s;       /* >= 0 */
 	double root_dispersion_s;  /* >= 0 */
 	char refid[4];             /* 4 ASCII characters for stratum 1 */
+	/* When the clock was last set or corrected (ns since 1970), or 0:
+	 * the host then serves the last whole second before the receive
+	 * time. Appended in ABI 1; a plugin built before leaves the host's
+	 * zero. */
+	tsd_time_ns reference_ns;
 };
 
 struct tsd_clock_ops {

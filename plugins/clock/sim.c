@@ -37,7 +37,7 @@ struct sim {
 	int has_step_by;
 	int has_error;
 	int precision_log2;
-	int64_t start_ns;        /* real time at init: drift and step_at count from it */
+	int64_t start_ns;        /* the host's origin (or init): drift and step_at count from it */
 	double stepped_s;        /* sum of step() calls */
 	double slewed_s;         /* slews already folded in */
 	int64_t slew_start_ns;
@@ -283,6 +283,25 @@ static int apply_settings(struct sim *s, const struct tsd_setting *settings,
 	return 0;
 }
 
+/* The host's origin when it gives one, so every process of a tsd reads
+ * the same simulated time; else now. */
+static int origin_ns(int64_t *out)
+{
+	const char *text = getenv(TSD_ORIGIN_ENV);
+	char *end = NULL;
+	long long v;
+
+	if (text != NULL && *text != '\0') {
+		errno = 0;
+		v = strtoll(text, &end, 10);
+		if (errno == 0 && *end == '\0' && v > 0) {
+			*out = v;
+			return 0;
+		}
+	}
+	return read_real_ns(out);
+}
+
 static int sim_init(void **state, const struct tsd_setting *settings,
                     size_t n_settings, struct tsd_plugin_error *err)
 {
@@ -295,7 +314,7 @@ static int sim_init(void **state, const struct tsd_setting *settings,
 	s->cfg.seed = 1;
 	s->cfg.stratum = 1;
 	rc = apply_settings(s, settings, n_settings, err);
-	if (rc == 0 && read_real_ns(&s->start_ns) != 0)
+	if (rc == 0 && origin_ns(&s->start_ns) != 0)
 		rc = tsd_plugin_fail(err, -1, -errno, "cannot read CLOCK_REALTIME");
 	if (rc != 0) {
 		free(s);

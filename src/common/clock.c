@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/monotonic.h"
 
 /* 2262-01-01T00:00:00Z: int64 nanoseconds run out in April 2262. */
 #define CLOCK_MAX_NS (9214646400LL * 1000000000LL)
@@ -48,6 +49,19 @@ static int bound_ok(double s)
 	return isfinite(s) && s >= 0;
 }
 
+/* A raw reading plus the served correction, if one is attached. */
+static int corrected(const struct clock_source *cs, tsd_time_ns *t)
+{
+	struct correction_params p;
+
+	if (cs->correction == NULL)
+		return 0;
+	if (correction_read(cs->correction, &p) != 0)
+		return -EAGAIN;
+	*t += correction_offset_ns(&p, *t);
+	return time_ok(*t) ? 0 : -ERANGE;
+}
+
 int clock_now(struct clock_source *cs, struct tsd_clock_reading *out)
 {
 	struct tsd_clock_reading r = { 0, 0 };
@@ -57,7 +71,23 @@ int clock_now(struct clock_source *cs, struct tsd_clock_reading *out)
 		return rc;
 	if (!time_ok(r.time_ns) || !bound_ok(r.error_s))
 		return -ERANGE;
+	rc = corrected(cs, &r.time_ns);
+	if (rc < 0)
+		return rc;
 	*out = r;
+	return 0;
+}
+
+/* The sync process's fields replace the plugin's hierarchy fields. */
+static int corrected_info(const struct clock_source *cs, struct tsd_clock_info *info)
+{
+	struct correction_params p;
+
+	if (cs->correction == NULL)
+		return 0;
+	if (correction_read(cs->correction, &p) != 0)
+		return -EAGAIN;
+	correction_fill_info(&p, (int64_t)monotonic_now_ns(), info);
 	return 0;
 }
 
@@ -78,6 +108,11 @@ int clock_info(struct clock_source *cs, struct tsd_clock_info *out)
 		return -ERANGE;
 	if (!bound_ok(info.root_delay_s) || !bound_ok(info.root_dispersion_s))
 		return -ERANGE;
+	if (!time_ok(info.reference_ns))
+		info.reference_ns = 0;
+	rc = corrected_info(cs, &info);
+	if (rc < 0)
+		return rc;
 	*out = info;
 	return 0;
 }
@@ -94,6 +129,9 @@ int clock_from_realtime(struct clock_source *cs, tsd_time_ns rt, tsd_time_ns *ou
 		return rc;
 	if (!time_ok(t))
 		return -ERANGE;
+	rc = corrected(cs, &t);
+	if (rc < 0)
+		return rc;
 	*out = t;
 	return 0;
 }

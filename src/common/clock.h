@@ -4,12 +4,17 @@
 #define TSD_CLOCK_H
 
 #include "common/conf.h"
+#include "common/correction.h"
 #include "common/loader.h"
 
 struct clock_source {
 	struct loaded_plugin plugin;
 	void *state;
 	const struct tsd_clock_ops *ops;
+	/* Set by a tsd worker with sync.apply = "serve": every reading and
+	 * the hierarchy fields then carry the sync process's correction.
+	 * NULL: the plugin's own time (tsclient, the sync process itself). */
+	const struct correction_shared *correction;
 };
 
 /* Load plugin cfg->clock.name from cfg->plugin_dir and start it with its
@@ -18,7 +23,7 @@ int clock_source_open(struct clock_source *cs, const struct conf *cfg,
                       struct conf_errors *errs);
 void clock_source_close(struct clock_source *cs);
 
-/* Checked calls: a reading outside 1970..2262, a NaN, infinite or negative
+/* Checked calls (with the correction applied when one is attached): a reading outside 1970..2262, a NaN, infinite or negative
  * error bound, or out-of-range info is refused with -ERANGE and never served. */
 int clock_now(struct clock_source *cs, struct tsd_clock_reading *out);
 int clock_info(struct clock_source *cs, struct tsd_clock_info *out);

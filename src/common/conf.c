@@ -12,6 +12,7 @@
 #include "common/conf_literals.h"
 #include "common/conf_load.h"
 #include "common/conf_plugin.h"
+#include "common/conf_sync.h"
 #include "common/conf_schema.h"
 
 #define CONF_MAX_FILE_SIZE (1024 * 1024)
@@ -50,6 +51,8 @@ int conf_defaults(struct conf *cfg)
 	cfg->client.samples = 8;
 	cfg->client.timeout = 2.0;
 	cfg->client.max_step = 1000.0;
+	cfg->sync.poll_min = 16.0;
+	cfg->sync.poll_max = 1024.0;
 	if (cfg->plugin_dir == NULL || cfg->clock.name == NULL ||
 	    cfg->estimator.name == NULL || cfg->server.listen[0] == NULL ||
 	    cfg->server.user == NULL || cfg->client.servers[0] == NULL) {
@@ -72,6 +75,7 @@ void conf_free(struct conf *cfg)
 	free(cfg->server.user);
 	for (size_t i = 0; i < cfg->client.n_servers; i++)
 		free(cfg->client.servers[i]);
+	conf_sync_clear(&cfg->sync);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

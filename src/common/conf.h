@@ -62,6 +62,33 @@ struct conf_client {
 	double max_step;                /* largest --step/--slew without --force; default 1000 */
 };
 
+#define CONF_MAX_SYNC_SOURCES 16
+
+/* How a source is asked. A new protocol (NTS) is one more value here, one
+ * more name in conf_sync.c and one more case in the sync process's poll. */
+enum sync_protocol { SYNC_PROTO_UDP = 0, SYNC_PROTO_TCP = 1 };
+
+/* "serve": the workers add the correction to what they serve; "system":
+ * the sync process steers the clock through the clock plugin. */
+enum sync_apply { SYNC_APPLY_SERVE = 0, SYNC_APPLY_SYSTEM = 1 };
+
+struct conf_sync_source {
+	char *address;                  /* "host", "host:port", "[v6]:port" */
+	enum sync_protocol protocol;    /* default udp */
+	int line;
+};
+
+struct conf_sync {
+	int enabled;                    /* a sync group is present */
+	struct conf_sync_source sources[CONF_MAX_SYNC_SOURCES];
+	size_t n_sources;
+	double poll_min;                /* seconds; default 16 */
+	double poll_max;                /* seconds; default 1024 */
+	enum sync_apply apply;          /* default serve */
+	char *drift_file;               /* absolute path, or NULL: none */
+	int line;
+};
+
 struct conf {
 	char *path;                     /* the file read, NULL if none */
 	int port;
@@ -70,7 +97,14 @@ struct conf {
 	struct conf_plugin estimator; /* default "minfilter" */
 	struct conf_server server;
 	struct conf_client client;
+	struct conf_sync sync;          /* enabled = 0 without a sync group */
 };
+
+/* 1 when two configurations follow the same sources the same way (the
+ * sync process needs no restart on a reload). */
+int conf_sync_equal(const struct conf_sync *a, const struct conf_sync *b);
+/* 1 when two configurations choose the same clock with the same settings. */
+int conf_clock_equal(const struct conf_plugin *a, const struct conf_plugin *b);
 
 /* Defaults only (no file). Never fails except on out-of-memory (-ENOMEM). */
 int conf_defaults(struct conf *cfg);

@@ -34,4 +34,12 @@ const char *conf_text_of(struct loadctx *c, const config_setting_t *s);
 int conf_copy_text(struct loadctx *c, const config_setting_t *s,
                      char **slot, const char *text);
 
+/* NULL if text is "host", "host:port", "[v6]:port" or an IPv6 literal,
+ * else what it should be. */
+const char *conf_check_server(const char *text);
+
+/* A duration: a finite number of seconds in (0, max_s]; -1 after an error. */
+int conf_get_seconds(struct loadctx *c, const config_setting_t *s, double max_s,
+                     double *out);
+
 #endif

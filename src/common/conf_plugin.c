@@ -158,3 +158,24 @@ void conf_estimator_section(struct loadctx *c, const config_setting_t *s)
 {
 	plugin_section(c, s, &c->cfg->estimator);
 }
+
+static int setting_equal(const struct tsd_setting *a, const struct tsd_setting *b)
+{
+	if (strcmp(a->name, b->name) != 0 || a->type != b->type)
+		return 0;
+	if (a->type == TSD_SETTING_STRING)
+		return strcmp(a->string_value, b->string_value) == 0;
+	if (a->type == TSD_SETTING_FLOAT)
+		return a->float_value == b->float_value;
+	return a->int_value == b->int_value;
+}
+
+int conf_clock_equal(const struct conf_plugin *a, const struct conf_plugin *b)
+{
+	if (strcmp(a->name, b->name) != 0 || a->n_settings != b->n_settings)
+		return 0;
+	for (size_t i = 0; i < a->n_settings; i++)
+		if (!setting_equal(&a->settings[i], &b->settings[i]))
+			return 0;
+	return 1;
+}

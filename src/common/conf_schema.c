@@ -1,6 +1,7 @@
 /* The settings tsd knows: each one's type, range and place in struct conf,
  * and the walk that checks a parsed file against them. */
 #include "common/conf_schema.h"
+#include "common/conf_sync.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -68,8 +69,8 @@ static int get_int(struct loadctx *c, const config_setting_t *s,
 }
 
 /* A duration: a finite number of seconds in (0, max_s]. */
-static int get_seconds(struct loadctx *c, const config_setting_t *s,
-                       double max_s, double *out)
+int conf_get_seconds(struct loadctx *c, const config_setting_t *s,
+                     double max_s, double *out)
 {
 	char name[PATH_TEXT];
 	double v;
@@ -157,7 +158,7 @@ static void apply_field(struct loadctx *c, const config_setting_t *s,
 		get_int(c, s, f->min, f->max, (int *)(base + f->offset));
 		break;
 	case F_SECONDS:
-		get_seconds(c, s, (double)f->max, (double *)(base + f->offset));
+		conf_get_seconds(c, s, (double)f->max, (double *)(base + f->offset));
 		break;
 	case F_BOOL:
 		get_bool(c, s, (int *)(base + f->offset));
@@ -235,7 +236,7 @@ static int port_text_ok(const char *text)
 }
 
 /* "host", "host:port", "[v6]:port" or a bare IPv6 literal. */
-static const char *check_server(const char *text)
+const char *conf_check_server(const char *text)
 {
 	const char *bad = "a host name or address with an optional :port (1..65535)";
 	const char *colon = strchr(text, ':');
@@ -261,7 +262,8 @@ static const char *check_server(const char *text)
 /* A list (or a single string) of at most max strings, each passing check;
  * replaces slots[] only when every entry is good. */
 static void string_list(struct loadctx *c, const config_setting_t *s,
-                        char **slots, size_t *count, size_t max, check_fn check)
+                        char **slots, size_t *count, size_t min, size_t max,
+                        check_fn check)
 {
 	char where[PATH_TEXT];
 	char *items[CONF_MAX_SERVERS] = { NULL };
@@ -275,9 +277,9 @@ static void string_list(struct loadctx *c, const config_setting_t *s,
 		            "(got %s)", where, conf_type_text(config_setting_type(s)));
 		return;
 	}
-	if (n == 0 || (size_t)n > max) {
-		conf_fail(c, s, "%s must have from 1 to %zu entries (got %d)",
-		            where, max, n);
+	if ((size_t)n < min || (size_t)n > max) {
+		conf_fail(c, s, "%s must have from %zu to %zu entries (got %d)",
+		            where, min, max, n);
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -306,14 +308,15 @@ static void listen_list(struct loadctx *c, const config_setting_t *s)
 {
 	struct conf_server *srv = &c->cfg->server;
 
-	string_list(c, s, srv->listen, &srv->n_listen, CONF_MAX_LISTEN, check_address);
+	/* None: no TCP listener (a pure sync client, or UDP only). */
+	string_list(c, s, srv->listen, &srv->n_listen, 0, CONF_MAX_LISTEN, check_address);
 }
 
 static void servers_list(struct loadctx *c, const config_setting_t *s)
 {
 	struct conf_client *cl = &c->cfg->client;
 
-	string_list(c, s, cl->servers, &cl->n_servers, CONF_MAX_SERVERS, check_server);
+	string_list(c, s, cl->servers, &cl->n_servers, 1, CONF_MAX_SERVERS, conf_check_server);
 }
 
 static void plugin_dir_setting(struct loadctx *c, const config_setting_t *s)
@@ -391,6 +394,7 @@ static const struct field top_fields[] = {
 	{ "estimator", F_CUSTOM, 0, 0, 0, NULL, NULL, conf_estimator_section },
 	{ "server", F_GROUP, 0, 0, 0, NULL, server_fields, NULL },
 	{ "client", F_GROUP, 0, 0, 0, NULL, client_fields, NULL },
+	{ "sync", F_CUSTOM, 0, 0, 0, NULL, NULL, conf_sync_section },
 	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
 };
 

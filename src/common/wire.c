@@ -286,12 +286,15 @@ void wire_make_reply(struct ntp_packet *reply, const struct ntp_packet *req,
 	reply->root_delay = wire_seconds_to_short(info->root_delay_s);
 	reply->root_dispersion = wire_seconds_to_short(info->root_dispersion_s);
 	memcpy(reply->refid, info->refid, 4);
-	/* The plugins keep no "last set" time: the clock is disciplined
-	 * continuously, so the last whole second before T2 stands for it:
-	 * never after the receive time, never stale. An unsynchronised clock
-	 * has no reference time (zero, as RFC 5905 says). */
+	/* A clock disciplined continuously has no "last set" time of its own:
+	 * the last whole second before T2 stands for it (never after the
+	 * receive time, never stale) unless the clock or the sync engine says
+	 * when it was last updated. An unsynchronised clock has no reference
+	 * time (zero, as RFC 5905 says). */
 	if (info->leap != TSD_LEAP_UNSYNC && info->stratum < NTP_STRATUM_UNSYNC)
-		reply->reference = wire_ns_to_ntp(floor_div(t2, NS_PER_S) * NS_PER_S);
+		reply->reference = wire_ns_to_ntp(info->reference_ns > 0 && info->reference_ns <= t2
+		                                  ? info->reference_ns
+		                                  : floor_div(t2, NS_PER_S) * NS_PER_S);
 	reply->origin = req->transmit;
 	reply->receive = wire_ns_to_ntp(t2);
 	reply->transmit = wire_ns_to_ntp(t3);

@@ -149,6 +149,17 @@ static int open_link(struct link *l, const struct server_spec *srv, char *why, s
 	return 0;
 }
 
+void measure_note_addresses(int fd, struct measurement *out)
+{
+	socklen_t len = sizeof(out->peer_addr);
+
+	if (getpeername(fd, (struct sockaddr *)&out->peer_addr, &len) != 0)
+		out->peer_addr.ss_family = AF_UNSPEC;
+	len = sizeof(out->local_addr);
+	if (getsockname(fd, (struct sockaddr *)&out->local_addr, &len) != 0)
+		out->local_addr.ss_family = AF_UNSPEC;
+}
+
 static void close_link(struct link *l)
 {
 	if (l->fd >= 0)
@@ -313,7 +324,9 @@ static void measure_native(struct link *l, const struct server_spec *srv, int sa
 {
 	int rc = 0;
 
-	if (open_link(l, srv, out->why, sizeof(out->why)) < 0) {
+	if (open_link(l, srv, out->why, sizeof(out->why)) == 0)
+		measure_note_addresses(l->fd, out);
+	if (l->fd < 0) {
 		out->status = MEASURE_UNREACHABLE;
 		return;
 	}
@@ -347,6 +360,7 @@ static int text_exchange(struct link *l, const struct server_spec *srv,
 
 	if (open_link(l, srv, out->why, sizeof(out->why)) < 0)
 		return -1;
+	measure_note_addresses(l->fd, out);
 	if (read_clock(l, &s.t1_ns) < 0)
 		goto fail;
 	key = tstamp_sent(&l->ts, strlen(TEXT_REQUEST));

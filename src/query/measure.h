@@ -4,6 +4,8 @@
 #define TSD_MEASURE_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include "common/clock.h"
 #include "common/conf.h"
 #include "tsd/plugin.h"
@@ -35,7 +37,13 @@ struct measurement {
 	int stratum;
 	double root_delay_s;
 	double root_dispersion_s;
+	uint8_t refid[4];          /* the server's reference ID */
 	char kod[5];               /* KoD code if the server sent one */
+	/* The addresses of the exchange (family AF_UNSPEC until connected):
+	 * the server's gives the reference ID of a node that follows it, our
+	 * own tells a synchronisation loop. */
+	struct sockaddr_storage peer_addr;
+	struct sockaddr_storage local_addr;
 	size_t n_bad;              /* replies discarded as invalid */
 	size_t n_kernel_tx;        /* samples whose T1 is the kernel's transmit stamp */
 	size_t n_kernel_rx;        /* samples whose T4 is the kernel's receive stamp */
@@ -48,6 +56,9 @@ void measure_set_why(struct measurement *out, const char *fmt, ...)
 
 /* "host", "host:port", "[v6addr]:port" or "v6addr"; -1 on a malformed spec. */
 int measure_parse_spec(const char *text, int default_port, struct server_spec *out);
+
+/* Record the two ends of the connected socket fd in out. */
+void measure_note_addresses(int fd, struct measurement *out);
 
 /* Take `samples` exchanges with `timeout_s` for the whole server. T1 and T4
  * come from `cs` (kernel timestamps converted where the clock allows). */

@@ -317,6 +317,7 @@ int measure_server_udp(const struct server_spec *srv, int samples,
 		out->status = MEASURE_UNREACHABLE;
 		return -1;
 	}
+	measure_note_addresses(l.fd, out);
 	l.use_kernel = kernel_stamps_usable(cs);
 	run_exchanges(&l, samples, timeout_s, out);
 	close(l.fd);

@@ -41,6 +41,7 @@ int reply_take_sample(const struct ntp_packet *p, struct tsd_sample *s,
 		return -1;
 	out->leap = p->leap;
 	out->stratum = p->stratum;
+	memcpy(out->refid, p->refid, 4);
 	out->root_delay_s = wire_short_to_seconds(p->root_delay);
 	out->root_dispersion_s = wire_short_to_seconds(p->root_dispersion);
 	s->server_error_s = out->root_dispersion_s + out->root_delay_s / 2;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #endif
 
 #include "common/conf.h"
+#include "common/correction.h"
 #include "common/log.h"
 #include "common/monotonic.h"
 #include "tsd/counters.h"
@@ -29,6 +31,7 @@
 #include "tsd/privileges.h"
 #include "tsd/proctitle.h"
 #include "tsd/stats.h"
+#include "tsd/sync_child.h"
 #include "tsd/throttle.h"
 #include "tsd/worker.h"
 
@@ -61,6 +64,8 @@ struct master {
 	int exit_status;
 	uint64_t now_ns;
 	struct throttle throttle;
+	struct correction_shared *correction;   /* written by the sync process */
+	struct sync_child sync;
 };
 
 static uint64_t seconds_ns(double s)
@@ -145,6 +150,9 @@ static void child_run(struct master *m, unsigned i, unsigned shard, int handoff_
 		.master_pid = m->pid,
 	};
 
+	if (m->gen.cfg->sync.enabled && m->gen.cfg->sync.apply == SYNC_APPLY_SERVE)
+		args.correction = m->correction;
+
 	child_close_master_fds(m, shard);
 	if (m->gen.reuseport) {
 		args.listen_fds = m->gen.shards[shard].listen.fds;
@@ -187,6 +195,22 @@ static int spawn(struct master *m, unsigned i, unsigned shard)
 	*s = (struct slot){ .state = SLOT_RUNNING, .pid = pid, .generation = m->gen.id,
 	                    .shard = shard };
 	return 0;
+}
+
+/* In the new sync process: it needs none of the master's descriptors (the
+ * listeners, the workers' sockets, the signalfd); only the standard three. */
+static void sync_child_prepare(void *ctx)
+{
+	(void)ctx;
+	if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+		for (int fd = 3; fd < 65536; fd++)
+			close(fd);
+	log_reopen();
+}
+
+static void start_sync(struct master *m)
+{
+	sync_child_start(&m->sync, m->gen.cfg, m->correction, m->pid, sync_child_prepare, m);
 }
 
 static int free_slot(const struct master *m)
@@ -312,6 +336,8 @@ static void reap(struct master *m)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (sync_child_exited(&m->sync, pid, status, m->now_ns))
+			continue;
 		for (i = 0; i < MAX_SLOTS; i++) {
 			if (m->slots[i].pid == pid && m->slots[i].state != SLOT_FREE) {
 				worker_exited(m, i, status);
@@ -349,6 +375,8 @@ static void supervise(struct master *m)
 	unsigned i;
 
 	respawn(m);
+	sync_child_tick(&m->sync, m->gen.cfg, m->correction, m->pid, m->now_ns,
+	                sync_child_prepare, m);
 	for (i = 0; i < MAX_SLOTS; i++) {
 		struct slot *s = &m->slots[i];
 		uint64_t beat = m->ctr[i].heartbeat_ns;
@@ -427,6 +455,7 @@ static void reload(struct master *m)
 		goto keep;
 	}
 	dispatcher_watch(&m->dispatcher, 0);
+	sync_child_reload(&m->sync, m->gen.cfg, next.cfg, m->correction, m->now_ns);
 	generation_free(&m->gen);
 	m->gen = next;
 	log_set_target(cfg->server.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
@@ -464,6 +493,7 @@ static void begin_stop(struct master *m, int status)
 	generation_close_sockets(&m->gen);
 	for (i = 0; i < MAX_SLOTS; i++)
 		retire(m, i, grace_ns);
+	sync_child_stop(&m->sync, m->now_ns, grace_ns);
 }
 
 static void forward_signal(const struct master *m, int sig)
@@ -537,7 +567,7 @@ static int master_loop(struct master *m)
 	struct epoll_event events[16];
 	int i, n;
 
-	while (!m->stopping || any_worker(m)) {
+	while (!m->stopping || any_worker(m) || m->sync.pid > 0) {
 		n = epoll_wait(m->epfd, events, 16, wait_ms(m));
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll_wait: %s", strerror(errno));
@@ -588,8 +618,9 @@ static int master_start(struct master *m, struct conf *cfg)
 	if (open_signals(m) != 0)
 		return -1;
 	m->ctr = counters_create(MAX_SLOTS);
-	if (m->ctr == NULL) {
-		log_err("cannot map the worker counters");
+	m->correction = correction_create();
+	if (m->ctr == NULL || m->correction == NULL) {
+		log_err("cannot map the worker counters and the served correction");
 		return -1;
 	}
 	dispatcher_init(&m->dispatcher, &m->gen, m->epfd, m->ctr, m->peers, MAX_SLOTS);
@@ -602,6 +633,7 @@ static int master_start(struct master *m, struct conf *cfg)
 	proctitle_set("tsd: master");
 	if (spawn_generation(m) != 0)
 		return -1;
+	start_sync(m);
 	dispatcher_watch(&m->dispatcher, 1);
 	log_info("listening on port %d with %u workers (dispatch %s)", cfg->port,
 	         m->gen.n_workers, dispatch_name(m));
@@ -622,6 +654,11 @@ static void abort_start(struct master *m)
 		waitpid(m->slots[i].pid, NULL, 0);
 		m->slots[i].state = SLOT_FREE;
 	}
+	if (m->sync.pid > 0) {
+		kill(m->sync.pid, SIGKILL);
+		waitpid(m->sync.pid, NULL, 0);
+		m->sync.pid = 0;
+	}
 }
 
 static void master_cleanup(struct master *m)
@@ -629,10 +666,24 @@ static void master_cleanup(struct master *m)
 	dispatcher_close_peers(&m->dispatcher);
 	generation_free(&m->gen);
 	counters_destroy(m->ctr, MAX_SLOTS);
+	correction_destroy(m->correction);
 	if (m->sigfd >= 0)
 		close(m->sigfd);
 	if (m->epfd >= 0)
 		close(m->epfd);
+}
+
+/* Every process of this tsd counts simulated time from one instant (see
+ * TSD_ORIGIN_ENV): the master's start, unless the caller chose one. */
+static void record_origin(void)
+{
+	struct timespec ts;
+	char text[32];
+
+	if (getenv(TSD_ORIGIN_ENV) != NULL || clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return;
+	snprintf(text, sizeof(text), "%lld", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+	setenv(TSD_ORIGIN_ENV, text, 0);
 }
 
 int master_run(struct conf *cfg, const char *config_path)
@@ -646,6 +697,7 @@ int master_run(struct conf *cfg, const char *config_path)
 	m.sigfd = -1;
 	m.epfd = -1;
 	m.now_ns = monotonic_now_ns();
+	record_origin();
 	if (master_start(&m, cfg) == 0)
 		status = master_loop(&m);
 	else

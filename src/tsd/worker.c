@@ -456,6 +456,9 @@ static int worker_init(struct worker *w, const struct worker_args *a)
 	setup_env(w, cfg);
 	if (open_clock(w, cfg) != 0)
 		return WORKER_EXIT_FATAL_CONFIG;
+	/* From here every reading, T2, T3 and the fields served carry the
+	 * sync process's correction (src/common/clock.c). */
+	w->clock.correction = a->correction;
 	if (w->n_udp > 0 && (w->limiter = udp_limiter_new(&cfg->server.udp)) == NULL)
 		return 1;
 	w->conns = calloc(w->max_conns, sizeof(*w->conns));

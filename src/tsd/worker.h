@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "common/conf.h"
+#include "common/correction.h"
 #include "tsd/counters.h"
 
 /* Exit status of a worker that cannot start with this configuration (the
@@ -22,6 +23,8 @@ struct worker_args {
 	int own_sockets;                /* dispatch = "reuseport": no other worker reads them */
 	struct worker_counters *ctr;    /* this worker's slot */
 	pid_t master_pid;
+	/* sync.apply = "serve": the correction added to every time served. */
+	const struct correction_shared *correction;
 };
 
 /* Run until told to stop (SIGTERM/SIGINT: finish the connections held, then

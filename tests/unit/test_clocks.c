@@ -10,6 +10,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -122,6 +124,51 @@ static void test_sim_drift_applied(void **state)
 	assert_true(llabs(b - a - 1000 * NS_PER_S - 100000000) <= 1);
 	/* At start the offset alone: within the ms since init. */
 	assert_true(llabs(a - r0 + 2 * NS_PER_S) < 1000000);
+	sim.desc->fini(st);
+}
+
+/* Two instances started at different times agree when the host gives an
+ * origin (as the tsd master does for its workers and sync process), and
+ * the drift counts from that origin, not from each instance's start. */
+static void test_sim_origin_shared(void **state)
+{
+	const struct tsd_setting s[] = { FLOAT_SETTING("drift_ppm", 1000) };
+	int64_t origin = real_ns() - 100 * NS_PER_S, r0, a, b;
+	struct timespec pause = { 0, 20000000 };
+	char text[32];
+	void *first, *second;
+
+	(void)state;
+	snprintf(text, sizeof(text), "%lld", (long long)origin);
+	assert_int_equal(setenv(TSD_ORIGIN_ENV, text, 1), 0);
+	first = start(&sim, s, 1);
+	nanosleep(&pause, NULL);
+	second = start(&sim, s, 1);
+	unsetenv(TSD_ORIGIN_ENV);
+	r0 = real_ns();
+	assert_int_equal(sim.desc->clock->from_realtime(first, r0, &a), 0);
+	assert_int_equal(sim.desc->clock->from_realtime(second, r0, &b), 0);
+	assert_true(a == b);
+	/* 100 s after the origin at 1000 ppm: 0.1 s ahead (to 10 ms: the
+	 * test's own time since it chose the origin). */
+	assert_true(llabs(a - r0 - 100000000) < 10000000);
+	sim.desc->fini(first);
+	sim.desc->fini(second);
+}
+
+/* Without an origin each instance counts from its own start. */
+static void test_sim_no_origin_counts_from_init(void **state)
+{
+	const struct tsd_setting s[] = { FLOAT_SETTING("drift_ppm", 1000) };
+	int64_t r0, a;
+	void *st;
+
+	(void)state;
+	unsetenv(TSD_ORIGIN_ENV);
+	st = start(&sim, s, 1);
+	r0 = real_ns();
+	assert_int_equal(sim.desc->clock->from_realtime(st, r0, &a), 0);
+	assert_true(llabs(a - r0) < 1000000);
 	sim.desc->fini(st);
 }
 
@@ -392,6 +439,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sim_offset_applied),
 		cmocka_unit_test(test_sim_drift_applied),
+		cmocka_unit_test(test_sim_origin_shared),
+		cmocka_unit_test(test_sim_no_origin_counts_from_init),
 		cmocka_unit_test(test_sim_jitter_bounded),
 		cmocka_unit_test(test_sim_seed_reproducible),
 		cmocka_unit_test(test_sim_scheduled_step),

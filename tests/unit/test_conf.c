@@ -212,7 +212,10 @@ static const char every_setting[] =
 	"  };\n"
 	"};\n"
 	"client = { servers = [ \"a.example:1\", \"[::1]:65535\", \"::1\", \"10.0.0.1\" ];\n"
-	"  samples = 1024; timeout = 0.25; max_step = 1e9; };\n";
+	"  samples = 1024; timeout = 0.25; max_step = 1e9; };\n"
+	"sync = { sources = ( { address = \"10.0.0.1\"; protocol = \"udp\"; },\n"
+	"                     { address = \"time2.example:11932\"; protocol = \"tcp\"; } );\n"
+	"  poll = { min = 0.5; max = 64; }; apply = \"system\"; drift_file = \"/var/lib/tsd/drift\"; };\n";
 
 static void test_every_setting(void **state)
 {
@@ -417,8 +420,9 @@ static void test_listen_checks(void **state)
 
 	expect_only(f, "server = { listen = [ \"127.0.0.1\", \"localhost\" ]; };",
 	            "t.conf:1: server.listen[1] must be an IPv4 or IPv6 address (got \"localhost\")");
-	expect_only(f, "server = { listen = [ ]; };",
-	            "t.conf:1: server.listen must have from 1 to 16 entries (got 0)");
+	/* No listener at all: a pure sync client (or UDP only). */
+	assert_int_equal(load(f, "server = { listen = [ ]; };"), 0);
+	assert_int_equal(f->cfg.server.n_listen, 0);
 	expect_only(f, "server = {\n listen = ( 5 ); };",
 	            "t.conf:2: server.listen[0] must be a string (got an integer)");
 	expect_only(f, "server = { listen = [ \"1.2.3.4/24\" ]; };",
@@ -426,7 +430,7 @@ static void test_listen_checks(void **state)
 	for (int i = 0; i < 17; i++)
 		strcat(text, i == 0 ? " \"::1\"" : ", \"::1\"");
 	strcat(text, " ]; };");
-	expect_only(f, text, "t.conf:1: server.listen must have from 1 to 16 entries (got 17)");
+	expect_only(f, text, "t.conf:1: server.listen must have from 0 to 16 entries (got 17)");
 	/* One address may be given as a plain string. */
 	assert_int_equal(load(f, "server = { listen = \"::\"; };"), 0);
 	assert_int_equal(f->cfg.server.n_listen, 1);
@@ -451,6 +455,56 @@ static void test_client_server_checks(void **state)
 	assert_int_equal(load(f, "client = { servers = [ \"h\", \"h:1\", \"[fe80::1]\", "
 	                         "\"[::1]:123\", \"2001:db8::1\", \"10.1.2.3:11932\" ]; };"), 0);
 	assert_int_equal(f->cfg.client.n_servers, 6);
+}
+
+static void test_sync_group(void **state)
+{
+	struct fixture *f = *state;
+	const struct conf_sync *sy = &f->cfg.sync;
+
+	assert_int_equal(load(f, every_setting), 0);
+	assert_int_equal(sy->enabled, 1);
+	assert_int_equal(sy->n_sources, 2);
+	assert_string_equal(sy->sources[0].address, "10.0.0.1");
+	assert_int_equal(sy->sources[0].protocol, SYNC_PROTO_UDP);
+	assert_string_equal(sy->sources[1].address, "time2.example:11932");
+	assert_int_equal(sy->sources[1].protocol, SYNC_PROTO_TCP);
+	assert_true(sy->poll_min == 0.5 && sy->poll_max == 64);
+	assert_int_equal(sy->apply, SYNC_APPLY_SYSTEM);
+	assert_string_equal(sy->drift_file, "/var/lib/tsd/drift");
+	/* Without the group: no sync, the defaults for poll. */
+	assert_int_equal(load(f, ""), 0);
+	assert_int_equal(sy->enabled, 0);
+	assert_true(sy->poll_min == 16 && sy->poll_max == 1024);
+	assert_int_equal(load(f, "sync = { sources = ( { address = \"::1\"; } ); };"), 0);
+	assert_int_equal(sy->sources[0].protocol, SYNC_PROTO_UDP);
+	assert_int_equal(sy->apply, SYNC_APPLY_SERVE);
+	assert_null(sy->drift_file);
+}
+
+static void test_sync_group_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_only(f, "sync = { };",
+	            "t.conf:1: sync needs sources = ( { address = \"...\"; protocol = \"udp\"; } )");
+	expect_only(f, "sync = { sources = ( { address = \"a b\"; } ); };",
+	            "t.conf:1: sync.sources[0].address must be a host name or address with an "
+	            "optional :port (1..65535) (got \"a b\")");
+	expect_only(f, "sync = { sources = ( { address = \"h\"; protocol = \"nts\"; } ); };",
+	            "t.conf:1: sync.sources[0].protocol must be \"udp\" or \"tcp\" (got \"nts\")");
+	expect_only(f, "sync = { sources = ( { protocol = \"tcp\"; } ); };",
+	            "t.conf:1: sync.sources[0] needs an address");
+	expect_only(f, "sync = { sources = ( { address = \"h\"; } );\n poll = { min = 8; max = 4; }; };",
+	            "t.conf:2: sync.poll: min (8) must not be above max (4)");
+	expect_only(f, "sync = { sources = ( { address = \"h\"; } ); poll = { min = 0.01; }; };",
+	            "t.conf:1: sync.poll.min must be at least 0.1 seconds (got 0.01)");
+	expect_only(f, "sync = { sources = ( { address = \"h\"; } ); apply = \"kernel\"; };",
+	            "t.conf:1: sync.apply must be \"serve\" or \"system\" (got \"kernel\")");
+	expect_only(f, "sync = { sources = ( { address = \"h\"; } ); drift_file = \"d\"; };",
+	            "t.conf:1: sync.drift_file must be an absolute path (got \"d\")");
+	expect_only(f, "sync = { sources = ( { address = \"h\"; } ); polls = 1; };",
+	            "t.conf:1: unknown setting 'polls' in sync (known: sources, poll, apply, drift_file)");
 }
 
 static void test_plugin_section_errors(void **state)
@@ -574,6 +628,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bool_and_choice_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_server_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_group_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plugin_section_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_plugin_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plugin_dir_checks, setup, teardown),

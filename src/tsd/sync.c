@@ -1,0 +1,367 @@
+/* The sync process: poll the sources when they are due, select and
+ * combine them, run the discipline loop, publish the correction and the
+ * hierarchy fields, keep the drift file. It serves nothing itself. */
+#include "tsd/sync.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/estimator.h"
+#include "common/log.h"
+#include "common/monotonic.h"
+#include "query/select.h"
+#include "tsd/discipline.h"
+#include "tsd/driftfile.h"
+#include "tsd/sync_source.h"
+#include "tsd/worker.h"
+
+#define NS_PER_S 1000000000.0
+/* The longest a poll of one source may take. */
+#define MAX_TIMEOUT_S 2.0
+/* Rewrite the drift file at most this often unless the frequency moved by
+ * more than DRIFT_WRITE_PPM. */
+#define DRIFT_WRITE_NS (3600 * 1000000000ull)
+#define DRIFT_WRITE_PPM 1.0
+
+static volatile sig_atomic_t stop_requested;
+
+struct sync {
+	const struct conf *cfg;
+	struct correction_shared *shared;
+	pid_t master_pid;
+	struct clock_source clock;  /* raw: no correction attached */
+	struct estimator est;
+	int clock_open, est_open;
+	struct sync_source sources[CONF_MAX_SYNC_SOURCES];
+	size_t n_sources;
+	struct discipline disc;
+	struct measurement *scratch;
+	int synced_logged;
+	uint64_t drift_written_ns;
+	double drift_written_ppm;
+	int drift_ever_written;
+};
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void setup_signals(void)
+{
+	struct sigaction sa;
+	sigset_t all;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;   /* no SA_RESTART: the sleep ends at once */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	/* The master blocks these for its signalfd; the child inherits that. */
+	sigfillset(&all);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+}
+
+/* ---- start ---- */
+
+static void log_errors(struct conf_errors *errs)
+{
+	for (size_t i = 0; i < errs->count; i++)
+		log_err("%s", errs->messages[i]);
+	conf_errors_free(errs);
+}
+
+static int open_plugins(struct sync *s)
+{
+	struct conf_errors errs = { 0 };
+
+	if (clock_source_open(&s->clock, s->cfg, &errs) != 0) {
+		log_errors(&errs);
+		return -1;
+	}
+	s->clock_open = 1;
+	if (estimator_open(&s->est, s->cfg, NULL, &errs) != 0) {
+		log_errors(&errs);
+		return -1;
+	}
+	s->est_open = 1;
+	conf_errors_free(&errs);
+	return 0;
+}
+
+static int open_sources(struct sync *s)
+{
+	const struct conf_sync *sy = &s->cfg->sync;
+	uint64_t now = monotonic_now_ns();
+
+	for (size_t i = 0; i < sy->n_sources; i++) {
+		if (sync_source_init(&s->sources[i], &sy->sources[i], s->cfg->port,
+		                     sy->poll_min) != 0) {
+			log_err("sync: source \"%s\" is not a host[:port]", sy->sources[i].address);
+			return -1;
+		}
+		s->sources[i].next_poll_ns = now;
+	}
+	s->n_sources = sy->n_sources;
+	return 0;
+}
+
+/* The frequency to start from: the drift file, else the correction in
+ * force (an earlier sync process of this tsd), else none. */
+static void start_discipline(struct sync *s)
+{
+	const struct conf_sync *sy = &s->cfg->sync;
+	struct correction_params now;
+	double ppm = 0, freq = 0;
+	int started = 0;
+
+	if (correction_read(s->shared, &now) == 0 && now.synced) {
+		freq = now.freq;
+		started = 1;
+	}
+	if (sy->drift_file != NULL && driftfile_read(sy->drift_file, &ppm) == 0) {
+		freq = ppm * 1e-6;
+		log_info("sync: frequency %+.3f ppm from %s", ppm, sy->drift_file);
+	}
+	discipline_init(&s->disc, sy->poll_min, sy->poll_max, freq, started);
+	s->drift_written_ppm = freq * 1e6;
+}
+
+static int sync_init(struct sync *s, const struct sync_args *args)
+{
+	s->cfg = args->cfg;
+	s->shared = args->shared;
+	s->master_pid = args->master_pid;
+	if (s->cfg->sync.apply == SYNC_APPLY_SYSTEM) {
+		log_err("sync: apply = \"system\" needs the clock adjustment functions that "
+		        "this version's plugins do not have; use apply = \"serve\"");
+		return -1;
+	}
+	s->scratch = malloc(sizeof(*s->scratch));
+	if (s->scratch == NULL) {
+		log_err("sync: out of memory");
+		return -1;
+	}
+	if (open_plugins(s) != 0 || open_sources(s) != 0)
+		return -1;
+	start_discipline(s);
+	log_info("sync: following %zu source%s, poll %g..%g s", s->n_sources,
+	         s->n_sources == 1 ? "" : "s", s->cfg->sync.poll_min, s->cfg->sync.poll_max);
+	return 0;
+}
+
+static void sync_fini(struct sync *s)
+{
+	if (s->est_open)
+		estimator_close(&s->est);
+	if (s->clock_open)
+		clock_source_close(&s->clock);
+	free(s->scratch);
+}
+
+/* ---- one update ---- */
+
+/* A point is usable while it is younger than a few of its polls. */
+static int usable(const struct sync_source *src, uint64_t now_ns)
+{
+	double age_s = (double)(now_ns - src->point_mono_ns) / NS_PER_S;
+
+	return src->state == SOURCE_OK && age_s <= 4 * fmax(src->poll_s, 1.0) + MAX_TIMEOUT_S;
+}
+
+/* Root distance of a source's point, as the selection weighs it. */
+static double distance_s(const struct sync_source *src, uint64_t now_ns)
+{
+	double age_s = (double)(now_ns - src->point_mono_ns) / NS_PER_S;
+
+	return src->root_delay_s / 2 + src->root_dispersion_s + src->delay_s / 2 +
+	       src->error_s + CORRECTION_PHI * age_s + 1e-9;
+}
+
+struct chosen {
+	struct select_result sel;
+	struct sync_source *best;
+	int64_t newest_raw_ns;
+};
+
+static int choose(struct sync *s, uint64_t now_ns, struct chosen *out)
+{
+	struct select_candidate c[CONF_MAX_SYNC_SOURCES];
+	struct sync_source *map[CONF_MAX_SYNC_SOURCES] = { NULL };
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_sources; i++) {
+		if (!usable(&s->sources[i], now_ns))
+			continue;
+		map[n] = &s->sources[i];
+		c[n] = (struct select_candidate){ s->sources[i].offset_s,
+		                                  distance_s(&s->sources[i], now_ns), 0 };
+		n++;
+	}
+	if (select_sources(c, n, &out->sel) != 0)
+		return -1;
+	out->best = map[out->sel.best];
+	out->newest_raw_ns = 0;
+	for (size_t i = 0; i < n; i++)
+		if (c[i].survivor && map[i]->point_raw_ns > out->newest_raw_ns)
+			out->newest_raw_ns = map[i]->point_raw_ns;
+	return 0;
+}
+
+static void fill_fields(struct correction_params *p, const struct chosen *ch,
+                        const struct discipline_result *r, int64_t now_raw_ns)
+{
+	const struct sync_source *b = ch->best;
+
+	p->synced = 1;
+	p->ref_mono_ns = (int64_t)monotonic_now_ns();
+	p->leap = b->leap == TSD_LEAP_UNSYNC ? TSD_LEAP_NONE : b->leap;
+	p->stratum = b->stratum + 1 > 15 ? 15 : b->stratum + 1;
+	memcpy(p->refid, b->refid_served, 4);
+	p->reference_ns = now_raw_ns + correction_offset_ns(p, now_raw_ns);
+	p->root_delay_s = b->root_delay_s + b->delay_s;
+	/* A slew leaves its phase to be corrected; a step leaves none. */
+	p->root_dispersion_s = b->root_dispersion_s + r->error_s + ch->sel.jitter_s +
+	                       (r->action == DISCIPLINE_SLEW ? fabs(r->phase_s) : 0);
+	p->updates++;
+}
+
+static void keep_drift(struct sync *s)
+{
+	const char *path = s->cfg->sync.drift_file;
+	double ppm = s->disc.freq * 1e6;
+	uint64_t now = monotonic_now_ns();
+
+	if (path == NULL || s->disc.n < 3)
+		return;
+	if (s->drift_ever_written && now - s->drift_written_ns < DRIFT_WRITE_NS &&
+	    fabs(ppm - s->drift_written_ppm) < DRIFT_WRITE_PPM)
+		return;
+	if (driftfile_write(path, ppm) != 0) {
+		log_ratelimited(LOG_ERR, "sync: cannot write %s: %s", path, strerror(errno));
+		return;
+	}
+	s->drift_ever_written = 1;
+	s->drift_written_ns = now;
+	s->drift_written_ppm = ppm;
+}
+
+static void log_update(struct sync *s, const struct chosen *ch,
+                       const struct discipline_result *r, const struct correction_params *p)
+{
+	if (r->action == DISCIPLINE_STEP)
+		log_info("sync: stepped the served time by %+.6f s", r->phase_s);
+	if (!s->synced_logged)
+		log_info("sync: synchronised to %s, stratum %d, frequency %+.3f ppm",
+		         ch->best->name, p->stratum, p->freq * 1e6);
+	s->synced_logged = 1;
+}
+
+static void update(struct sync *s)
+{
+	struct correction_params old, next;
+	struct discipline_result r;
+	struct discipline_point pt;
+	struct tsd_clock_reading now;
+	struct chosen ch;
+	uint64_t mono = monotonic_now_ns();
+
+	if (choose(s, mono, &ch) != 0) {
+		if (s->synced_logged)
+			log_info("sync: no majority of the sources agrees; holding over");
+		s->synced_logged = 0;
+		return;
+	}
+	if (correction_read(s->shared, &old) != 0 || clock_now(&s->clock, &now) != 0)
+		return;
+	pt = (struct discipline_point){ ch.newest_raw_ns, ch.sel.offset_s,
+	                                fmax(ch.sel.error_s, 1e-9) };
+	discipline_update(&s->disc, &pt, &old, now.time_ns, &next, &r);
+	if (r.action == DISCIPLINE_NONE)
+		return;
+	fill_fields(&next, &ch, &r, now.time_ns);
+	correction_publish(s->shared, &next);
+	log_update(s, &ch, &r, &next);
+	keep_drift(s);
+}
+
+/* ---- the loop ---- */
+
+static double interval_s(const struct sync *s, const struct sync_source *src)
+{
+	return fmax(s->disc.poll_s, src->poll_s);
+}
+
+/* Poll every source that is due; 1 if any was. */
+static int poll_due(struct sync *s)
+{
+	double timeout = fmin(MAX_TIMEOUT_S, fmax(s->cfg->sync.poll_min, 0.2));
+	int polled = 0;
+
+	for (size_t i = 0; i < s->n_sources && !stop_requested; i++) {
+		struct sync_source *src = &s->sources[i];
+
+		if (src->next_poll_ns > monotonic_now_ns())
+			continue;
+		sync_source_poll(src, &s->clock, &s->est, timeout, s->cfg->sync.poll_max, s->scratch);
+		src->next_poll_ns = monotonic_now_ns() + (uint64_t)(interval_s(s, src) * NS_PER_S);
+		polled = 1;
+	}
+	return polled;
+}
+
+static void sleep_until_due(const struct sync *s)
+{
+	uint64_t next = UINT64_MAX, now = monotonic_now_ns();
+	struct timespec ts;
+	uint64_t wait;
+
+	for (size_t i = 0; i < s->n_sources; i++)
+		if (s->sources[i].next_poll_ns < next)
+			next = s->sources[i].next_poll_ns;
+	if (next <= now)
+		return;
+	/* At most a second, so the loop sees its master go. */
+	wait = next - now < 1000000000ull ? next - now : 1000000000ull;
+	ts.tv_sec = (time_t)(wait / 1000000000ull);
+	ts.tv_nsec = (long)(wait % 1000000000ull);
+	nanosleep(&ts, NULL);
+}
+
+static void sync_loop(struct sync *s)
+{
+	while (!stop_requested && getppid() == s->master_pid) {
+		if (poll_due(s))
+			update(s);
+		sleep_until_due(s);
+	}
+}
+
+int sync_run(const struct sync_args *args)
+{
+	static struct sync s;
+	int status = 0;
+
+	memset(&s, 0, sizeof(s));
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	setup_signals();
+	if (getppid() != args->master_pid)
+		return 0;
+	if (sync_init(&s, args) != 0)
+		status = WORKER_EXIT_FATAL_CONFIG;
+	else
+		sync_loop(&s);
+	sync_fini(&s);
+	return status;
+}

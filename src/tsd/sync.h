@@ -1,0 +1,20 @@
+/* The sync process ("tsd: sync"): follows the configured sources and
+ * publishes the served correction in the shared mapping. */
+#ifndef TSD_SYNC_H
+#define TSD_SYNC_H
+
+#include <sys/types.h>
+#include "common/conf.h"
+#include "common/correction.h"
+
+struct sync_args {
+	const struct conf *cfg;
+	struct correction_shared *shared;
+	pid_t master_pid;
+};
+
+/* Run until SIGTERM or the master's death. Returns the exit status
+ * (WORKER_EXIT_FATAL_CONFIG when it cannot start with this configuration). */
+int sync_run(const struct sync_args *args);
+
+#endif

@@ -1,0 +1,121 @@
+/* One upstream source: a poll (several exchanges through the query
+ * library), the estimator's reduction to one point, reachability, KoD RATE
+ * back-off and the loop test. */
+#include "tsd/sync_source.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/monotonic.h"
+#include "tsd/refid.h"
+
+/* UDP sources default to NTP's port (server.udp.port's default). */
+#define NTP_PORT 123
+
+int sync_source_init(struct sync_source *src, const struct conf_sync_source *cfg,
+                     int tcp_port, double poll_s)
+{
+	int port = cfg->protocol == SYNC_PROTO_TCP ? tcp_port : NTP_PORT;
+
+	memset(src, 0, sizeof(*src));
+	if (measure_parse_spec(cfg->address, port, &src->spec) != 0)
+		return -1;
+	src->protocol = cfg->protocol;
+	src->poll_s = poll_s;
+	snprintf(src->name, sizeof(src->name), "%s (%s)", cfg->address,
+	         cfg->protocol == SYNC_PROTO_TCP ? "tcp" : "udp");
+	return 0;
+}
+
+static enum measure_proto proto_of(enum sync_protocol p)
+{
+	return p == SYNC_PROTO_TCP ? PROTO_NATIVE : PROTO_UDP;
+}
+
+static int same_address(const struct sockaddr_storage *a, const uint8_t refid[4])
+{
+	uint8_t ours[4];
+
+	return refid_of_address(a, ours) == 0 && memcmp(ours, refid, 4) == 0;
+}
+
+/* RFC 5905: a source above stratum 1 whose reference ID is our own address
+ * is synchronised to us. */
+static int is_loop(const struct measurement *m)
+{
+	return m->stratum > 1 && same_address(&m->local_addr, m->refid);
+}
+
+static void set_state(struct sync_source *src, enum sync_source_state state, const char *why)
+{
+	if (state != src->state && state != SOURCE_OK)
+		log_info("sync: source %s not usable: %s", src->name, why);
+	else if (state != src->state)
+		log_info("sync: source %s answers (stratum %d)", src->name, src->stratum);
+	src->state = state;
+}
+
+static void kod_rate(struct sync_source *src, double poll_max_s)
+{
+	double was = src->poll_s;
+
+	src->poll_s = src->poll_s * 2 > poll_max_s * 4 ? poll_max_s * 4 : src->poll_s * 2;
+	log_info("sync: source %s sent a KoD RATE; its poll goes from %g s to %g s",
+	         src->name, was, src->poll_s);
+}
+
+static int estimate(struct sync_source *src, const struct measurement *m, struct estimator *est)
+{
+	struct tsd_estimate e;
+
+	estimator_reset(est);
+	for (size_t i = 0; i < m->n_samples; i++)
+		(void)estimator_add(est, &m->samples[i]);
+	if (estimator_estimate(est, &e) != 0)
+		return -1;
+	src->point_raw_ns = m->samples[m->n_samples - 1].t4_ns;
+	src->point_mono_ns = monotonic_now_ns();
+	src->offset_s = e.offset_s;
+	src->delay_s = e.delay_s;
+	src->error_s = e.error_s > 1e-9 ? e.error_s : 1e-9;
+	src->jitter_s = e.jitter_s;
+	return 0;
+}
+
+static void take_fields(struct sync_source *src, const struct measurement *m)
+{
+	src->stratum = m->stratum;
+	src->leap = m->leap;
+	src->root_delay_s = m->root_delay_s;
+	src->root_dispersion_s = m->root_dispersion_s;
+	if (refid_of_address(&m->peer_addr, src->refid_served) != 0)
+		memset(src->refid_served, 0, 4);
+}
+
+void sync_source_poll(struct sync_source *src, struct clock_source *cs, struct estimator *est,
+                      double timeout_s, double poll_max_s, struct measurement *m)
+{
+	measure_server(&src->spec, proto_of(src->protocol), SYNC_EXCHANGES, timeout_s, cs, m);
+	src->reach = (src->reach << 1) & 0xff;
+	if (m->kod[0] != '\0' && strcmp(m->kod, "RATE") == 0)
+		kod_rate(src, poll_max_s);
+	if (m->status != MEASURE_OK) {
+		set_state(src, m->status == MEASURE_UNSYNCED ? SOURCE_UNSYNCED :
+		               m->status == MEASURE_BAD_REPLY ? SOURCE_BAD : SOURCE_UNREACHABLE,
+		          m->why[0] ? m->why : "no answer");
+		return;
+	}
+	src->reach |= 1;
+	if (is_loop(m)) {
+		set_state(src, SOURCE_LOOP, "its reference ID is our own address (a loop)");
+		return;
+	}
+	take_fields(src, m);
+	if (estimate(src, m, est) != 0) {
+		set_state(src, SOURCE_BAD, "the estimator refused its samples");
+		return;
+	}
+	set_state(src, SOURCE_OK, "");
+}
