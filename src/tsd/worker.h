@@ -22,6 +22,11 @@ struct worker_args {
 	int own_sockets;                /* dispatch = "reuseport": no other worker reads them */
 	struct worker_counters *ctr;    /* this worker's slot */
 	pid_t master_pid;
+	/* server.nts.enable: NTS-KE sockets (shared), TLS credentials, keys. */
+	const int *nts_listen_fds;
+	size_t n_nts_listen;
+	const struct nts_tls *nts_tls;
+	struct nts_keys_shared *nts_keys;
 };
 
 /* Run until told to stop (SIGTERM/SIGINT: finish the connections held, then
