@@ -288,6 +288,11 @@ static enum next do_handshake(struct nts_ke_server *srv, struct session *s)
 
 	if (retry(r) || (r < 0 && !gnutls_error_is_fatal(r)))
 		return wait_for(s);
+	if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PULL_ERROR ||
+	    r == GNUTLS_E_PUSH_ERROR) {
+		srv->ctr->nts_ke_closed++;      /* the peer left (or a port probe) */
+		return NEXT_CLOSE;
+	}
 	if (r < 0 || gnutls_alpn_get_selected_protocol(s->tls, &proto) != 0 ||
 	    proto.size != alpn.size || memcmp(proto.data, alpn.data, alpn.size) != 0) {
 		srv->ctr->nts_ke_tls_failed++;
