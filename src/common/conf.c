@@ -46,6 +46,7 @@ int conf_defaults(struct conf *cfg)
 		.ratelimit_interval = 0.125, .ratelimit_burst = 16, .ratelimit_leak = 4,
 		.ratelimit_kod = 1, .ratelimit_table_size = 65536,
 		.balance = UDP_BALANCE_CPU };
+	cfg->server.nts = (struct conf_nts){ .enable = 0, .port = 4460, .rotate = 86400.0 };
 	cfg->client.servers[0] = strdup("127.0.0.1");
 	cfg->client.n_servers = 1;
 	cfg->client.samples = 8;
@@ -73,6 +74,10 @@ void conf_free(struct conf *cfg)
 	for (size_t i = 0; i < cfg->server.n_listen; i++)
 		free(cfg->server.listen[i]);
 	free(cfg->server.user);
+	free(cfg->server.nts.certificate);
+	free(cfg->server.nts.key);
+	free(cfg->server.nts.key_file);
+	free(cfg->client.nts_ca_file);
 	for (size_t i = 0; i < cfg->client.n_servers; i++)
 		free(cfg->client.servers[i]);
 	conf_sync_clear(&cfg->sync);

@@ -37,6 +37,16 @@ struct conf_udp {
 	enum udp_balance balance;       /* dispatch "reuseport": default UDP_BALANCE_CPU */
 };
 
+/* Network Time Security (RFC 8915): the key exchange over TLS 1.3. */
+struct conf_nts {
+	int enable;                     /* default 0 */
+	int port;                       /* NTS-KE over TCP; default 4460 */
+	char *certificate;              /* PEM chain; required with enable */
+	char *key;                      /* PEM private key; required with enable */
+	double rotate;                  /* seconds between master keys; default 86400 */
+	char *key_file;                 /* NULL: keys only in memory */
+};
+
 enum dispatch_mode { DISPATCH_ACCEPT = 0, DISPATCH_HANDOFF = 1, DISPATCH_REUSEPORT = 2 };
 
 struct conf_server {
@@ -52,6 +62,7 @@ struct conf_server {
 	enum dispatch_mode dispatch;    /* default DISPATCH_REUSEPORT */
 	int log_syslog;                 /* log = "stderr" (0) | "syslog" (1) */
 	struct conf_udp udp;
+	struct conf_nts nts;
 };
 
 struct conf_client {
@@ -60,6 +71,7 @@ struct conf_client {
 	int samples;                    /* default 8 */
 	double timeout;                 /* seconds per server; default 2.0 */
 	double max_step;                /* largest --step/--slew without --force; default 1000 */
+	char *nts_ca_file;              /* client.nts.ca_file; NULL: the system's trust store */
 };
 
 #define CONF_MAX_SYNC_SOURCES 16

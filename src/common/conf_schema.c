@@ -19,6 +19,7 @@
 /* client.max_step: up to about 31 years. */
 #define MAX_STEP_S 1e9
 #define MAX_RATELIMIT_INTERVAL_S 3600.0
+#define MAX_NTS_ROTATE_S (30 * 86400.0)
 
 enum field_kind { F_INT, F_SECONDS, F_BOOL, F_STRING, F_CHOICE, F_GROUP, F_CUSTOM };
 
@@ -332,6 +333,17 @@ static void plugin_dir_setting(struct loadctx *c, const config_setting_t *s)
 	conf_copy_text(c, s, &c->cfg->plugin_dir, text);
 }
 
+/* server.nts.rotate: seconds, or 0 for never (a follower of key_file). */
+static void nts_rotate_setting(struct loadctx *c, const config_setting_t *s)
+{
+	if ((is_integer(s) && config_setting_get_int64(s) == 0) ||
+	    (config_setting_type(s) == CONFIG_TYPE_FLOAT && config_setting_get_float(s) == 0.0)) {
+		c->cfg->server.nts.rotate = 0.0;
+		return;
+	}
+	conf_get_seconds(c, s, MAX_NTS_ROTATE_S, &c->cfg->server.nts.rotate);
+}
+
 /* ---- the schema ---- */
 
 static const char *const dispatch_choices[] = { "accept", "handoff", "reuseport", NULL };
@@ -357,6 +369,21 @@ static const struct field udp_fields[] = {
 	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
 };
 
+static const struct field nts_fields[] = {
+	{ "enable", F_BOOL, OFF(server.nts.enable), 0, 0, NULL, NULL, NULL },
+	{ "port", F_INT, OFF(server.nts.port), 1, 65535, NULL, NULL, NULL },
+	{ "certificate", F_STRING, OFF(server.nts.certificate), 0, 0, NULL, NULL, NULL },
+	{ "key", F_STRING, OFF(server.nts.key), 0, 0, NULL, NULL, NULL },
+	{ "rotate", F_CUSTOM, 0, 0, 0, NULL, NULL, nts_rotate_setting },
+	{ "key_file", F_STRING, OFF(server.nts.key_file), 0, 0, NULL, NULL, NULL },
+	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
+};
+
+static const struct field client_nts_fields[] = {
+	{ "ca_file", F_STRING, OFF(client.nts_ca_file), 0, 0, NULL, NULL, NULL },
+	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
+};
+
 static const struct field server_fields[] = {
 	{ "listen", F_CUSTOM, 0, 0, 0, NULL, NULL, listen_list },
 	{ "workers", F_INT, OFF(server.workers), 0, 1024, NULL, NULL, NULL },
@@ -374,6 +401,7 @@ static const struct field server_fields[] = {
 	{ "user", F_STRING, OFF(server.user), 0, 0, NULL, NULL, NULL },
 	{ "log", F_CHOICE, OFF(server.log_syslog), 0, 0, log_choices, NULL, NULL },
 	{ "udp", F_GROUP, 0, 0, 0, NULL, udp_fields, NULL },
+	{ "nts", F_GROUP, 0, 0, 0, NULL, nts_fields, NULL },
 	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -384,6 +412,7 @@ static const struct field client_fields[] = {
 	  NULL, NULL, NULL },
 	{ "max_step", F_SECONDS, OFF(client.max_step), 0, (long long)MAX_STEP_S,
 	  NULL, NULL, NULL },
+	{ "nts", F_GROUP, 0, 0, 0, NULL, client_nts_fields, NULL },
 	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -398,7 +427,25 @@ static const struct field top_fields[] = {
 	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
 };
 
+static int empty(const char *s)
+{
+	return s == NULL || s[0] == '\0';
+}
+
+/* What only the settings together can say. An empty string is "not set". */
+static void check_nts(struct loadctx *c)
+{
+	const struct conf_nts *nts = &c->cfg->server.nts;
+
+	if (nts->enable && (empty(nts->certificate) || empty(nts->key)))
+		conf_fail(c, NULL, "server.nts.enable needs server.nts.certificate and server.nts.key");
+	if (nts->rotate != 0.0 && nts->rotate < 1.0)
+		conf_fail(c, NULL, "server.nts.rotate must be 0 (never) or at least 1 second");
+}
+
 void conf_walk_schema(struct loadctx *c, const config_setting_t *root)
 {
 	walk_group(c, root, top_fields);
+	if (c->failed == 0)
+		check_nts(c);
 }

@@ -12,7 +12,7 @@
 
 #define MEASURE_MAX_SAMPLES CONF_MAX_SAMPLES
 
-enum measure_proto { PROTO_NATIVE = 0, PROTO_TEXT = 1, PROTO_UDP = 2 };
+enum measure_proto { PROTO_NATIVE = 0, PROTO_TEXT = 1, PROTO_UDP = 2, PROTO_NTS = 3 };
 
 enum measure_status {
 	MEASURE_OK = 0,
@@ -47,6 +47,10 @@ struct measurement {
 	size_t n_bad;              /* replies discarded as invalid */
 	size_t n_kernel_tx;        /* samples whose T1 is the kernel's transmit stamp */
 	size_t n_kernel_rx;        /* samples whose T4 is the kernel's receive stamp */
+	/* NTS: every sample came in a reply authenticated with this AEAD
+	 * (0: not authenticated), from this NTP server. */
+	int authenticated_aead;
+	struct server_spec nts_ntp;
 };
 
 /* Set the reason a measurement failed; a long host name is cut, never

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/wire.h"
+#include "common/nts_aead.h"
 #include "tsclient/report.h"
 
 long long report_ms(tsd_time_ns local_ns, double offset_s)
@@ -69,6 +70,11 @@ static void verbose_server(FILE *f, const struct server_result *r)
 	if (r->reason[0] != '\0')
 		fprintf(f, " (%s)", r->reason);
 	fprintf(f, "\n");
+	if (m->authenticated_aead != 0)
+		fprintf(f, "  authenticated: NTS, AEAD %s (%d), NTP server %s port %d\n",
+		        NTS_AEAD_NAME, m->authenticated_aead, m->nts_ntp.host, m->nts_ntp.port);
+	else
+		fprintf(f, "  authenticated: no\n");
 	if (m->stratum > 0)
 		fprintf(f, "  stratum %d, root delay %.1f us, root dispersion %.1f us\n",
 		        m->stratum, m->root_delay_s * 1e6, m->root_dispersion_s * 1e6);

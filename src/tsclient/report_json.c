@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include "common/nts_aead.h"
 #include "tsclient/report.h"
 
 static void json_string(FILE *f, const char *s)
@@ -58,6 +59,13 @@ static void json_server(FILE *f, const struct server_result *r)
 	fprintf(f, ", \"samples\": %zu, \"bad_replies\": %zu, \"refused\": %zu, "
 	        "\"kernel_t1\": %zu, \"kernel_t4\": %zu", m->n_samples, m->n_bad,
 	        r->refused, m->n_kernel_tx, m->n_kernel_rx);
+	fprintf(f, ", \"authenticated\": %s", m->authenticated_aead != 0 ? "true" : "false");
+	if (m->authenticated_aead != 0) {
+		fprintf(f, ", \"nts\": {\"aead\": \"%s\", \"aead_id\": %d, \"ntp_host\": ",
+		        NTS_AEAD_NAME, m->authenticated_aead);
+		json_string(f, m->nts_ntp.host);
+		fprintf(f, ", \"ntp_port\": %d}", m->nts_ntp.port);
+	}
 	if (m->n_samples > 0)
 		fprintf(f, ", \"stratum\": %d, \"root_delay_s\": %.9f, \"root_dispersion_s\": %.9f",
 		        m->stratum, m->root_delay_s, m->root_dispersion_s);

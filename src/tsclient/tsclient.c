@@ -13,6 +13,8 @@
 #include "common/estimator.h"
 #include "query/gather.h"
 #include "query/measure.h"
+#include "common/nts_ke.h"
+#include "query/nts_client.h"
 #include "query/outcome.h"
 #include "tsclient/correct.h"
 #include "tsclient/report.h"
@@ -30,6 +32,7 @@ struct options {
 	enum correction_mode correct;
 	char **servers;            /* from the command line, else client.servers */
 	size_t n_servers;
+	char *nts_server;          /* --nts HOST[:PORT]: the NTS-KE server */
 };
 
 static void usage(FILE *f)
@@ -45,6 +48,9 @@ static void usage(FILE *f)
 	        "      --json             print one JSON object\n"
 	        "      --text             speak the text protocol (T2<TAB>T3 in ms)\n"
 	        "      --udp              speak NTP over UDP (default port server.udp.port)\n"
+	        "      --nts HOST[:PORT]  NTS: key exchange with HOST (default port 4460), then\n"
+	        "                         authenticated NTP only (certificate checked against\n"
+	        "                         client.nts.ca_file or the system's trust store)\n"
 	        "      --step             step the clock by the offset (clock plugin)\n"
 	        "      --slew             slew the clock by the offset (clock plugin)\n"
 	        "      --force            step or slew even beyond client.max_step\n"
@@ -87,7 +93,7 @@ static int set_once(int *field, int value, const char *what)
 /* 0: go on; 1: help or version printed; -1: usage error (printed). */
 static int parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_JSON = 256, OPT_TEXT, OPT_UDP, OPT_STEP, OPT_SLEW, OPT_FORCE, OPT_VERSION };
+	enum { OPT_JSON = 256, OPT_TEXT, OPT_UDP, OPT_NTS, OPT_STEP, OPT_SLEW, OPT_FORCE, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "samples", required_argument, NULL, 'n' },
@@ -97,6 +103,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "text", no_argument, NULL, OPT_TEXT },
 		{ "udp", no_argument, NULL, OPT_UDP },
+		{ "nts", required_argument, NULL, OPT_NTS },
 		{ "step", no_argument, NULL, OPT_STEP },
 		{ "slew", no_argument, NULL, OPT_SLEW },
 		{ "force", no_argument, NULL, OPT_FORCE },
@@ -126,6 +133,11 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			if (set_once(&proto, PROTO_UDP, "--text and --udp exclude each other") < 0)
 				return -1;
 			break;
+		case OPT_NTS:
+			if (set_once(&proto, PROTO_NTS, "--nts excludes --text and --udp") < 0)
+				return -1;
+			opt->nts_server = optarg;
+			break;
 		case OPT_STEP:
 			if (set_once(&correct, CORRECT_STEP, "--step and --slew exclude each other") < 0)
 				return -1;
@@ -146,6 +158,13 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	opt->correct = (enum correction_mode)correct;
 	opt->servers = argv + optind;
 	opt->n_servers = (size_t)(argc - optind);
+	/* --nts names its one server: the NTP server comes from the exchange. */
+	if (opt->nts_server != NULL) {
+		if (opt->n_servers > 0)
+			return usage_error("--nts names the server; '%s' is one too many", opt->servers[0]);
+		opt->servers = &opt->nts_server;
+		opt->n_servers = 1;
+	}
 	return 0;
 }
 
@@ -160,7 +179,8 @@ static struct server_spec *parse_servers(const struct options *opt, const struct
                                        size_t *n)
 {
 	char *const *names = opt->n_servers > 0 ? opt->servers : cfg->client.servers;
-	int port = opt->proto == PROTO_UDP ? cfg->server.udp.port : cfg->port;
+	int port = opt->proto == PROTO_UDP ? cfg->server.udp.port
+	         : opt->proto == PROTO_NTS ? NTS_KE_PORT : cfg->port;
 	struct server_spec *list;
 
 	*n = opt->n_servers > 0 ? opt->n_servers : cfg->client.n_servers;
@@ -209,8 +229,14 @@ static int run(const struct options *opt, const struct conf *cfg,
 		fprintf(stderr, "tsclient: out of memory\n");
 		goto out;
 	}
-	gather_measurements(list, n, opt->proto, opt->samples ? opt->samples : cfg->client.samples,
-	                    cfg->client.timeout, cs, m);
+	if (opt->proto == PROTO_NTS)
+		measure_server_nts(&list[0], cfg->client.nts_ca_file,
+		                   opt->samples ? opt->samples : cfg->client.samples,
+		                   cfg->client.timeout, cs, &m[0]);
+	else
+		gather_measurements(list, n, opt->proto,
+		                    opt->samples ? opt->samples : cfg->client.samples,
+		                    cfg->client.timeout, cs, m);
 	if (outcome_build(&o, results, m, n, est) == 0)
 		status = EXIT_SYNCED;
 	o.corr.mode = opt->correct;

@@ -29,6 +29,16 @@ struct worker_counters {
 	uint64_t udp_dropped;           /* invalid packets, no reply */
 	uint64_t udp_limited;           /* rate limited, no reply */
 	uint64_t udp_kod;               /* rate limited, KoD RATE sent */
+	uint64_t nts_ke_served;         /* NTS-KE sessions answered with cookies */
+	uint64_t nts_ke_refused;        /* closed at accept: the NTS-KE session cap */
+	uint64_t nts_ke_tls_failed;     /* handshake failed: not TLS 1.3, no ntske/1, ... */
+	uint64_t nts_ke_bad_request;    /* answered with an Error record */
+	uint64_t nts_ke_timeout;        /* cut at request_timeout (a stalled client) */
+	uint64_t nts_ke_closed;         /* closed before a whole request, or I/O error */
+	uint64_t nts_udp_served;        /* authenticated replies */
+	uint64_t nts_udp_nak;           /* cookie did not open: NTS NAK sent */
+	uint64_t nts_udp_bad;           /* malformed NTS request, dropped */
+	uint64_t nts_udp_auth_failed;   /* authenticator did not verify, dropped */
 	uint64_t proc_time_hist[COUNTERS_HIST_BUCKETS];
 };
 

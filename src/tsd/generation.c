@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/estimator.h"
 #include "tsd/generation.h"
+#include "tsd/nts_ke_server.h"
 #include "tsd/udp.h"
 
 #define MAX_WORKERS 128
@@ -192,6 +193,20 @@ static int open_shards(struct generation *g, const struct generation *prev,
 	return open_shard_udp(g, p, err, errlen);
 }
 
+/* The certificate first: a reload with a bad one fails before binding. */
+static int open_nts(struct generation *g, const struct generation *prev, char *err, size_t errlen)
+{
+	const struct conf_nts *nts = &g->cfg->server.nts;
+
+	if (!nts->enable)
+		return 0;
+	g->nts_tls = nts_tls_load(nts, err, errlen);
+	if (g->nts_tls == NULL)
+		return -1;
+	return listen_set_open_port(&g->nts_listen, g->cfg, nts->port, 0,
+	                            prev != NULL ? &prev->nts_listen : NULL, err, errlen);
+}
+
 int generation_open(struct generation *g, struct conf *cfg,
                     const struct generation *prev, char *err, size_t errlen)
 {
@@ -201,7 +216,7 @@ int generation_open(struct generation *g, struct conf *cfg,
 	g->n_workers = worker_count(cfg);
 	g->reuseport = cfg->server.dispatch == DISPATCH_REUSEPORT;
 	snprintf(err, errlen, "cannot open sockets");
-	if (!mode_change_ok(g, prev, err, errlen))
+	if (!mode_change_ok(g, prev, err, errlen) || open_nts(g, prev, err, errlen) != 0)
 		goto fail;
 	if (g->reuseport) {
 		if (open_shards(g, prev, err, errlen) != 0)
@@ -215,6 +230,8 @@ int generation_open(struct generation *g, struct conf *cfg,
 	return 0;
 fail:
 	generation_close_sockets(g);
+	nts_tls_free(g->nts_tls);
+	g->nts_tls = NULL;
 	g->cfg = NULL;
 	return -1;
 }
@@ -233,6 +250,7 @@ void generation_close_sockets(struct generation *g)
 	unsigned k;
 
 	listen_set_close(&g->listen);
+	listen_set_close(&g->nts_listen);
 	close_fds(g->udp_fds, &g->n_udp);
 	if (g->shards != NULL) {
 		for (k = 0; k < g->n_workers; k++) {
@@ -247,6 +265,8 @@ void generation_close_sockets(struct generation *g)
 void generation_free(struct generation *g)
 {
 	generation_close_sockets(g);
+	nts_tls_free(g->nts_tls);
+	g->nts_tls = NULL;
 	if (g->cfg != NULL) {
 		generation_free_config(g->cfg);
 		g->cfg = NULL;

@@ -28,6 +28,10 @@ struct generation {
 	/* dispatch "reuseport": n_workers sets of a worker's own sockets. */
 	int reuseport;
 	struct shard *shards;
+	/* server.nts: the NTS-KE sockets (shared by every worker in any
+	 * dispatch mode) and the certificate, read again for each generation. */
+	struct listen_set nts_listen;
+	struct nts_tls *nts_tls;
 };
 
 /* Read the file (NULL: the default) and open its clock and estimator

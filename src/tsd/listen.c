@@ -125,18 +125,24 @@ static int find_reusable(const struct listen_set *reuse, const char *addr, int p
 int listen_set_open(struct listen_set *ls, const struct conf *cfg, int reuseport,
                     const struct listen_set *reuse, char *err, size_t errlen)
 {
+	return listen_set_open_port(ls, cfg, cfg->port, reuseport, reuse, err, errlen);
+}
+
+int listen_set_open_port(struct listen_set *ls, const struct conf *cfg, int port, int reuseport,
+                         const struct listen_set *reuse, char *err, size_t errlen)
+{
 	size_t i;
 	int fd;
 
 	memset(ls, 0, sizeof(*ls));
-	ls->port = cfg->port;
+	ls->port = port;
 	ls->reuseport = reuseport;
 	for (i = 0; i < cfg->server.n_listen; i++) {
 		const char *addr = cfg->server.listen[i];
 
-		fd = find_reusable(reuse, addr, cfg->port, reuseport);
+		fd = find_reusable(reuse, addr, port, reuseport);
 		if (fd < 0)
-			fd = listen_open(addr, cfg->port, reuseport, &tcp_kind, err, errlen);
+			fd = listen_open(addr, port, reuseport, &tcp_kind, err, errlen);
 		if (fd < 0)
 			goto fail;
 		ls->fds[ls->n] = fd;

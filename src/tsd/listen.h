@@ -32,6 +32,9 @@ struct listen_set {
  * connections. Returns 0, or -1 with a message in err and nothing left open. */
 int listen_set_open(struct listen_set *ls, const struct conf *cfg, int reuseport,
                     const struct listen_set *reuse, char *err, size_t errlen);
+/* The same on another port (server.nts.port). */
+int listen_set_open_port(struct listen_set *ls, const struct conf *cfg, int port, int reuseport,
+                         const struct listen_set *reuse, char *err, size_t errlen);
 void listen_set_close(struct listen_set *ls);
 
 /* What differs between a TCP and a UDP listening socket. */

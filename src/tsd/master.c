@@ -29,6 +29,7 @@
 #include "tsd/generation.h"
 #include "tsd/master.h"
 #include "tsd/privileges.h"
+#include "tsd/nts_keys.h"
 #include "tsd/proctitle.h"
 #include "tsd/stats.h"
 #include "tsd/sync_child.h"
@@ -66,6 +67,7 @@ struct master {
 	struct throttle throttle;
 	struct correction_shared *correction;   /* written by the sync process */
 	struct sync_child sync;
+	struct nts_keys_shared *nts_keys;       /* made once, kept across reloads */
 };
 
 static uint64_t seconds_ns(double s)
@@ -148,6 +150,10 @@ static void child_run(struct master *m, unsigned i, unsigned shard, int handoff_
 		.n_udp = m->gen.n_udp,
 		.ctr = &m->ctr[i],
 		.master_pid = m->pid,
+		.nts_listen_fds = m->gen.nts_listen.fds,
+		.n_nts_listen = m->gen.nts_listen.n,
+		.nts_tls = m->gen.nts_tls,
+		.nts_keys = m->nts_keys,
 	};
 
 	if (m->gen.cfg->sync.enabled && m->gen.cfg->sync.apply == SYNC_APPLY_SERVE)
@@ -392,6 +398,22 @@ static void supervise(struct master *m)
 	}
 	if (!m->stopping)
 		dispatcher_tick(&m->dispatcher, m->now_ns);
+	if (m->gen.cfg->server.nts.enable)
+		nts_keys_tick(m->nts_keys, &m->gen.cfg->server.nts, m->now_ns);
+}
+
+/* The cookie keys for cfg, before its workers start. 0, or -1 logged. */
+static int load_nts_keys(struct master *m, const struct conf *cfg)
+{
+	char err[256];
+
+	if (!cfg->server.nts.enable)
+		return 0;
+	if (nts_keys_load(m->nts_keys, &cfg->server.nts, m->now_ns, err, sizeof(err)) != 0) {
+		log_err("server.nts: %s", err);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- reload and stop ---- */
@@ -420,6 +442,8 @@ static void log_udp(const struct master *m)
 {
 	const struct conf_udp *udp = &m->gen.cfg->server.udp;
 
+	if (m->gen.cfg->server.nts.enable)
+		log_info("NTS-KE (TLS 1.3, ntske/1) on port %d", m->gen.cfg->server.nts.port);
 	if (!udp->enable)
 		return;
 	if (!m->gen.reuseport) {
@@ -447,6 +471,10 @@ static void reload(struct master *m)
 	if (generation_open(&next, cfg, &m->gen, err, sizeof(err)) != 0) {
 		log_err("%s", err);
 		generation_free_config(cfg);
+		goto keep;
+	}
+	if (load_nts_keys(m, cfg) != 0) {
+		generation_free(&next);
 		goto keep;
 	}
 	if (count_slots(m, SLOT_FREE) < next.n_workers) {
@@ -623,12 +651,18 @@ static int master_start(struct master *m, struct conf *cfg)
 		log_err("cannot map the worker counters and the served correction");
 		return -1;
 	}
+	m->nts_keys = nts_keys_create();
+	if (m->nts_keys == NULL) {
+		log_err("cannot map the NTS keys");
+		return -1;
+	}
 	dispatcher_init(&m->dispatcher, &m->gen, m->epfd, m->ctr, m->peers, MAX_SLOTS);
 	if (generation_open(&m->gen, cfg, NULL, err, sizeof(err)) != 0) {
 		log_err("%s", err);
 		return -1;
 	}
-	if (privileges_drop(cfg->server.user) != 0)
+	/* After the drop: the key file belongs to the user that rotates it. */
+	if (privileges_drop(cfg->server.user) != 0 || load_nts_keys(m, cfg) != 0)
 		return -1;
 	proctitle_set("tsd: master");
 	if (spawn_generation(m) != 0)
@@ -667,6 +701,7 @@ static void master_cleanup(struct master *m)
 	generation_free(&m->gen);
 	counters_destroy(m->ctr, MAX_SLOTS);
 	correction_destroy(m->correction);
+	nts_keys_destroy(m->nts_keys);
 	if (m->sigfd >= 0)
 		close(m->sigfd);
 	if (m->epfd >= 0)

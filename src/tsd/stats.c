@@ -24,6 +24,16 @@ static void add_counters(struct worker_counters *sum, const struct worker_counte
 	sum->udp_dropped += c->udp_dropped;
 	sum->udp_limited += c->udp_limited;
 	sum->udp_kod += c->udp_kod;
+	sum->nts_ke_served += c->nts_ke_served;
+	sum->nts_ke_refused += c->nts_ke_refused;
+	sum->nts_ke_tls_failed += c->nts_ke_tls_failed;
+	sum->nts_ke_bad_request += c->nts_ke_bad_request;
+	sum->nts_ke_timeout += c->nts_ke_timeout;
+	sum->nts_ke_closed += c->nts_ke_closed;
+	sum->nts_udp_served += c->nts_udp_served;
+	sum->nts_udp_nak += c->nts_udp_nak;
+	sum->nts_udp_bad += c->nts_udp_bad;
+	sum->nts_udp_auth_failed += c->nts_udp_auth_failed;
 	for (unsigned i = 0; i < COUNTERS_HIST_BUCKETS; i++)
 		sum->proc_time_hist[i] += c->proc_time_hist[i];
 }
@@ -93,4 +103,12 @@ void stats_log(const struct stats *st, const struct worker_counters *slots, unsi
 	log_info("statistics: udp served %llu, dropped %llu, rate limited %llu, kod %llu",
 	         (unsigned long long)t.udp_served, (unsigned long long)t.udp_dropped,
 	         (unsigned long long)t.udp_limited, (unsigned long long)t.udp_kod);
+	log_info("statistics: nts-ke served %llu, refused %llu, tls_failed %llu, "
+	         "bad_request %llu, timeout %llu, closed %llu",
+	         (unsigned long long)t.nts_ke_served, (unsigned long long)t.nts_ke_refused,
+	         (unsigned long long)t.nts_ke_tls_failed, (unsigned long long)t.nts_ke_bad_request,
+	         (unsigned long long)t.nts_ke_timeout, (unsigned long long)t.nts_ke_closed);
+	log_info("statistics: nts-udp served %llu, nak %llu, bad %llu, auth_failed %llu",
+	         (unsigned long long)t.nts_udp_served, (unsigned long long)t.nts_udp_nak,
+	         (unsigned long long)t.nts_udp_bad, (unsigned long long)t.nts_udp_auth_failed);
 }

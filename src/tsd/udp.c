@@ -16,9 +16,11 @@
 
 #include "common/log.h"
 #include "common/monotonic.h"
+#include "common/nts_ef.h"
 #include "common/tstamp.h"
 #include "common/wire.h"
 #include "tsd/listen.h"
+#include "tsd/nts_udp.h"
 #include "tsd/ratelimit.h"
 #include "tsd/udp.h"
 
@@ -28,9 +30,9 @@
 #define UDP_MAX_PER_CALL 64
 /* Replies per sendmmsg: each chunk gets a fresh T3 (see send_replies). */
 #define UDP_SEND_CHUNK 4
-/* Only the 48-byte header is read; longer requests (extension fields,
- * MACs) arrive truncated and are answered with 48 bytes. */
-#define UDP_RX_BYTES 64
+/* Room for an NTS request (extension fields); longer requests arrive
+ * truncated and, not being NTS, are answered with 48 bytes. */
+#define UDP_RX_BYTES NTS_PACKET_MAX
 /* The kernel caps this at net.core.rmem_max; a deep queue absorbs bursts. */
 #define UDP_RCVBUF_BYTES (4 * 1024 * 1024)
 /* Where the transmit timestamp (T3) sits in an encoded packet. */
@@ -40,6 +42,7 @@ struct udp_limiter {
 	struct ratelimit *table;        /* NULL: no limit */
 	int kod;                        /* the leaked answer is a KoD RATE */
 	const struct worker_counters *ctr; /* this worker's, for the summary at exit */
+	struct nts_udp *nts;            /* NULL: NTS off, every request plain */
 };
 
 /* Room for a receive stamp and a packet-info message (32 + 40 bytes on
@@ -55,7 +58,7 @@ struct udp_control {
 /* One received packet and, in the same slot, its reply. */
 struct udp_slot {
 	uint8_t rx[UDP_RX_BYTES];
-	uint8_t tx[NTP_PACKET_SIZE];
+	uint8_t tx[UDP_RX_BYTES];
 	union listen_addr peer;
 	struct udp_control rx_control;
 	struct udp_control tx_control;
@@ -63,6 +66,7 @@ struct udp_slot {
 	struct iovec tx_iov;
 	tsd_time_ns t2_ns;
 	int kod;
+	int sealed;                     /* NTS: T3 is authenticated, never rewritten */
 };
 
 struct udp_batch {
@@ -281,6 +285,11 @@ struct udp_limiter *udp_limiter_new(const struct conf_udp *cfg)
 	return rl;
 }
 
+void udp_limiter_set_nts(struct udp_limiter *rl, struct nts_udp *nts)
+{
+	rl->nts = nts;
+}
+
 /* One line per worker at exit, so a test or an operator sees what the
  * UDP service did without a status interface. */
 static void log_summary(const struct worker_counters *c)
@@ -444,25 +453,13 @@ static enum udp_action classify(struct udp_batch *b, int i, struct ntp_packet *r
 	return UDP_IGNORE;
 }
 
-/* Build the reply in slot i (all but T3, which is written just before
- * the send). */
-static void build_reply(struct udp_batch *b, int i, const struct ntp_packet *req, int kod)
+static void address_reply(struct udp_batch *b, int i, size_t len)
 {
 	struct udp_slot *s = &b->slot[i];
 	struct mmsghdr *m = &b->tx_msg[b->n_tx];
-	struct ntp_packet reply;
 
-	wire_make_reply(&reply, req, &b->info, s->t2_ns, s->t2_ns);
-	if (kod) {
-		reply.leap = TSD_LEAP_UNSYNC;
-		reply.stratum = 0;
-		reply.reference = 0;
-		memcpy(reply.refid, "RATE", 4);
-	}
-	wire_encode(&reply, s->tx);
-	s->kod = kod;
 	s->tx_iov.iov_base = s->tx;
-	s->tx_iov.iov_len = NTP_PACKET_SIZE;
+	s->tx_iov.iov_len = len;
 	memset(&m->msg_hdr, 0, sizeof(m->msg_hdr));
 	m->msg_hdr.msg_name = &s->peer;
 	m->msg_hdr.msg_namelen = b->rx_msg[i].msg_hdr.msg_namelen;
@@ -470,6 +467,66 @@ static void build_reply(struct udp_batch *b, int i, const struct ntp_packet *req
 	m->msg_hdr.msg_iovlen = 1;
 	reply_source(&b->rx_msg[i].msg_hdr, s, &m->msg_hdr);
 	b->tx_slot[b->n_tx++] = (unsigned)i;
+}
+
+/* An NTS request: T3 is read now, because the authenticator covers it.
+ * Returns the reply's length, 0 for a plain request, -1 for no reply. */
+static int build_nts_reply(struct udp_batch *b, int i, struct ntp_packet *reply,
+                           struct clock_source *cs, struct udp_limiter *rl,
+                           struct worker_counters *ctr)
+{
+	struct udp_slot *s = &b->slot[i];
+	struct tsd_clock_reading t3;
+	uint8_t header[NTP_PACKET_SIZE];
+	size_t len = 0;
+
+	if (rl == NULL || rl->nts == NULL || !nts_udp_maybe(s->rx, b->rx_msg[i].msg_len))
+		return 0;
+	if (clock_now(cs, &t3) != 0) {
+		ctr->clock_errors++;
+		return -1;
+	}
+	reply->transmit = wire_ns_to_ntp(t3.time_ns);
+	wire_encode(reply, header);
+	switch (nts_udp_reply(rl->nts, s->rx, b->rx_msg[i].msg_len, header, s->tx, sizeof(s->tx),
+	                      &len, ctr)) {
+	case NTS_UDP_PLAIN:
+		return 0;
+	case NTS_UDP_DROP:
+		return -1;
+	default:
+		return (int)len;
+	}
+}
+
+/* Build the reply in slot i (all but T3 of a plain reply, which is
+ * written just before the send). */
+static void build_reply(struct udp_batch *b, int i, const struct ntp_packet *req, int kod,
+                        struct clock_source *cs, struct udp_limiter *rl,
+                        struct worker_counters *ctr)
+{
+	struct udp_slot *s = &b->slot[i];
+	struct ntp_packet reply;
+	int len = 0;
+
+	wire_make_reply(&reply, req, &b->info, s->t2_ns, s->t2_ns);
+	if (kod) {
+		reply.leap = TSD_LEAP_UNSYNC;
+		reply.stratum = 0;
+		reply.reference = 0;
+		memcpy(reply.refid, "RATE", 4);
+	} else {
+		len = build_nts_reply(b, i, &reply, cs, rl, ctr);
+		if (len < 0)
+			return;
+	}
+	s->kod = kod;
+	s->sealed = len > 0;
+	if (len == 0) {
+		wire_encode(&reply, s->tx);
+		len = NTP_PACKET_SIZE;
+	}
+	address_reply(b, i, (size_t)len);
 }
 
 static void handle_packet(struct udp_batch *b, int i, struct clock_source *cs,
@@ -484,7 +541,7 @@ static void handle_packet(struct udp_batch *b, int i, struct clock_source *cs,
 		ctr->clock_errors++;
 		return;
 	}
-	build_reply(b, i, &req, act == UDP_KOD);
+	build_reply(b, i, &req, act == UDP_KOD, cs, rl, ctr);
 }
 
 static void count_sent(struct udp_batch *b, unsigned from, unsigned to, tsd_time_ns t3_ns,
@@ -517,7 +574,8 @@ static int send_chunk(struct udp_batch *b, int fd, struct clock_source *cs,
 	}
 	wire_t3 = htobe64(wire_ns_to_ntp(t3.time_ns));
 	for (unsigned j = from; j < to; j++)
-		memcpy(b->slot[b->tx_slot[j]].tx + NTP_TRANSMIT_OFFSET, &wire_t3, sizeof(wire_t3));
+		if (!b->slot[b->tx_slot[j]].sealed)
+			memcpy(b->slot[b->tx_slot[j]].tx + NTP_TRANSMIT_OFFSET, &wire_t3, sizeof(wire_t3));
 	do {
 		n = sendmmsg(fd, b->tx_msg + from, to - from, 0);
 	} while (n < 0 && errno == EINTR);

@@ -32,6 +32,9 @@ int udp_set_balance(const struct conf *cfg, int fd, unsigned n_sockets,
  * the table udp_bind made before fork when the settings are the same, so
  * all workers share one limit per address. NULL only on out-of-memory. */
 struct udp_limiter *udp_limiter_new(const struct conf_udp *cfg);
+/* Worker: serve NTS-protected requests with nts (owned by the caller). */
+struct nts_udp;
+void udp_limiter_set_nts(struct udp_limiter *rl, struct nts_udp *nts);
 /* At worker exit: also logs one line with this worker's UDP counters
  * ("udp: served N, dropped N invalid, rate limited N, kiss-o'-death N")
  * if it saw any UDP packet. */

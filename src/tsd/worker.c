@@ -18,6 +18,8 @@
 #include "tsd/conn.h"
 #include "tsd/deadline.h"
 #include "tsd/handoff.h"
+#include "tsd/nts_ke_server.h"
+#include "tsd/nts_udp.h"
 #include "tsd/udp.h"
 #include "tsd/worker.h"
 
@@ -26,7 +28,8 @@
 #define TAG_HANDOFF 2u
 #define TAG_LISTEN 16u                  /* + index */
 #define TAG_UDP 64u                     /* + index */
-#define TAG_MAX 128u
+#define TAG_NTS_LISTEN 96u              /* + index */
+#define TAG_MAX 128u                    /* above: a conn, or an NTS-KE session | 1 */
 
 #define EVENTS_PER_TURN 64
 #define ACCEPTS_PER_EVENT 64
@@ -54,11 +57,16 @@ struct worker {
 	size_t n_listen;
 	int udp_fds[CONF_MAX_LISTEN];
 	size_t n_udp;
+	int nts_listen_fds[CONF_MAX_LISTEN];
+	size_t n_nts_listen;
+	struct nts_ke_server *nts_ke;   /* NULL: NTS off */
+	struct nts_udp nts_udp;
 	int accepting;
 	uint64_t accept_resume_ns;      /* 0: not paused */
 	int draining;
 	uint64_t now_ns;
 	int wait_cap_ms;                /* wake often enough for the watchdog */
+	uint64_t nts_deadline_ns;       /* the oldest NTS-KE session's */
 };
 
 static int ep_add(int epfd, int fd, uint32_t events, uint64_t tag)
@@ -179,6 +187,12 @@ static void accept_watch(struct worker *w, int on)
 		else
 			epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->listen_fds[i], &ev);
 	}
+	for (i = 0; i < w->n_nts_listen; i++) {
+		if (on)
+			ep_add(w->epfd, w->nts_listen_fds[i], EPOLLIN | EPOLLEXCLUSIVE, TAG_NTS_LISTEN + i);
+		else
+			epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->nts_listen_fds[i], &ev);
+	}
 	w->accepting = on;
 }
 
@@ -260,6 +274,9 @@ static void close_shared_fds(struct worker *w, int take_queues)
 		close(w->listen_fds[i]);
 	}
 	w->n_listen = 0;
+	for (i = 0; i < w->n_nts_listen; i++)
+		close(w->nts_listen_fds[i]);
+	w->n_nts_listen = 0;
 	w->accept_resume_ns = 0;
 	for (i = 0; i < w->n_udp; i++) {
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->udp_fds[i], &ev);
@@ -316,8 +333,12 @@ static void handle_event(struct worker *w, const struct epoll_event *ev)
 	uint64_t tag = ev->data.u64;
 
 	/* A socket closed earlier in this batch (drain) may still report. */
-	if (tag >= TAG_MAX)
+	if (tag >= TAG_MAX && (tag & 1u) && w->nts_ke != NULL)
+		nts_ke_event(w->nts_ke, tag, w->now_ns);
+	else if (tag >= TAG_MAX)
 		conn_event(w, (struct conn *)(uintptr_t)tag, ev->events);
+	else if (tag >= TAG_NTS_LISTEN && tag - TAG_NTS_LISTEN < w->n_nts_listen)
+		nts_ke_accept(w->nts_ke, w->nts_listen_fds[tag - TAG_NTS_LISTEN], w->now_ns);
 	else if (tag >= TAG_UDP && tag - TAG_UDP < w->n_udp)
 		udp_serve_ready(w->udp_fds[tag - TAG_UDP], &w->clock, w->limiter, w->ctr);
 	else if (tag >= TAG_LISTEN && tag < TAG_UDP && tag - TAG_LISTEN < w->n_listen)
@@ -335,6 +356,8 @@ static int wait_ms(const struct worker *w)
 
 	if (c != NULL)
 		next = c->deadline_ns;
+	if (w->nts_ke != NULL && w->nts_deadline_ns < next)
+		next = w->nts_deadline_ns;
 	if (w->accept_resume_ns != 0 && w->accept_resume_ns < next)
 		next = w->accept_resume_ns;
 	if (next == UINT64_MAX)
@@ -351,7 +374,8 @@ static int worker_loop(struct worker *w)
 	int i, n;
 
 	for (;;) {
-		if (w->draining && w->active == 0 && w->handoff_fd < 0)
+		if (w->draining && w->active == 0 && w->handoff_fd < 0 &&
+		    (w->nts_ke == NULL || nts_ke_active(w->nts_ke) == 0))
 			return 0;
 		n = epoll_wait(w->epfd, events, EVENTS_PER_TURN, wait_ms(w));
 		if (n < 0 && errno != EINTR) {
@@ -363,6 +387,8 @@ static int worker_loop(struct worker *w)
 		for (i = 0; i < n; i++)
 			handle_event(w, &events[i]);
 		expire_deadlines(w);
+		if (w->nts_ke != NULL)
+			w->nts_deadline_ns = nts_ke_expire(w->nts_ke, w->now_ns);
 		if (w->accept_resume_ns != 0 && w->accept_resume_ns <= w->now_ns) {
 			w->accept_resume_ns = 0;
 			accept_watch(w, 1);
@@ -440,6 +466,25 @@ static int register_fds(struct worker *w)
 	return 0;
 }
 
+/* NTS-KE sessions count apart from connections, with the same cap and
+ * request_timeout as their deadline for the whole exchange. */
+static int start_nts(struct worker *w, const struct conf *cfg)
+{
+	const struct worker_args *a = w->args;
+
+	w->nts_deadline_ns = UINT64_MAX;
+	if (!cfg->server.nts.enable || a->nts_tls == NULL || a->nts_keys == NULL)
+		return 0;
+	w->nts_ke = nts_ke_server_new(a->nts_tls, a->nts_keys, w->epfd, w->max_conns,
+	                              w->env.request_timeout_ns, cfg->server.udp.port, w->ctr);
+	if (w->nts_ke == NULL)
+		return -1;
+	w->nts_udp.keys = a->nts_keys;
+	if (w->limiter != NULL)
+		udp_limiter_set_nts(w->limiter, &w->nts_udp);
+	return 0;
+}
+
 static int worker_init(struct worker *w, const struct worker_args *a)
 {
 	const struct conf *cfg = a->cfg;
@@ -451,6 +496,8 @@ static int worker_init(struct worker *w, const struct worker_args *a)
 		w->listen_fds[w->n_listen] = a->listen_fds[w->n_listen];
 	for (w->n_udp = 0; w->n_udp < a->n_udp; w->n_udp++)
 		w->udp_fds[w->n_udp] = a->udp_fds[w->n_udp];
+	for (w->n_nts_listen = 0; w->n_nts_listen < a->n_nts_listen; w->n_nts_listen++)
+		w->nts_listen_fds[w->n_nts_listen] = a->nts_listen_fds[w->n_nts_listen];
 	w->now_ns = monotonic_now_ns();
 	w->ctr->heartbeat_ns = w->now_ns;
 	setup_env(w, cfg);
@@ -465,6 +512,8 @@ static int worker_init(struct worker *w, const struct worker_args *a)
 	if (w->conns == NULL || deadline_heap_init(&w->heap, w->max_conns) != 0)
 		return 1;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->epfd >= 0 && start_nts(w, cfg) != 0)
+		return 1;
 	if (w->epfd < 0 || open_signals(w) < 0 || register_fds(w) != 0) {
 		log_err("worker setup: %s", strerror(errno));
 		return 1;
@@ -490,6 +539,8 @@ static void worker_fini(struct worker *w)
 	free(w->conns);
 	if (w->limiter != NULL)
 		udp_limiter_free(w->limiter);
+	nts_ke_server_free(w->nts_ke);
+	explicit_bzero(&w->nts_udp, sizeof(w->nts_udp));
 	if (w->clock_open)
 		clock_source_close(&w->clock);
 }

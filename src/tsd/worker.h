@@ -25,6 +25,11 @@ struct worker_args {
 	pid_t master_pid;
 	/* sync.apply = "serve": the correction added to every time served. */
 	const struct correction_shared *correction;
+	/* server.nts.enable: NTS-KE sockets (shared), TLS credentials, keys. */
+	const int *nts_listen_fds;
+	size_t n_nts_listen;
+	const struct nts_tls *nts_tls;
+	struct nts_keys_shared *nts_keys;
 };
 
 /* Run until told to stop (SIGTERM/SIGINT: finish the connections held, then

@@ -69,6 +69,9 @@ static void assert_same_settings(const struct conf *a, const struct conf *b)
 	assert_int_equal(a->client.samples, b->client.samples);
 	assert_true(a->client.timeout == b->client.timeout);
 	assert_true(a->client.max_step == b->client.max_step);
+	assert_int_equal(a->server.nts.enable, b->server.nts.enable);
+	assert_int_equal(a->server.nts.port, b->server.nts.port);
+	assert_true(a->server.nts.rotate == b->server.nts.rotate);
 }
 
 /* ---- defaults and good files ---- */
@@ -376,6 +379,39 @@ static void test_timeout_checks(void **state)
 	assert_true(f->cfg.server.request_timeout == 3.0);
 }
 
+/* server.nts and client.nts: names, defaults, and what needs what. */
+static void test_nts_settings(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, ""), 0);
+	assert_int_equal(f->cfg.server.nts.enable, 0);
+	assert_int_equal(f->cfg.server.nts.port, 4460);
+	assert_true(f->cfg.server.nts.rotate == 86400.0);
+	assert_null(f->cfg.server.nts.certificate);
+	assert_null(f->cfg.server.nts.key_file);
+	assert_null(f->cfg.client.nts_ca_file);
+	assert_int_equal(load(f, "server = { nts = { enable = true; port = 14460;\n"
+	                         " certificate = \"/c.pem\"; key = \"/k.pem\"; rotate = 0;\n"
+	                         " key_file = \"/var/lib/tsd/keys\"; }; };\n"
+	                         "client = { nts = { ca_file = \"/ca.pem\"; }; };"), 0);
+	assert_int_equal(f->cfg.server.nts.enable, 1);
+	assert_int_equal(f->cfg.server.nts.port, 14460);
+	assert_string_equal(f->cfg.server.nts.certificate, "/c.pem");
+	assert_string_equal(f->cfg.server.nts.key, "/k.pem");
+	assert_true(f->cfg.server.nts.rotate == 0.0);
+	assert_string_equal(f->cfg.server.nts.key_file, "/var/lib/tsd/keys");
+	assert_string_equal(f->cfg.client.nts_ca_file, "/ca.pem");
+	expect_only(f, "server = { nts = { enable = true; certificate = \"/c.pem\"; }; };",
+	            "t.conf: server.nts.enable needs server.nts.certificate and server.nts.key");
+	expect_only(f, "server = { nts = { rotate = 0.5; }; };",
+	            "t.conf: server.nts.rotate must be 0 (never) or at least 1 second");
+	expect_only(f, "server = { nts = { port = 0; }; };",
+	            "t.conf:1: server.nts.port must be an integer from 1 to 65535 (got 0)");
+	expect_only(f, "client = { nts = { cafile = \"x\"; }; };",
+	            "t.conf:1: unknown setting 'cafile' in client.nts");
+}
+
 static void test_integer_ranges(void **state)
 {
 	struct fixture *f = *state;
@@ -634,6 +670,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_too_many_plugin_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plugin_dir_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_plugin_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nts_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_memory_everywhere, setup, teardown),
 	};
 
