@@ -41,7 +41,6 @@ struct legs {
 struct bounds {
 	struct sample_ring ring;
 	struct legs *legs;       /* scratch, window long, newest first */
-	double *delays_s;        /* scratch for the sort, window long */
 };
 
 /* The bracket at frequency freq: upper = min(out - f t) and lower =
@@ -102,52 +101,121 @@ static double width(const struct bracket *br)
 	return br->upper_s - br->lower_s;
 }
 
-/*
- * The width is a minimum of lines minus a maximum of lines in the
- * frequency: concave. A wrong frequency tilts the envelopes so that some
- * sample cuts into them, so the true frequency is where the width is
- * largest: a ternary search finds it.
- */
-static struct bracket widest_bracket(const struct legs *l, size_t n)
+/* Three concave functions of the frequency: the width, the upper bound
+ * and the negated lower bound (each a minimum of lines, or a sum of such). */
+static double width_at(const struct legs *l, size_t n, double freq)
 {
-	double lo = -MAX_FREQ, hi = MAX_FREQ;
+	struct bracket br = bracket_at(l, n, freq);
 
+	return width(&br);
+}
+
+static double upper_at(const struct legs *l, size_t n, double freq)
+{
+	return bracket_at(l, n, freq).upper_s;
+}
+
+static double neg_lower_at(const struct legs *l, size_t n, double freq)
+{
+	return -bracket_at(l, n, freq).lower_s;
+}
+
+typedef double (*freq_fn)(const struct legs *l, size_t n, double freq);
+
+/* Where a concave function of the frequency is largest in [lo, hi]. */
+static double argmax_freq(const struct legs *l, size_t n, freq_fn value, double lo, double hi)
+{
 	for (int step = 0; step < FREQ_SEARCH_STEPS; step++) {
 		double f1 = lo + (hi - lo) / 3, f2 = hi - (hi - lo) / 3;
-		struct bracket b1 = bracket_at(l, n, f1), b2 = bracket_at(l, n, f2);
 
-		if (width(&b1) < width(&b2))
+		if (value(l, n, f1) < value(l, n, f2))
 			lo = f1;
 		else
 			hi = f2;
 	}
-	return bracket_at(l, n, (lo + hi) / 2);
+	return (lo + hi) / 2;
 }
 
-/* The spread of the round-trip delays from the least to the median: how
- * far the envelopes move by chance. */
-static double delay_spread_s(const struct legs *l, size_t n, double *scratch)
+/*
+ * The width is a minimum of lines minus a maximum of lines in the
+ * frequency: concave. A wrong frequency tilts the envelopes so that some
+ * sample cuts into them, so the true frequency is where the width is
+ * largest.
+ */
+static struct bracket widest_bracket(const struct legs *l, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		scratch[i] = l[i].out_s + l[i].back_s;
-	for (size_t i = 1; i < n; i++)         /* insertion sort: n is small */
-		for (size_t j = i; j > 0 && scratch[j] < scratch[j - 1]; j--) {
-			double t = scratch[j];
+	return bracket_at(l, n, argmax_freq(l, n, width_at, -MAX_FREQ, MAX_FREQ));
+}
 
-			scratch[j] = scratch[j - 1];
-			scratch[j - 1] = t;
+/* The edge of the frequencies at which some offset fits every sample,
+ * from fits (width >= 0) towards beyond (width < 0), by bisection. */
+static double fit_edge(const struct legs *l, size_t n, double fits, double beyond)
+{
+	if (width_at(l, n, beyond) >= 0)
+		return beyond;
+	for (int step = 0; step < FREQ_SEARCH_STEPS; step++) {
+		double mid = (fits + beyond) / 2;
+
+		if (width_at(l, n, mid) >= 0)
+			fits = mid;
+		else
+			beyond = mid;
+	}
+	return fits;
+}
+
+/*
+ * The error bound must hold whatever the frequency was, not only at the
+ * one chosen: the true one is among those at which the samples fit (an
+ * interval, the width being concave), so the bound reaches the highest
+ * upper and the lowest lower bound over that interval.
+ */
+static double error_bound_s(const struct legs *l, size_t n, const struct bracket *br)
+{
+	struct bracket widest = widest_bracket(l, n);
+	double lo, hi, mid = (br->upper_s + br->lower_s) / 2, up, low;
+
+	if (width(&widest) < 0)
+		return fabs(width(br)) / 2;
+	lo = fit_edge(l, n, widest.freq, -MAX_FREQ);
+	hi = fit_edge(l, n, widest.freq, MAX_FREQ);
+	up = upper_at(l, n, argmax_freq(l, n, upper_at, lo, hi));
+	low = -neg_lower_at(l, n, argmax_freq(l, n, neg_lower_at, lo, hi));
+	return fmax(fmax(up - mid, mid - low), fabs(width(br)) / 2);
+}
+
+/* How far apart the three fastest round trips are: the scale on which
+ * chance moves the envelopes, which a loaded path's slow samples do not
+ * inflate. Needs n >= 3. */
+static double fast_delay_gap_s(const struct legs *l, size_t n)
+{
+	double fastest[3] = { INFINITY, INFINITY, INFINITY };
+
+	for (size_t i = 0; i < n; i++) {
+		double d = l[i].out_s + l[i].back_s;
+
+		if (d < fastest[2]) {
+			fastest[2] = d;
+			for (int k = 2; k > 0 && fastest[k] < fastest[k - 1]; k--) {
+				double t = fastest[k];
+
+				fastest[k] = fastest[k - 1];
+				fastest[k - 1] = t;
+			}
 		}
-	return scratch[n / 2] - scratch[0];
+	}
+	return fastest[2] - fastest[0];
 }
 
 /*
  * Over a short window the frequency is mostly noise: the envelopes can be
  * widened a little by tilting them to fit chance. Keep frequency zero
- * unless the tilt widens the bracket by more than half the spread of the
- * delays (which chance alone does not reach), or zero does not fit at all.
- * Two samples cannot tell a frequency from a change of asymmetry.
+ * unless the tilt widens the bracket by more than the gap between the
+ * three fastest round trips (which chance alone rarely beats), or zero
+ * does not fit at all. Two samples cannot tell a frequency from a change
+ * of asymmetry.
  */
-static struct bracket choose_bracket(const struct legs *l, size_t n, double *scratch)
+static struct bracket choose_bracket(const struct legs *l, size_t n)
 {
 	struct bracket flat = bracket_at(l, n, 0);
 	struct bracket best;
@@ -155,8 +223,7 @@ static struct bracket choose_bracket(const struct legs *l, size_t n, double *scr
 	if (n < 3 && width(&flat) >= 0)
 		return flat;
 	best = widest_bracket(l, n);
-	if (width(&flat) >= 0 &&
-	    width(&best) - width(&flat) <= delay_spread_s(l, n, scratch) / 2)
+	if (width(&flat) >= 0 && width(&best) - width(&flat) <= fast_delay_gap_s(l, n))
 		return flat;
 	return best;
 }
@@ -212,7 +279,7 @@ static void fill_estimate(const struct legs *l, size_t n, const struct bracket *
 	out->offset_s = mid;
 	out->delay_s = least > 0 ? least : 0;
 	out->jitter_s = sqrt(sum_sq / (double)n);
-	out->error_s = fabs(width(br)) / 2 + server_error;
+	out->error_s = error_bound_s(l, n, br) + server_error;
 	out->freq_ppm = br->freq * 1e6;
 	out->has_freq = freq_known;
 	out->samples_used = (int)n;
@@ -232,7 +299,7 @@ static int bd_estimate(void *state, struct tsd_estimate *out)
 	for (size_t age = 0; age < ring->count; age++)
 		make_legs(sample_ring_at_age(ring, age), newest, &b->legs[age]);
 	n = consistent_count(b->legs, ring->count);
-	br = choose_bracket(b->legs, n, b->delays_s);
+	br = choose_bracket(b->legs, n);
 	fill_estimate(b->legs, n, &br, n >= 3 && br.freq != 0, out);
 	return 0;
 }
@@ -245,7 +312,6 @@ static void bd_fini(void *state)
 		return;
 	sample_ring_fini(&b->ring);
 	free(b->legs);
-	free(b->delays_s);
 	free(b);
 }
 
@@ -262,8 +328,7 @@ static int bd_init(void **state, const struct tsd_setting *settings,
 	if (b == NULL)
 		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
 	b->legs = calloc(window, sizeof(b->legs[0]));
-	b->delays_s = calloc(window, sizeof(b->delays_s[0]));
-	if (sample_ring_init(&b->ring, window) != 0 || b->legs == NULL || b->delays_s == NULL) {
+	if (sample_ring_init(&b->ring, window) != 0 || b->legs == NULL) {
 		bd_fini(b);
 		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
 	}
