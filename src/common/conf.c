@@ -30,7 +30,7 @@ int conf_defaults(struct conf *cfg)
 	cfg->port = CONF_DEFAULT_PORT;
 	cfg->plugin_dir = strdup(TSD_PLUGIN_DIR);
 	cfg->clock.name = strdup("realtime");
-	cfg->estimator.name = strdup("minfilter");
+	cfg->estimator.name = strdup("bounds");
 	cfg->server.listen[0] = strdup("0.0.0.0");
 	cfg->server.n_listen = 1;
 	cfg->server.workers = 0;

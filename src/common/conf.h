@@ -106,7 +106,7 @@ struct conf {
 	int port;
 	char *plugin_dir;               /* absolute, or resolved against the file's directory */
 	struct conf_plugin clock;     /* default "realtime" */
-	struct conf_plugin estimator; /* default "minfilter" */
+	struct conf_plugin estimator; /* default "bounds" */
 	struct conf_server server;
 	struct conf_client client;
 	struct conf_sync sync;          /* enabled = 0 without a sync group */

@@ -47,6 +47,8 @@ struct measurement {
 	size_t n_bad;              /* replies discarded as invalid */
 	size_t n_kernel_tx;        /* samples whose T1 is the kernel's transmit stamp */
 	size_t n_kernel_rx;        /* samples whose T4 is the kernel's receive stamp */
+	size_t n_interleaved;      /* samples whose T3 is the server's kernel
+	                            * transmit stamp (interleaved mode) */
 	/* NTS: every sample came in a reply authenticated with this AEAD
 	 * (0: not authenticated), from this NTP server. */
 	int authenticated_aead;

@@ -122,7 +122,7 @@ static int read_reply(struct nts_link *l, ntp_ts transmit, const uint8_t uid[NTS
 	}
 	if (reply_check_synced(&rep, out) < 0)
 		return -2;
-	if (s->t4_ns < s->t1_ns || reply_take_sample(&rep, s, out) < 0) {
+	if (s->t4_ns < s->t1_ns || reply_take_sample(&rep, s, out, 0) < 0) {
 		out->n_bad++;
 		return 0;
 	}

@@ -153,7 +153,7 @@ static int accept_reply(const struct ntp_packet *rep,
 {
 	if (reply_check_synced(rep, out) < 0)
 		return -2;
-	if (s->t4_ns < s->t1_ns || reply_take_sample(rep, s, out) < 0) {
+	if (s->t4_ns < s->t1_ns || reply_take_sample(rep, s, out, 0) < 0) {
 		out->n_bad++;
 		return 0;
 	}

@@ -33,10 +33,12 @@ int reply_check_synced(const struct ntp_packet *p, struct measurement *out)
 }
 
 int reply_take_sample(const struct ntp_packet *p, struct tsd_sample *s,
-                      struct measurement *out)
+                      struct measurement *out, int interleaved)
 {
 	s->t2_ns = wire_ntp_to_ns(p->receive, s->t1_ns);
-	s->t3_ns = wire_ntp_to_ns(p->transmit, s->t1_ns);
+	/* An interleaved reply's transmit field is the last reply's: this
+	 * sample's T3 comes with the next reply. */
+	s->t3_ns = interleaved ? s->t2_ns : wire_ntp_to_ns(p->transmit, s->t1_ns);
 	if (s->t3_ns < s->t2_ns)
 		return -1;
 	out->leap = p->leap;

@@ -16,8 +16,9 @@ int reply_check_synced(const struct ntp_packet *p, struct measurement *out);
 
 /* T2 and T3 from the reply into s (T1 already set), and the server's leap,
  * stratum, root delay and dispersion into out. -1, changing nothing in out,
- * when the server's transmit precedes its receive. */
+ * when the server's transmit precedes its receive. An interleaved reply
+ * carries no T3 of its own: T3 is set to T2 until the next reply tells. */
 int reply_take_sample(const struct ntp_packet *p, struct tsd_sample *s,
-                      struct measurement *out);
+                      struct measurement *out, int interleaved);
 
 #endif

@@ -79,8 +79,9 @@ static void verbose_server(FILE *f, const struct server_result *r)
 		fprintf(f, "  stratum %d, root delay %.1f us, root dispersion %.1f us\n",
 		        m->stratum, m->root_delay_s * 1e6, m->root_dispersion_s * 1e6);
 	if (m->n_samples > 0 || m->n_bad > 0)
-		fprintf(f, "  %zu samples, %zu invalid replies, kernel stamps for T1 %zu, T4 %zu\n",
-		        m->n_samples, m->n_bad, m->n_kernel_tx, m->n_kernel_rx);
+		fprintf(f, "  %zu samples, %zu invalid replies, kernel stamps for T1 %zu, T4 %zu, "
+		        "T3 (interleaved) %zu\n", m->n_samples, m->n_bad, m->n_kernel_tx,
+		        m->n_kernel_rx, m->n_interleaved);
 	verbose_samples(f, m);
 	if (!r->has_estimate)
 		return;

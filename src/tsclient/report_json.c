@@ -57,8 +57,9 @@ static void json_server(FILE *f, const struct server_result *r)
 	        outcome_status_name(r->status));
 	json_estimate(f, r);
 	fprintf(f, ", \"samples\": %zu, \"bad_replies\": %zu, \"refused\": %zu, "
-	        "\"kernel_t1\": %zu, \"kernel_t4\": %zu", m->n_samples, m->n_bad,
-	        r->refused, m->n_kernel_tx, m->n_kernel_rx);
+	        "\"kernel_t1\": %zu, \"kernel_t4\": %zu, \"interleaved_t3\": %zu",
+	        m->n_samples, m->n_bad, r->refused, m->n_kernel_tx, m->n_kernel_rx,
+	        m->n_interleaved);
 	fprintf(f, ", \"authenticated\": %s", m->authenticated_aead != 0 ? "true" : "false");
 	if (m->authenticated_aead != 0) {
 		fprintf(f, ", \"nts\": {\"aead\": \"%s\", \"aead_id\": %d, \"ntp_host\": ",

@@ -43,7 +43,7 @@ static void usage(FILE *f)
 	        "  -c, --config FILE      configuration file (default %s)\n"
 	        "  -n, --samples N        exchanges per server (default client.samples)\n"
 	        "  -e, --estimator NAME   offset estimator plugin: ntp, minfilter, median,\n"
-	        "                         regression (default estimator.plugin)\n"
+	        "                         regression, bounds (default estimator.plugin)\n"
 	        "  -v, --verbose          per-sample table, estimates, error bounds\n"
 	        "      --json             print one JSON object\n"
 	        "      --text             speak the text protocol (T2<TAB>T3 in ms)\n"

@@ -54,6 +54,7 @@ void conn_start(struct conn *c, int fd, const struct conn_env *env, uint64_t now
 	c->in_len = 0;
 	c->out_len = 0;
 	c->out_off = 0;
+	conn_xleave_reset(&c->xleave);
 	/* Until its first byte a connection is idle; the request deadline
 	 * starts with the first byte. */
 	set_deadline(c, CONN_DL_IDLE, now_ns + env->idle_timeout_ns);
@@ -101,19 +102,28 @@ static int answer_one_native(struct conn *c, const struct conn_env *env,
 	struct ntp_packet req, reply;
 	struct tsd_clock_info info;
 	struct tsd_clock_reading t3;
+	ntp_ts prev_tx;
+	int interleaved;
 
 	if (wire_decode(in, NTP_PACKET_SIZE, &req) != 0 ||
 	    wire_valid_client_request(&req) != 0) {
 		env->ctr->closed_bad_request++;
 		return -1;
 	}
+	interleaved = conn_xleave_request(&c->xleave, c->fd, &req,
+	                                  (size_t)(c->out_len - c->out_off), env->clock, &prev_tx);
 	/* T3 is read last, just before the reply is encoded and written. */
 	if (clock_info(env->clock, &info) != 0 || clock_now(env->clock, &t3) != 0) {
 		clock_refused(env);
 		return -1;
 	}
 	wire_make_reply(&reply, &req, &info, t2_ns, t3.time_ns);
+	if (interleaved) {
+		reply.origin = req.receive;
+		reply.transmit = prev_tx;
+	}
 	wire_encode(&reply, c->out + c->out_len);
+	conn_xleave_queued(&c->xleave, &reply);
 	c->out_len += NTP_PACKET_SIZE;
 	env->ctr->native_requests++;
 	counters_add_proc_time(env->ctr, t3.time_ns - t2_ns);
@@ -230,6 +240,8 @@ enum conn_next conn_on_readable(struct conn *c, const struct conn_env *env, uint
 	tsd_time_ns rx_rt_ns, t2_ns;
 	ssize_t n;
 
+	/* Stamps waiting also wake the loop (EPOLLERR): take them first. */
+	conn_xleave_drain(&c->xleave, c->fd);
 	n = conn_recv(c, &rx_rt_ns);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -259,6 +271,7 @@ enum conn_next conn_on_readable(struct conn *c, const struct conn_env *env, uint
 
 enum conn_next conn_on_writable(struct conn *c, const struct conn_env *env, uint64_t now_ns)
 {
+	conn_xleave_drain(&c->xleave, c->fd);
 	return flush(c, env, now_ns);
 }
 

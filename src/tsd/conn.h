@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/wire.h"
+#include "tsd/conn_xleave.h"
 #include "tsd/counters.h"
 
 /* Room for a few pipelined native requests; replies are the same size, so
@@ -44,6 +45,7 @@ struct conn {
 	uint16_t out_len;
 	uint16_t out_off;
 	struct conn *next_free;
+	struct conn_xleave xleave;      /* interleaved mode, when asked for */
 	uint8_t in[CONN_BUF_SIZE];
 	uint8_t out[CONN_BUF_SIZE];
 };

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/errqueue.h>
 #include <linux/filter.h>
+#include <linux/net_tstamp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@
 #include "tsd/nts_udp.h"
 #include "tsd/ratelimit.h"
 #include "tsd/udp.h"
+#include "tsd/xleave.h"
 
 /* Packets per recvmmsg, and per call: at most 64 packets are served
  * before the worker's event loop gets the CPU back. */
@@ -40,14 +43,22 @@
 
 struct udp_limiter {
 	struct ratelimit *table;        /* NULL: no limit */
+	struct xleave *xleave;          /* the interleaved-mode table */
 	int kod;                        /* the leaked answer is a KoD RATE */
 	const struct worker_counters *ctr; /* this worker's, for the summary at exit */
 	struct nts_udp *nts;            /* NULL: NTS off, every request plain */
 };
 
-/* Room for a receive stamp and a packet-info message (32 + 40 bytes on
- * 64-bit Linux). */
-#define UDP_CONTROL_BYTES 128
+/* Room for a receive stamp in both forms (32 and 64 bytes: SO_TIMESTAMPING
+ * for the transmit stamps makes the kernel add the second) and a
+ * packet-info message (40 bytes on 64-bit Linux). */
+#define UDP_CONTROL_BYTES 192
+/* Transmit stamps read back per call: the replies of one call and more. */
+#define UDP_TX_STAMPS_PER_CALL (2 * UDP_MAX_PER_CALL)
+/* What comes back with a transmit stamp: the reply with its headers. */
+#define UDP_ERRQUEUE_BYTES 256
+/* Where the receive timestamp (T2) sits in an encoded packet. */
+#define NTP_RECEIVE_OFFSET 32
 
 /* Not a union with struct cmsghdr: its flexible array member would make
  * this a variable-sized type inside struct udp_slot. */
@@ -67,6 +78,7 @@ struct udp_slot {
 	tsd_time_ns t2_ns;
 	int kod;
 	int sealed;                     /* NTS: T3 is authenticated, never rewritten */
+	int interleaved;                /* transmit holds the last reply's true one */
 };
 
 struct udp_batch {
@@ -92,6 +104,26 @@ static int is_wildcard(const union listen_addr *addr)
 	return IN6_IS_ADDR_UNSPECIFIED(&addr->in6.sin6_addr);
 }
 
+/* The kernel's time of each reply's departure, for interleaved mode,
+ * with the reply (not OPT_TSONLY: its receive field says which reply it
+ * was, whichever worker sent it on a shared socket). Best effort: without
+ * them every reply is a basic one. Software stamps: a hardware stamp is in
+ * the network card's clock, which tsd does not follow. */
+static void enable_tx_stamps(int fd)
+{
+	static int said;
+	int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) != 0) {
+		log_warn("udp: no kernel transmit timestamps (%s): interleaved mode off",
+		         strerror(errno));
+		return;
+	}
+	if (!said)
+		log_info("udp: kernel software transmit timestamps: interleaved mode on");
+	said = 1;
+}
+
 /* Receive timestamps, and on a wildcard socket the destination address
  * (so the reply leaves from the address the client asked). */
 static int set_options(int fd, const union listen_addr *addr)
@@ -100,6 +132,7 @@ static int set_options(int fd, const union listen_addr *addr)
 
 	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) != 0)
 		return -1;
+	enable_tx_stamps(fd);
 	/* Best effort: a smaller queue only drops more under a flood. */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	/* Replies (76 bytes with the IPv4 header) never need fragmenting: with
@@ -267,6 +300,11 @@ struct udp_limiter *udp_limiter_new(const struct conf_udp *cfg)
 
 	if (rl == NULL)
 		return NULL;
+	rl->xleave = xleave_new();
+	if (rl->xleave == NULL) {
+		free(rl);
+		return NULL;
+	}
 	if (!limiter_settings(cfg, &rc))
 		return rl;
 	rl->kod = cfg->ratelimit_kod;
@@ -279,6 +317,7 @@ struct udp_limiter *udp_limiter_new(const struct conf_udp *cfg)
 	rc.shared = 0;
 	rl->table = ratelimit_new(&rc);
 	if (rl->table == NULL) {
+		xleave_free(rl->xleave);
 		free(rl);
 		return NULL;
 	}
@@ -309,6 +348,7 @@ void udp_limiter_free(struct udp_limiter *rl)
 	/* The shared table is unmapped by exit, or by the next udp_bind. */
 	if (rl->table != shared_table)
 		ratelimit_free(rl->table);
+	xleave_free(rl->xleave);
 	free(rl);
 }
 
@@ -453,6 +493,16 @@ static enum udp_action classify(struct udp_batch *b, int i, struct ntp_packet *r
 	return UDP_IGNORE;
 }
 
+/* Interleaved (draft-ietf-ntp-interleaved-modes, as chronyd): the origin
+ * is the client's receive time of our last reply, and the transmit field
+ * the time that reply really left. */
+static void make_interleaved(struct ntp_packet *reply, const struct ntp_packet *req,
+                             ntp_ts prev_tx)
+{
+	reply->origin = req->receive;
+	reply->transmit = prev_tx;
+}
+
 static void address_reply(struct udp_batch *b, int i, size_t len)
 {
 	struct udp_slot *s = &b->slot[i];
@@ -507,9 +557,11 @@ static void build_reply(struct udp_batch *b, int i, const struct ntp_packet *req
 {
 	struct udp_slot *s = &b->slot[i];
 	struct ntp_packet reply;
+	ntp_ts prev_tx;
 	int len = 0;
 
 	wire_make_reply(&reply, req, &b->info, s->t2_ns, s->t2_ns);
+	s->interleaved = 0;
 	if (kod) {
 		reply.leap = TSD_LEAP_UNSYNC;
 		reply.stratum = 0;
@@ -519,6 +571,11 @@ static void build_reply(struct udp_batch *b, int i, const struct ntp_packet *req
 		len = build_nts_reply(b, i, &reply, cs, rl, ctr);
 		if (len < 0)
 			return;
+		/* An NTS reply is sealed with the T3 read now: never interleaved. */
+		s->interleaved = len == 0 && rl != NULL &&
+		                 xleave_lookup(rl->xleave, &s->peer.sa, req, &prev_tx);
+		if (s->interleaved)
+			make_interleaved(&reply, req, prev_tx);
 	}
 	s->kod = kod;
 	s->sealed = len > 0;
@@ -561,8 +618,25 @@ static void count_sent(struct udp_batch *b, unsigned from, unsigned to, tsd_time
 
 /* Write T3 into replies [from, to) and hand them to the kernel. Returns
  * how many left, or -1 when the kernel will take no more now. */
+/* Note each reply in the interleaved table before it leaves, so that its
+ * transmit stamp finds it. */
+static void note_sending(struct udp_batch *b, unsigned from, unsigned to,
+                         struct udp_limiter *rl)
+{
+	for (unsigned j = from; j < to && rl != NULL; j++) {
+		struct udp_slot *s = &b->slot[b->tx_slot[j]];
+		uint64_t rx;
+
+		if (s->kod)
+			continue;
+		memcpy(&rx, s->tx + NTP_RECEIVE_OFFSET, sizeof(rx));
+		xleave_sending(rl->xleave, &s->peer.sa, be64toh(rx));
+	}
+}
+
 static int send_chunk(struct udp_batch *b, int fd, struct clock_source *cs,
-                      unsigned from, unsigned to, struct worker_counters *ctr)
+                      unsigned from, unsigned to, struct udp_limiter *rl,
+                      struct worker_counters *ctr)
 {
 	struct tsd_clock_reading t3;
 	uint64_t wire_t3;
@@ -574,8 +648,9 @@ static int send_chunk(struct udp_batch *b, int fd, struct clock_source *cs,
 	}
 	wire_t3 = htobe64(wire_ns_to_ntp(t3.time_ns));
 	for (unsigned j = from; j < to; j++)
-		if (!b->slot[b->tx_slot[j]].sealed)
+		if (!b->slot[b->tx_slot[j]].sealed && !b->slot[b->tx_slot[j]].interleaved)
 			memcpy(b->slot[b->tx_slot[j]].tx + NTP_TRANSMIT_OFFSET, &wire_t3, sizeof(wire_t3));
+	note_sending(b, from, to, rl);
 	do {
 		n = sendmmsg(fd, b->tx_msg + from, to - from, 0);
 	} while (n < 0 && errno == EINTR);
@@ -594,17 +669,69 @@ static int send_chunk(struct udp_batch *b, int fd, struct clock_source *cs,
  * the time the kernel takes to send the ones before it (about 1.7 us a
  * packet on loopback, where sending also runs the receiver's side). */
 static void send_replies(struct udp_batch *b, int fd, struct clock_source *cs,
-                         struct worker_counters *ctr)
+                         struct udp_limiter *rl, struct worker_counters *ctr)
 {
 	unsigned sent = 0;
 
 	while (sent < b->n_tx) {
 		unsigned to = sent + UDP_SEND_CHUNK < b->n_tx ? sent + UDP_SEND_CHUNK : b->n_tx;
-		int n = send_chunk(b, fd, cs, sent, to, ctr);
+		int n = send_chunk(b, fd, cs, sent, to, rl, ctr);
 
 		if (n < 0)
 			return;
 		sent += (unsigned)n;
+	}
+}
+
+/* 1 when an error-queue message is the transmit stamp of a packet sent. */
+static int is_tx_stamp(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+		struct sock_extended_err ee;
+
+		if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+		      (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) ||
+		    c->cmsg_len < CMSG_LEN(sizeof(ee)))
+			continue;
+		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+		return ee.ee_errno == ENOMSG && ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
+		       ee.ee_info == SCM_TSTAMP_SND;
+	}
+	return 0;
+}
+
+/* One transmit stamp: the reply came back whole with its headers, so its
+ * last 48 bytes are the NTP packet, whose receive field names it. */
+static void take_tx_stamp(struct msghdr *h, size_t len, struct clock_source *cs,
+                          struct udp_limiter *rl)
+{
+	const uint8_t *data = h->msg_iov[0].iov_base;
+	tsd_time_ns rt_ns = 0, tx_ns;
+	uint64_t rx;
+
+	if (len < NTP_PACKET_SIZE || (h->msg_flags & MSG_TRUNC) || !is_tx_stamp(h) ||
+	    tstamp_find(h, &rt_ns) != 0 || clock_from_realtime(cs, rt_ns, &tx_ns) != 0)
+		return;
+	memcpy(&rx, data + len - NTP_PACKET_SIZE + NTP_RECEIVE_OFFSET, sizeof(rx));
+	xleave_transmitted(rl->xleave, be64toh(rx), wire_ns_to_ntp(tx_ns));
+}
+
+/* Read back the transmit stamps (bounded; also what keeps a socket with
+ * stamps waiting from waking the event loop again and again). */
+static void drain_tx_stamps(int fd, struct clock_source *cs, struct udp_limiter *rl)
+{
+	for (int i = 0; i < UDP_TX_STAMPS_PER_CALL; i++) {
+		struct udp_control control;
+		uint8_t data[UDP_ERRQUEUE_BYTES];
+		struct iovec iov = { data, sizeof(data) };
+		struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1,
+		                    .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+		ssize_t n = recvmsg(fd, &h, MSG_ERRQUEUE | MSG_DONTWAIT);
+
+		if (n < 0)
+			return;
+		if (rl != NULL)
+			take_tx_stamp(&h, (size_t)n, cs, rl);
 	}
 }
 
@@ -635,7 +762,7 @@ static int serve_batch(struct udp_batch *b, int fd, struct clock_source *cs,
 	b->n_tx = 0;
 	for (int i = 0; i < n; i++)
 		handle_packet(b, i, cs, rl, ctr);
-	send_replies(b, fd, cs, ctr);
+	send_replies(b, fd, cs, rl, ctr);
 	reset_rx(b, n);
 	return n;
 }
@@ -658,11 +785,16 @@ void udp_serve_ready(int fd, struct clock_source *cs, struct udp_limiter *rl,
 	}
 	/* A short batch means the queue was empty: no call just for EAGAIN.
 	 * At most UDP_MAX_PER_CALL packets, then back to the event loop. */
+	drain_tx_stamps(fd, cs, rl);
 	while (total < UDP_MAX_PER_CALL) {
 		int n = serve_batch(&batch, fd, cs, rl, ctr);
 
-		if (n < UDP_BATCH)
-			return;
 		total += n;
+		if (n < UDP_BATCH)
+			break;
 	}
+	/* On loopback and most drivers the stamps are there once sendmmsg
+	 * returns: the next request of an interleaved client can use them. */
+	if (total > 0)
+		drain_tx_stamps(fd, cs, rl);
 }

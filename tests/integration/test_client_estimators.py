@@ -6,7 +6,7 @@ import clienttest as ct
 import tsdtest
 
 OFFSET_S = 0.25
-ESTIMATORS = ("ntp", "minfilter", "median", "regression")
+ESTIMATORS = ("ntp", "minfilter", "median", "regression", "bounds")
 
 
 def main():

@@ -14,7 +14,7 @@ def main():
     with ct.tempdir() as d, ct.server(OFFSET_S) as srv, \
             ct.Relay(srv.port, UP_MS, DOWN_MS, JITTER_MS, JITTER_MS, seed=7) as relay:
         conf = ct.client_conf(d)
-        for name in ("minfilter", "ntp", "median", "regression"):
+        for name in ("minfilter", "ntp", "median", "regression", "bounds"):
             rc, j, err = ct.run_json(["-c", conf, "-e", name, "-n", "8", ct.addr(relay.port)])
             assert rc == 0, "%s: exit %d %s" % (name, rc, err)
             miss = j["offset_s"] - OFFSET_S

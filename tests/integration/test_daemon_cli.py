@@ -31,8 +31,8 @@ def test():
         assert rc == 0 and lines[-1] == "configuration OK", (rc, out, err)
         assert any(l.startswith("clock realtime: ") and "clock_realtime.so: " in l
                    for l in lines), out
-        assert any(l.startswith("estimator minfilter: ") and
-                   "estimator_minfilter.so: NTP clock filter" in l for l in lines), out
+        assert any(l.startswith("estimator bounds: ") and
+                   "estimator_bounds.so: the offset bracketed" in l for l in lines), out
 
         bad = write(d, "bad.conf", MISSPELLED)
         rc, out, err = tsdtest.run_tsd(["--check-config", "-c", bad])

@@ -16,12 +16,13 @@
 
 #define NS_PER_S 1000000000LL
 #define MAX_SAMPLES 64
-#define N_ESTIMATORS 4
+#define N_ESTIMATORS 5
 #define WINDOW 8
 
 static const char *const estimator_names[N_ESTIMATORS] = {
-	"ntp", "minfilter", "median", "regression"
+	"ntp", "minfilter", "median", "regression", "bounds"
 };
+enum { E_NTP, E_MINFILTER, E_MEDIAN, E_REGRESSION, E_BOUNDS };
 
 /* A network and two clocks. Delays are base + exponential queueing (mean
  * jitter); a spike adds spike_s to one direction of a sample. */
@@ -182,7 +183,7 @@ static void evaluate_seed(const struct scenario *sc, int i, struct outcome *o)
 		if (err > o->max_abs_error_s[k])
 			o->max_abs_error_s[k] = err;
 		o->bound_misses[k] += err > est.error_s + 1e-9;
-		if (k == 3 && est.has_freq && fabs(est.freq_ppm - sc->drift_ppm) > o->max_freq_error_ppm)
+		if (k == E_REGRESSION && est.has_freq && fabs(est.freq_ppm - sc->drift_ppm) > o->max_freq_error_ppm)
 			o->max_freq_error_ppm = fabs(est.freq_ppm - sc->drift_ppm);
 	}
 	report_s = report_offset_s(&r, sc->n_samples) - r.truth_s;
@@ -227,8 +228,6 @@ static void assert_bounds_hold(const struct outcome *o)
 
 /* ---- scenarios ---- */
 
-enum { E_NTP, E_MINFILTER, E_MEDIAN, E_REGRESSION };
-
 static const struct scenario symmetric = {
 	"symmetric", 100, 16, 1.0, 0.250, 0,
 	1e-3, 1e-3, 200e-6, 200e-6, 0, 0, -1, 0
@@ -249,6 +248,9 @@ static void test_symmetric_jitter(void **unused)
 	assert_within("median", o.max_abs_error_s[E_MEDIAN], 150e-6);
 	assert_within("regression", o.max_abs_error_s[E_REGRESSION], 200e-6);
 	assert_within("ntp", o.max_abs_error_s[E_NTP], 500e-6);
+	/* The fastest leg each way of the whole window, not one sample's two. */
+	assert_within("bounds", o.max_abs_error_s[E_BOUNDS], 80e-6);
+	assert_true(o.median_abs_error_s[E_BOUNDS] < o.median_abs_error_s[E_MINFILTER] / 2);
 	assert_true(o.report_max_error_s < -300e-6);
 }
 
@@ -291,6 +293,7 @@ static void test_spikes(void **unused)
 	assert_within("minfilter", o.max_abs_error_s[E_MINFILTER], 40e-6);
 	assert_within("median (typical)", o.median_abs_error_s[E_MEDIAN], 20e-6);
 	assert_within("regression", o.max_abs_error_s[E_REGRESSION], 100e-6);
+	assert_within("bounds", o.max_abs_error_s[E_BOUNDS], 10e-6);
 }
 
 static const struct scenario drift = {
@@ -313,6 +316,8 @@ static void test_drift(void **unused)
 	assert_within("ntp", o.max_abs_error_s[E_NTP], 40e-6);
 	assert_within("minfilter", o.max_abs_error_s[E_MINFILTER], 7 * 50e-6 + 40e-6);
 	assert_within("median", o.max_abs_error_s[E_MEDIAN], 4 * 50e-6 + 40e-6);
+	/* The bounds move along the frequency the envelopes show. */
+	assert_within("bounds", o.max_abs_error_s[E_BOUNDS], 15e-6);
 }
 
 static const struct scenario step = {
@@ -330,6 +335,8 @@ static void test_step(void **unused)
 	evaluate(&step, &o);
 	for (int k = 0; k < N_ESTIMATORS; k++)
 		assert_within(estimator_names[k], o.max_abs_error_s[k], 200e-6);
+	/* No offset fits both sides of the step: the samples since decide. */
+	assert_within("bounds", o.max_abs_error_s[E_BOUNDS], 30e-6);
 }
 
 int main(void)

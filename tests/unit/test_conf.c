@@ -87,7 +87,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c->plugin_dir, TSD_PLUGIN_DIR);
 	assert_string_equal(c->clock.name, "realtime");
 	assert_int_equal(c->clock.n_settings, 0);
-	assert_string_equal(c->estimator.name, "minfilter");
+	assert_string_equal(c->estimator.name, "bounds");
 	assert_int_equal(c->server.n_listen, 1);
 	assert_string_equal(c->server.listen[0], "0.0.0.0");
 	assert_int_equal(c->server.workers, 0);
@@ -187,8 +187,8 @@ static void test_sample_file_loads_clean(void **state)
 	assert_non_null(strstr(f->cfg.plugin_dir, "/etc/../plugins/.libs"));
 	assert_int_equal(f->cfg.estimator.n_settings, 1);
 	assert_string_equal(f->cfg.estimator.settings[0].name, "window");
-	assert_int_equal(f->cfg.estimator.settings[0].int_value, 8);
-	assert_int_equal(f->cfg.estimator.settings[0].line, line_of(text, "window = 8"));
+	assert_int_equal(f->cfg.estimator.settings[0].int_value, 16);
+	assert_int_equal(f->cfg.estimator.settings[0].line, line_of(text, "window = 16"));
 	assert_int_equal(f->cfg.clock.line, line_of(text, "clock = {"));
 	free(text);
 }

@@ -1,4 +1,5 @@
-/* Unit tests for the estimator plugins (ntp, minfilter, median, regression),
+/* Unit tests for the estimator plugins (ntp, minfilter, median, regression,
+ * bounds),
  * loaded with dlopen from $PLUGIN_DIR and fed synthetic samples whose true
  * offset is known. */
 
@@ -19,9 +20,9 @@
 
 static const char *const files[] = {
 	"estimator_ntp.so", "estimator_minfilter.so",
-	"estimator_median.so", "estimator_regression.so",
+	"estimator_median.so", "estimator_regression.so", "estimator_bounds.so",
 };
-enum { NTP, MINFILTER, MEDIAN, REGRESSION, N_ESTIMATORS };
+enum { NTP, MINFILTER, MEDIAN, REGRESSION, BOUNDS, N_ESTIMATORS };
 static struct dl_plugin plugins[N_ESTIMATORS];
 
 static uint64_t rng_state = 0x853c49e6748fea9bull;
@@ -109,7 +110,7 @@ static int teardown(void **state)
 
 static void test_descriptors(void **state)
 {
-	const char *names[] = { "ntp", "minfilter", "median", "regression" };
+	const char *names[] = { "ntp", "minfilter", "median", "regression", "bounds" };
 
 	(void)state;
 	for (int i = 0; i < N_ESTIMATORS; i++) {
@@ -487,6 +488,105 @@ static void test_regression_spike_weighted_down(void **state)
 	stop(REGRESSION, st);
 }
 
+/* ---- bounds ---- */
+
+/* Two samples whose fast legs are in different samples: each one alone is
+ * off by 200 us, and the least-delay choice must take one of them; their
+ * legs together bracket the offset on both sides. */
+static void test_bounds_combines_fastest_legs(void **state)
+{
+	void *st = start(BOUNDS, NULL, 0);
+	struct tsd_sample a = exchange(BASE_NS, 0.1, 0.0010, 0.0014, 2e-6);
+	struct tsd_sample b = exchange(BASE_NS + NS_PER_S / 100, 0.1, 0.0014, 0.0010, 1e-6);
+	struct tsd_estimate e;
+
+	(void)state;
+	add(BOUNDS, st, &a);
+	add(BOUNDS, st, &b);
+	estimate(BOUNDS, st, &e);
+	assert_true(fabs(e.offset_s - 0.1) < 2e-9);
+	/* Half of the 1 ms + 1 ms left between them, plus the larger server
+	 * error, plus what any frequency up to 1000 ppm could move the older
+	 * sample's bound over the 10 ms between them. */
+	assert_true(e.error_s >= 0.0010 + 2e-6 - 2e-9);
+	assert_true(e.error_s <= 0.0010 + 2e-6 + 1000e-6 * 0.0101);
+	assert_true(fabs(e.delay_s - 0.0024) < 2e-9);
+	assert_true(fabs(e.jitter_s - 0.0002) < 2e-9);
+	assert_int_equal(e.samples_used, 2);
+	assert_int_equal(e.has_freq, 0);
+	stop(BOUNDS, st);
+}
+
+/* 50 ppm over a minute: the bounds, moved along the frequency the
+ * envelopes show, still bracket the offset of the newest sample. */
+static void test_bounds_follows_drift(void **state)
+{
+	void *st = start(BOUNDS, NULL, 0);
+	const double drift_ppm = 50;
+	double truth_now = 0;
+	struct tsd_estimate e;
+
+	(void)state;
+	for (int k = 0; k < 16; k++) {
+		double t_s = 4.0 * k;
+
+		truth_now = 0.02 + drift_ppm * 1e-6 * t_s;
+		struct tsd_sample s = exchange(BASE_NS + ns(t_s), truth_now,
+		                               0.001 + uniform(0, 2e-4), 0.001 + uniform(0, 2e-4), 0);
+		add(BOUNDS, st, &s);
+	}
+	estimate(BOUNDS, st, &e);
+	print_message("bounds: %.0f ppm drift read as %.3f ppm, offset off by %.1f us\n",
+	              drift_ppm, e.freq_ppm, (e.offset_s - truth_now) * 1e6);
+	assert_int_equal(e.has_freq, 1);
+	assert_true(fabs(e.freq_ppm - drift_ppm) < 2.0);
+	assert_true(fabs(e.offset_s - truth_now) < 5e-5);
+	assert_true(fabs(e.offset_s - truth_now) <= e.error_s);
+	stop(BOUNDS, st);
+}
+
+/* Samples milliseconds apart cannot show a frequency: it stays zero, and
+ * the noise does not tilt the bounds. */
+static void test_bounds_short_window_no_freq(void **state)
+{
+	void *st = start(BOUNDS, NULL, 0);
+	struct tsd_estimate e;
+
+	(void)state;
+	for (int k = 0; k < 16; k++) {
+		struct tsd_sample s = exchange(BASE_NS + k * 5000000, -0.3, 0.002 + uniform(0, 1e-3),
+		                               0.002 + uniform(0, 1e-3), 0);
+		add(BOUNDS, st, &s);
+	}
+	estimate(BOUNDS, st, &e);
+	assert_int_equal(e.has_freq, 0);
+	assert_true(e.freq_ppm == 0);
+	assert_true(fabs(e.offset_s + 0.3) < 2e-4);
+	stop(BOUNDS, st);
+}
+
+/* The server steps 100 ms: no offset fits the window, and the samples
+ * since the step (the longest run of the newest that fits) decide. */
+static void test_bounds_step_falls_back_to_recent(void **state)
+{
+	const struct tsd_setting window = INT_SETTING("window", 32);
+	void *st = start(BOUNDS, &window, 1);
+	struct tsd_estimate e;
+
+	(void)state;
+	for (int k = 0; k < 24; k++) {
+		double truth = k < 16 ? 0.4 : 0.5;
+		struct tsd_sample s = exchange(BASE_NS + k * NS_PER_S, truth,
+		                               0.001 + uniform(0, 1e-4), 0.001 + uniform(0, 1e-4), 0);
+		add(BOUNDS, st, &s);
+	}
+	estimate(BOUNDS, st, &e);
+	assert_int_equal(e.samples_used, 8);
+	assert_true(fabs(e.offset_s - 0.5) < 1e-4);
+	assert_true(fabs(e.offset_s - 0.5) <= e.error_s);
+	stop(BOUNDS, st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +605,10 @@ int main(void)
 		cmocka_unit_test(test_regression_recovers_drift),
 		cmocka_unit_test(test_regression_needs_three_spanning),
 		cmocka_unit_test(test_regression_spike_weighted_down),
+		cmocka_unit_test(test_bounds_combines_fastest_legs),
+		cmocka_unit_test(test_bounds_follows_drift),
+		cmocka_unit_test(test_bounds_short_window_no_freq),
+		cmocka_unit_test(test_bounds_step_falls_back_to_recent),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -115,7 +115,7 @@ static void test_take_sample(void **state)
 	(void)state;
 	p.receive = wire_ns_to_ntp(t1 + 50000000);
 	p.transmit = wire_ns_to_ntp(t1 + 51000000);
-	assert_int_equal(reply_take_sample(&p, &s, m), 0);
+	assert_int_equal(reply_take_sample(&p, &s, m, 0), 0);
 	assert_true(llabs(s.t2_ns - (t1 + 50000000)) <= 1);
 	assert_true(llabs(s.t3_ns - (t1 + 51000000)) <= 1);
 	assert_int_equal(m->leap, 1);
@@ -127,7 +127,7 @@ static void test_take_sample(void **state)
 	m->stratum = 0;
 	p.stratum = 9;
 	p.transmit = wire_ns_to_ntp(t1 + 49000000);
-	assert_int_equal(reply_take_sample(&p, &s, m), -1);
+	assert_int_equal(reply_take_sample(&p, &s, m, 0), -1);
 	assert_int_equal(m->stratum, 0);
 	test_free(m);
 }

@@ -170,7 +170,7 @@ static void test_json_synced(void **state)
 		"\"offset_s\": 0.250000000, \"delay_s\": 0.020000000, \"error_s\": 0.010000000, "
 		"\"jitter_s\": 0.000000000, \"distance_s\": 0.010000000, \"samples_used\": 1, "
 		"\"samples\": 1, \"bad_replies\": 0, \"refused\": 0, \"kernel_t1\": 0, "
-		"\"kernel_t4\": 0, \"authenticated\": false, \"stratum\": 2, \"root_delay_s\": 0.500000000, "
+		"\"kernel_t4\": 0, \"interleaved_t3\": 0, \"authenticated\": false, \"stratum\": 2, \"root_delay_s\": 0.500000000, "
 		"\"root_dispersion_s\": 0.250000000, \"exchanges_ns\": [[1764170000000000000, "
 		"1764170000000000007, 1764170000000000008, 1764170000000000020]]}\n"
 		"  ]\n"
@@ -209,7 +209,7 @@ static void test_json_unsynced_escapes_reason(void **state)
 		"  \"servers\": [\n"
 		"    {\"host\": \"h\", \"port\": 1, \"status\": \"bad_reply\", \"offset_s\": null, "
 		"\"delay_s\": null, \"error_s\": null, \"samples\": 0, \"bad_replies\": 0, "
-		"\"refused\": 0, \"kernel_t1\": 0, \"kernel_t4\": 0, \"authenticated\": false, \"exchanges_ns\": [], "
+		"\"refused\": 0, \"kernel_t1\": 0, \"kernel_t4\": 0, \"interleaved_t3\": 0, \"authenticated\": false, \"exchanges_ns\": [], "
 		"\"reason\": \"bad \\\"x\\\"\\\\\\u000a\\u007f\"}\n"
 		"  ]\n"
 		"}\n");
