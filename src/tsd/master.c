@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +27,7 @@
 #include "tsd/fdlimit.h"
 #include "tsd/generation.h"
 #include "tsd/master.h"
+#include "tsd/master_state.h"
 #include "tsd/privileges.h"
 #include "tsd/nts_keys.h"
 #include "tsd/proctitle.h"
@@ -36,39 +36,8 @@
 #include "tsd/throttle.h"
 #include "tsd/worker.h"
 
-#define MAX_SLOTS 256                   /* two full generations of 128 */
 #define TICK_MS 100
 #define TAG_SIGNAL 1u                   /* below DISPATCHER_TAG_LISTEN */
-
-enum slot_state { SLOT_FREE = 0, SLOT_RUNNING, SLOT_RESPAWN, SLOT_DRAINING };
-
-struct slot {
-	enum slot_state state;
-	pid_t pid;
-	unsigned generation;
-	unsigned shard;                 /* reuseport: which of the generation's socket sets */
-	uint64_t kill_at_ns;            /* draining: SIGKILL then */
-};
-
-struct master {
-	struct generation gen;
-	const char *config_path;
-	pid_t pid;
-	struct worker_counters *ctr;
-	struct stats stats;             /* what exited workers counted */
-	struct slot slots[MAX_SLOTS];
-	struct handoff_peer peers[MAX_SLOTS];   /* handoff: peer i is slot i's */
-	struct dispatcher dispatcher;
-	int sigfd;
-	int epfd;
-	int stopping;
-	int exit_status;
-	uint64_t now_ns;
-	struct throttle throttle;
-	struct correction_shared *correction;   /* written by the sync process */
-	struct sync_child sync;
-	struct nts_keys_shared *nts_keys;       /* made once, kept across reloads */
-};
 
 static uint64_t seconds_ns(double s)
 {
@@ -92,164 +61,9 @@ static void log_errors(const struct conf_errors *errs)
 		log_err("%s", errs->messages[i]);
 }
 
-static int is_handoff(const struct master *m)
-{
-	return m->gen.cfg->server.dispatch == DISPATCH_HANDOFF;
-}
-
 static const char *dispatch_name(const struct master *m)
 {
-	return m->gen.reuseport ? "reuseport" : is_handoff(m) ? "handoff" : "accept";
-}
-
-/* ---- forking workers ---- */
-
-/* In a new reuseport worker: keep only its own socket set. A copy of
- * another set left here would keep that socket open (and hashed to) after
- * the master closes it. */
-static void child_close_other_shards(struct master *m, unsigned own)
-{
-	struct shard *sh;
-	unsigned k;
-	size_t i;
-
-	for (k = 0; m->gen.shards != NULL && k < m->gen.n_workers; k++) {
-		if (k == own)
-			continue;
-		sh = &m->gen.shards[k];
-		for (i = 0; i < sh->listen.n; i++)
-			close(sh->listen.fds[i]);
-		for (i = 0; i < sh->n_udp; i++)
-			close(sh->udp_fds[i]);
-	}
-}
-
-/* In the new worker: drop every descriptor that belongs to the master. */
-static void child_close_master_fds(struct master *m, unsigned shard)
-{
-	size_t i;
-
-	close(m->sigfd);
-	close(m->epfd);
-	dispatcher_close_peers(&m->dispatcher);
-	if (is_handoff(m)) {
-		for (i = 0; i < m->gen.listen.n; i++)
-			close(m->gen.listen.fds[i]);
-		m->gen.listen.n = 0;
-	}
-	if (m->gen.reuseport)
-		child_close_other_shards(m, shard);
-}
-
-static void child_run(struct master *m, unsigned i, unsigned shard, int handoff_fd)
-{
-	struct worker_args args = {
-		.cfg = m->gen.cfg,
-		.handoff_fd = handoff_fd,
-		.udp_fds = m->gen.udp_fds,
-		.n_udp = m->gen.n_udp,
-		.ctr = &m->ctr[i],
-		.master_pid = m->pid,
-		.nts_listen_fds = m->gen.nts_listen.fds,
-		.n_nts_listen = m->gen.nts_listen.n,
-		.nts_tls = m->gen.nts_tls,
-		.nts_keys = m->nts_keys,
-	};
-
-	if (m->gen.cfg->sync.enabled && m->gen.cfg->sync.apply == SYNC_APPLY_SERVE)
-		args.correction = m->correction;
-
-	child_close_master_fds(m, shard);
-	if (m->gen.reuseport) {
-		args.listen_fds = m->gen.shards[shard].listen.fds;
-		args.n_listen = m->gen.shards[shard].listen.n;
-		args.udp_fds = m->gen.shards[shard].udp_fds;
-		args.n_udp = m->gen.shards[shard].n_udp;
-		args.own_sockets = 1;
-	} else if (!is_handoff(m)) {
-		args.listen_fds = m->gen.listen.fds;
-		args.n_listen = m->gen.listen.n;
-	}
-	proctitle_set("tsd: worker");
-	_exit(worker_run(&args));
-}
-
-static int spawn(struct master *m, unsigned i, unsigned shard)
-{
-	struct slot *s = &m->slots[i];
-	int worker_end;
-	pid_t pid;
-
-	if (dispatcher_open_peer(&m->dispatcher, i, &worker_end) != 0) {
-		log_err("socketpair: %s", strerror(errno));
-		return -1;
-	}
-	memset(&m->ctr[i], 0, sizeof(m->ctr[i]));
-	m->ctr[i].generation = m->gen.id;
-	m->ctr[i].heartbeat_ns = monotonic_now_ns();
-	pid = fork();
-	if (pid == 0)
-		child_run(m, i, shard, worker_end);
-	if (worker_end >= 0)
-		close(worker_end);
-	if (pid < 0) {
-		log_err("fork: %s", strerror(errno));
-		dispatcher_close_peer(&m->dispatcher, i);
-		return -1;
-	}
-	m->ctr[i].pid = pid;
-	*s = (struct slot){ .state = SLOT_RUNNING, .pid = pid, .generation = m->gen.id,
-	                    .shard = shard };
-	return 0;
-}
-
-/* In the new sync process: it needs none of the master's descriptors (the
- * listeners, the workers' sockets, the signalfd); only the standard three. */
-static void sync_child_prepare(void *ctx)
-{
-	(void)ctx;
-	if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
-		for (int fd = 3; fd < 65536; fd++)
-			close(fd);
-	log_reopen();
-}
-
-static void start_sync(struct master *m)
-{
-	sync_child_start(&m->sync, m->gen.cfg, m->correction, m->pid, sync_child_prepare, m);
-}
-
-static int free_slot(const struct master *m)
-{
-	unsigned i;
-
-	for (i = 0; i < MAX_SLOTS; i++)
-		if (m->slots[i].state == SLOT_FREE)
-			return (int)i;
-	return -1;
-}
-
-/* How many worker slots are in `state`. */
-static unsigned count_slots(const struct master *m, enum slot_state state)
-{
-	unsigned i, n = 0;
-
-	for (i = 0; i < MAX_SLOTS; i++)
-		n += m->slots[i].state == state;
-	return n;
-}
-
-static int spawn_generation(struct master *m)
-{
-	unsigned k;
-	int i;
-
-	for (k = 0; k < m->gen.n_workers; k++) {
-		i = free_slot(m);
-		if (i < 0 || spawn(m, (unsigned)i, k) != 0)
-			return -1;
-	}
-	return 0;
+	return m->gen.reuseport ? "reuseport" : master_is_handoff(m) ? "handoff" : "accept";
 }
 
 /* ---- stopping workers ---- */
@@ -362,12 +176,12 @@ static void respawn(struct master *m)
 
 	if (m->stopping)
 		return;
-	n = throttle_take(&m->throttle, m->now_ns, count_slots(m, SLOT_RESPAWN));
+	n = throttle_take(&m->throttle, m->now_ns, master_count_slots(m, SLOT_RESPAWN));
 	for (i = 0; i < MAX_SLOTS && n > 0; i++) {
 		if (m->slots[i].state != SLOT_RESPAWN)
 			continue;
 		n--;
-		if (spawn(m, i, m->slots[i].shard) != 0) {
+		if (master_spawn(m, i, m->slots[i].shard) != 0) {
 			throttle_crash(&m->throttle, m->now_ns);
 			return;
 		}
@@ -381,8 +195,7 @@ static void supervise(struct master *m)
 	unsigned i;
 
 	respawn(m);
-	sync_child_tick(&m->sync, m->gen.cfg, m->correction, m->pid, m->now_ns,
-	                sync_child_prepare, m);
+	master_tick_sync(m);
 	for (i = 0; i < MAX_SLOTS; i++) {
 		struct slot *s = &m->slots[i];
 		uint64_t beat = m->ctr[i].heartbeat_ns;
@@ -477,7 +290,7 @@ static void reload(struct master *m)
 		generation_free(&next);
 		goto keep;
 	}
-	if (count_slots(m, SLOT_FREE) < next.n_workers) {
+	if (master_count_slots(m, SLOT_FREE) < next.n_workers) {
 		log_err("too many workers still draining from earlier reloads");
 		generation_free(&next);
 		goto keep;
@@ -489,7 +302,7 @@ static void reload(struct master *m)
 	log_set_target(cfg->server.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
 	/* Before the fork: the new workers inherit the limit. */
 	fdlimit_raise(cfg->server.max_connections, FDLIMIT_ON_RELOAD);
-	if (spawn_generation(m) != 0)
+	if (master_spawn_generation(m) != 0)
 		log_err("could not start every worker of the new configuration");
 	retire_old_generations(m);
 	dispatcher_watch(&m->dispatcher, 1);
@@ -582,7 +395,7 @@ static int wait_ms(const struct master *m)
 	uint64_t next = m->now_ns + TICK_MS * 1000000ull;
 	uint64_t restart_ns;
 
-	if (!m->stopping && count_slots(m, SLOT_RESPAWN) > 0) {
+	if (!m->stopping && master_count_slots(m, SLOT_RESPAWN) > 0) {
 		restart_ns = throttle_next_ns(&m->throttle);
 		if (restart_ns < next)
 			next = restart_ns;
@@ -665,9 +478,9 @@ static int master_start(struct master *m, struct conf *cfg)
 	if (privileges_drop(cfg->server.user) != 0 || load_nts_keys(m, cfg) != 0)
 		return -1;
 	proctitle_set("tsd: master");
-	if (spawn_generation(m) != 0)
+	if (master_spawn_generation(m) != 0)
 		return -1;
-	start_sync(m);
+	master_start_sync(m);
 	dispatcher_watch(&m->dispatcher, 1);
 	log_info("listening on port %d with %u workers (dispatch %s)", cfg->port,
 	         m->gen.n_workers, dispatch_name(m));

@@ -189,23 +189,25 @@ static void describe_plugins(const struct conf *cfg)
 	conf_errors_free(&errs);
 }
 
-static int check_or_serve(struct options *o)
+/* --check-config: everything loaded and started; 0 after "configuration OK". */
+static int check_only(const struct options *o, struct conf *cfg)
 {
-	struct conf *cfg = load_configuration(o);
+	if (o->verbose)
+		describe_plugins(cfg);
+	/* The plugins loaded as root here; the workers load them as
+	 * server.user. */
+	plugin_access_warn(cfg, stderr);
+	printf("configuration OK\n");
+	generation_free_config(cfg);
+	return 0;
+}
+
+/* Into the background if asked, the pidfile, the open files limit, then the
+ * master until it stops. The exit status. */
+static int serve(const struct options *o, struct conf *cfg)
+{
 	int status;
 
-	if (cfg == NULL)
-		return 1;
-	if (o->check_config) {
-		if (o->verbose)
-			describe_plugins(cfg);
-		/* The plugins loaded as root here; the workers load them as
-		 * server.user. */
-		plugin_access_warn(cfg, stderr);
-		printf("configuration OK\n");
-		generation_free_config(cfg);
-		return 0;
-	}
 	log_init("tsd", cfg->server.log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR, o->verbose);
 	if (o->daemonize) {
 		status = daemonize();
@@ -228,6 +230,15 @@ static int check_or_serve(struct options *o)
 	if (o->pidfile != NULL)
 		unlink(o->pidfile);
 	return status;
+}
+
+static int check_or_serve(const struct options *o)
+{
+	struct conf *cfg = load_configuration(o);
+
+	if (cfg == NULL)
+		return 1;
+	return o->check_config ? check_only(o, cfg) : serve(o, cfg);
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,68 @@
+/* The master's state, shared by the files of the master only (master.c,
+ * master_fork.c): its worker slots and everything it holds. */
+#ifndef TSD_MASTER_STATE_H
+#define TSD_MASTER_STATE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/conf.h"
+#include "common/correction.h"
+#include "tsd/counters.h"
+#include "tsd/dispatcher.h"
+#include "tsd/generation.h"
+#include "tsd/nts_keys.h"
+#include "tsd/stats.h"
+#include "tsd/sync_child.h"
+#include "tsd/throttle.h"
+
+#define MAX_SLOTS 256                   /* two full generations of 128 */
+
+enum slot_state { SLOT_FREE = 0, SLOT_RUNNING, SLOT_RESPAWN, SLOT_DRAINING };
+
+struct slot {
+	enum slot_state state;
+	pid_t pid;
+	unsigned generation;
+	unsigned shard;                 /* reuseport: which of the generation's socket sets */
+	uint64_t kill_at_ns;            /* draining: SIGKILL then */
+};
+
+struct master {
+	struct generation gen;
+	const char *config_path;
+	pid_t pid;
+	struct worker_counters *ctr;
+	struct stats stats;             /* what exited workers counted */
+	struct slot slots[MAX_SLOTS];
+	struct handoff_peer peers[MAX_SLOTS];   /* handoff: peer i is slot i's */
+	struct dispatcher dispatcher;
+	int sigfd;
+	int epfd;
+	int stopping;
+	int exit_status;
+	uint64_t now_ns;
+	struct throttle throttle;
+	struct correction_shared *correction;   /* written by the sync process */
+	struct sync_child sync;
+	struct nts_keys_shared *nts_keys;       /* made once, kept across reloads */
+};
+
+static inline int master_is_handoff(const struct master *m)
+{
+	return m->gen.cfg->server.dispatch == DISPATCH_HANDOFF;
+}
+
+/* master_fork.c: forking a worker into slot i with socket set `shard`
+ * (reuseport); 0, or -1 after logging why. */
+int master_spawn(struct master *m, unsigned i, unsigned shard);
+/* Every worker of the current generation, each into a free slot. */
+int master_spawn_generation(struct master *m);
+/* The sync process, when the configuration asks for one; every tick, its
+ * supervision (sync_child_tick). */
+void master_start_sync(struct master *m);
+void master_tick_sync(struct master *m);
+/* How many worker slots are in `state`. */
+unsigned master_count_slots(const struct master *m, enum slot_state state);
+
+#endif
