@@ -141,11 +141,18 @@ def plugins_readable_by_all():
     return copy
 
 
+# The clock of a test that chooses none: the real clock, declared a
+# reference. Build machines' kernel clocks are often unsynchronised, and tsd
+# then serves leap 3 (test_clock_unsynced.py) unless local_stratum says the
+# operator vouches for it.
+DEFAULT_CLOCK = 'clock = { plugin = "realtime"; local_stratum = 1; };\n'
+
+
 class Tsd:
     """The built tsd on a free port in a temporary directory. Started by
     the constructor (start=False to start later); `with` stops it and
-    checks its log. `conf` is appended to the generated port and
-    plugin_dir lines (unless it sets plugin_dir itself)."""
+    checks its log. `conf` is appended to the generated port, plugin_dir
+    and clock lines (unless it sets plugin_dir or clock itself)."""
 
     def __init__(self, conf="", start=True, args=(), preexec_fn=None, port=None,
                  wait_s=START_TIMEOUT_S, name="tsd"):
@@ -167,6 +174,8 @@ class Tsd:
             f.write("port = %d;\n" % self.port)
             if not re.search(r"^\s*plugin_dir\s*=", conf, re.M):
                 f.write('plugin_dir = "%s";\n' % os.environ["PLUGIN_DIR"])
+            if not re.search(r"^\s*clock\s*=", conf, re.M):
+                f.write(DEFAULT_CLOCK)
             f.write(conf)
             f.write("\n")
 
