@@ -151,8 +151,9 @@ DEFAULT_CLOCK = 'clock = { plugin = "realtime"; local_stratum = 1; };\n'
 class Tsd:
     """The built tsd on a free port in a temporary directory. Started by
     the constructor (start=False to start later); `with` stops it and
-    checks its log. `conf` is appended to the generated port, plugin_dir
-    and clock lines (unless it sets plugin_dir or clock itself)."""
+    checks its log. `conf` follows the generated port and plugin_dir lines
+    (unless it sets plugin_dir itself) and comes before the clock line
+    (unless it sets clock itself), so its lines are numbered from 3."""
 
     def __init__(self, conf="", start=True, args=(), preexec_fn=None, port=None,
                  wait_s=START_TIMEOUT_S, name="tsd"):
@@ -174,10 +175,10 @@ class Tsd:
             f.write("port = %d;\n" % self.port)
             if not re.search(r"^\s*plugin_dir\s*=", conf, re.M):
                 f.write('plugin_dir = "%s";\n' % os.environ["PLUGIN_DIR"])
-            if not re.search(r"^\s*clock\s*=", conf, re.M):
-                f.write(DEFAULT_CLOCK)
             f.write(conf)
             f.write("\n")
+            if not re.search(r"^\s*clock\s*=", conf, re.M):
+                f.write(DEFAULT_CLOCK)
 
     def command(self):
         cmd = [os.environ["TSD"], "-c", self.conf_path] + self.args
