@@ -11,6 +11,7 @@
 #include "common/estimator.h"
 #include "tsd/generation.h"
 #include "tsd/nts_ke_server.h"
+#include "tsd/portcheck.h"
 #include "tsd/udp.h"
 
 #define MAX_WORKERS 128
@@ -216,7 +217,9 @@ int generation_open(struct generation *g, struct conf *cfg,
 	g->n_workers = worker_count(cfg);
 	g->reuseport = cfg->server.dispatch == DISPATCH_REUSEPORT;
 	snprintf(err, errlen, "cannot open sockets");
-	if (!mode_change_ok(g, prev, err, errlen) || open_nts(g, prev, err, errlen) != 0)
+	if (!mode_change_ok(g, prev, err, errlen) ||
+	    portcheck_free(cfg, prev != NULL ? prev->cfg : NULL, err, errlen) != 0 ||
+	    open_nts(g, prev, err, errlen) != 0)
 		goto fail;
 	if (g->reuseport) {
 		if (open_shards(g, prev, err, errlen) != 0)

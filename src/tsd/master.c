@@ -461,7 +461,7 @@ static void reload(struct master *m)
 {
 	struct generation next;
 	struct conf *cfg;
-	char err[256];
+	char err[512];
 
 	notify_reloading();
 	log_info("reloading the configuration");
@@ -641,7 +641,7 @@ static int open_signals(struct master *m)
 
 static int master_start(struct master *m, struct conf *cfg)
 {
-	char err[256];
+	char err[512];
 
 	if (open_signals(m) != 0)
 		return -1;

@@ -62,7 +62,13 @@ static void assert_same_settings(const struct conf *a, const struct conf *b)
 	assert_string_equal(a->server.user, b->server.user);
 	assert_int_equal(a->server.dispatch, b->server.dispatch);
 	assert_int_equal(a->server.log_syslog, b->server.log_syslog);
-	assert_memory_equal(&a->server.udp, &b->server.udp, sizeof(a->server.udp));
+	{
+		/* Where the port was set differs: the file sets it. */
+		struct conf_udp ua = a->server.udp, ub = b->server.udp;
+
+		ua.port_line = ub.port_line = 0;
+		assert_memory_equal(&ua, &ub, sizeof(ua));
+	}
 	assert_int_equal(a->client.n_servers, b->client.n_servers);
 	for (size_t i = 0; i < a->client.n_servers; i++)
 		assert_string_equal(a->client.servers[i], b->client.servers[i]);
