@@ -12,6 +12,11 @@
 #define CONF_MAX_SERVERS 64
 #define CONF_MAX_SETTINGS 32
 #define CONF_MAX_SAMPLES 1024         /* client.samples, and a measurement's room */
+/* server.watchdog_timeout's floor: ten of the master's checks of the
+ * workers' heartbeats (MASTER_TICK_MS, src/tsd/master.c), and four of an
+ * idle worker's beats (every watchdog_timeout / 4). */
+#define CONF_MIN_WATCHDOG_MS 1000
+#define CONF_MASTER_TICK_MS 100
 
 /* A plugin choice: its name and its own settings, nothing else. */
 struct conf_plugin {

@@ -335,6 +335,21 @@ static void udp_port_setting(struct loadctx *c, const config_setting_t *s)
 		udp->port_line = config_setting_source_line(s);
 }
 
+static void watchdog_setting(struct loadctx *c, const config_setting_t *s)
+{
+	double v;
+
+	if (get_seconds(c, s, MAX_TIMEOUT_S, &v) != 0)
+		return;
+	if (v * 1000.0 < CONF_MIN_WATCHDOG_MS) {
+		conf_fail(c, s, "server.watchdog_timeout must be at least %g second, ten of "
+		          "the master's %g s checks (got %g)", CONF_MIN_WATCHDOG_MS / 1000.0,
+		          CONF_MASTER_TICK_MS / 1000.0, v);
+		return;
+	}
+	c->cfg->server.watchdog_timeout = v;
+}
+
 static void plugin_dir_setting(struct loadctx *c, const config_setting_t *s)
 {
 	const char *text = conf_text_of(c, s);
@@ -411,8 +426,7 @@ static const struct field server_fields[] = {
 	  (long long)MAX_TIMEOUT_S, NULL, NULL, NULL },
 	{ "shutdown_timeout", F_SECONDS, OFF(server.shutdown_timeout), 0,
 	  (long long)MAX_TIMEOUT_S, NULL, NULL, NULL },
-	{ "watchdog_timeout", F_SECONDS, OFF(server.watchdog_timeout), 0,
-	  (long long)MAX_TIMEOUT_S, NULL, NULL, NULL },
+	{ "watchdog_timeout", F_CUSTOM, 0, 0, 0, NULL, NULL, watchdog_setting },
 	{ "user", F_STRING, OFF(server.user), 0, 0, NULL, NULL, NULL },
 	{ "log", F_CHOICE, OFF(server.log_syslog), 0, 0, log_choices, NULL, NULL },
 	{ "udp", F_GROUP, 0, 0, 0, NULL, udp_fields, NULL },

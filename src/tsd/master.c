@@ -37,7 +37,9 @@
 #include "tsd/worker.h"
 
 #define MAX_SLOTS 256                   /* two full generations of 128 */
-#define TICK_MS 100
+/* The configuration's watchdog floor is ten of these. */
+#define TICK_MS CONF_MASTER_TICK_MS
+_Static_assert(CONF_MIN_WATCHDOG_MS >= 10 * TICK_MS, "the watchdog floor is ten ticks");
 #define TAG_SIGNAL 1u                   /* below DISPATCHER_TAG_LISTEN */
 
 enum slot_state { SLOT_FREE = 0, SLOT_RUNNING, SLOT_RESPAWN, SLOT_DRAINING };

@@ -213,7 +213,7 @@ static const char every_setting[] =
 	"  request_timeout = 1;\n"
 	"  idle_timeout = 4.5;\n"
 	"  shutdown_timeout = 86400;\n"
-	"  watchdog_timeout = 0.5;\n"
+	"  watchdog_timeout = 1.5;\n"
 	"  user = \"nobody\";\n"
 	"  log = \"syslog\";\n"
 	"  udp = { enable = true; port = 1123; balance = \"flow\";\n"
@@ -245,7 +245,7 @@ static void test_every_setting(void **state)
 	assert_true(c->server.request_timeout == 1.0);
 	assert_true(c->server.idle_timeout == 4.5);
 	assert_true(c->server.shutdown_timeout == 86400.0);
-	assert_true(c->server.watchdog_timeout == 0.5);
+	assert_true(c->server.watchdog_timeout == 1.5);
 	assert_string_equal(c->server.user, "nobody");
 	assert_int_equal(c->server.log_syslog, 1);
 	assert_int_equal(c->server.udp.enable, 1);
@@ -416,6 +416,23 @@ static void test_nts_settings(void **state)
 	            "t.conf:1: server.nts.port must be an integer from 1 to 65535 (got 0)");
 	expect_only(f, "client = { nts = { cafile = \"x\"; }; };",
 	            "t.conf:1: unknown setting 'cafile' in client.nts");
+}
+
+/* The master looks at the workers' heartbeats every 0.1 s and an idle
+ * worker beats every watchdog_timeout / 4: a timeout below 1 s killed
+ * healthy workers (0.001: 4 kills in 3 s on an idle server). */
+static void test_watchdog_floor(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_only(f, "server = { watchdog_timeout = 0.001; };",
+	            "t.conf:1: server.watchdog_timeout must be at least 1 second, ten of the "
+	            "master's 0.1 s checks (got 0.001)");
+	expect_only(f, "server = {\n watchdog_timeout = 0.999; };",
+	            "t.conf:2: server.watchdog_timeout must be at least 1 second, ten of the "
+	            "master's 0.1 s checks (got 0.999)");
+	assert_int_equal(load(f, "server = { watchdog_timeout = 1; };"), 0);
+	assert_true(f->cfg.server.watchdog_timeout == 1.0);
 }
 
 static void test_integer_ranges(void **state)
@@ -665,6 +682,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_all_errors_are_collected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_error_has_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_port_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watchdog_floor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_integer_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bool_and_choice_checks, setup, teardown),
