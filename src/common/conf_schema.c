@@ -339,7 +339,7 @@ static void watchdog_setting(struct loadctx *c, const config_setting_t *s)
 {
 	double v;
 
-	if (get_seconds(c, s, MAX_TIMEOUT_S, &v) != 0)
+	if (conf_get_seconds(c, s, MAX_TIMEOUT_S, &v) != 0)
 		return;
 	if (v * 1000.0 < CONF_MIN_WATCHDOG_MS) {
 		conf_fail(c, s, "server.watchdog_timeout must be at least %g second, ten of "
