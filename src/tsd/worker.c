@@ -306,6 +306,7 @@ static void start_drain(struct worker *w)
 		if (c->fd < 0)
 			continue;
 		if (conn_is_idle(c)) {
+			conn_finish(c);
 			conn_close(w, c);
 		} else if (!c->answered && c->deadline_ns > first_request_by) {
 			c->deadline_ns = first_request_by;
