@@ -1,5 +1,6 @@
 /* Shared by the clock plugins: the kernel's clock state read without
- * changing it, a clock's precision, and the stratum and refid settings. */
+ * changing it, what a kernel clock serves when nothing disciplines it, a
+ * clock's precision, and the stratum, refid and local_stratum settings. */
 
 #include <errno.h>
 #include <string.h>
@@ -21,6 +22,25 @@ int kernel_read(struct timex *tx)
 	memset(tx, 0, sizeof(*tx));
 	state = adjtimex(tx);
 	return state < 0 ? -errno : state;
+}
+
+int kernel_synced(int state, const struct timex *tx)
+{
+	return state >= 0 && state != TIME_ERROR && !(tx->status & STA_UNSYNC);
+}
+
+void kernel_state_of(int state, const struct timex *tx, struct kernel_state *out)
+{
+	out->synced = kernel_synced(state, tx);
+	out->leap = state < 0 ? TSD_LEAP_NONE : kernel_leap(tx);
+	out->error_s = out->synced ? kernel_error_s(tx) : 0;
+}
+
+void kernel_state_read(struct kernel_state *out)
+{
+	struct timex tx;
+
+	kernel_state_of(kernel_read(&tx), &tx, out);
 }
 
 enum tsd_leap kernel_leap(const struct timex *tx)
@@ -78,13 +98,51 @@ void clock_identity_info(const struct clock_identity *id, enum tsd_leap leap,
 	memcpy(out->refid, id->refid, 4);
 }
 
-int clock_set_stratum(struct clock_identity *id, const struct tsd_setting *s,
-                      int index, struct tsd_plugin_error *err)
+void clock_identity_kernel_info(const struct clock_identity *id,
+                                const struct kernel_state *ks, struct tsd_clock_info *out)
+{
+	if (ks->synced) {
+		clock_identity_info(id, ks->leap, ks->error_s, out);
+		return;
+	}
+	clock_identity_info(id, ks->leap, 0, out);
+	if (id->local_stratum != 0) {
+		out->stratum = id->local_stratum;
+		return;
+	}
+	/* As chronyd and ntpd answer before they are synchronised: clients
+	 * must not take this clock's time. */
+	out->leap = TSD_LEAP_UNSYNC;
+	out->stratum = 16;
+}
+
+static int stratum_value(const struct tsd_setting *s, int index, struct tsd_plugin_error *err)
 {
 	if (s->type != TSD_SETTING_INT || s->int_value < 1 || s->int_value > 15)
 		return tsd_plugin_fail(err, index, -EINVAL,
-		                       "stratum must be an integer from 1 to 15");
-	id->stratum = (int)s->int_value;
+		                       "%s must be an integer from 1 to 15", s->name);
+	return (int)s->int_value;
+}
+
+int clock_set_local_stratum(struct clock_identity *id, const struct tsd_setting *s,
+                            int index, struct tsd_plugin_error *err)
+{
+	int v = stratum_value(s, index, err);
+
+	if (v < 0)
+		return v;
+	id->local_stratum = v;
+	return 0;
+}
+
+int clock_set_stratum(struct clock_identity *id, const struct tsd_setting *s,
+                      int index, struct tsd_plugin_error *err)
+{
+	int v = stratum_value(s, index, err);
+
+	if (v < 0)
+		return v;
+	id->stratum = v;
 	return 0;
 }
 
@@ -120,10 +178,12 @@ int clock_identity_settings(struct clock_identity *id, const struct tsd_setting 
 			rc = clock_set_stratum(id, s, (int)i, err);
 		else if (strcmp(s->name, "refid") == 0)
 			rc = clock_set_refid(id, s, (int)i, err);
+		else if (strcmp(s->name, "local_stratum") == 0)
+			rc = clock_set_local_stratum(id, s, (int)i, err);
 		else
 			rc = tsd_plugin_fail(err, (int)i, -EINVAL,
-			                     "unknown setting \"%s\" (known: stratum, refid)",
-			                     s->name);
+			                     "unknown setting \"%s\" (known: stratum, refid, "
+			                     "local_stratum)", s->name);
 		if (rc != 0)
 			return rc;
 	}

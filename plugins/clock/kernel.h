@@ -1,5 +1,6 @@
 /* Shared by the clock plugins: the kernel's clock state read without
- * changing it, a clock's precision, and the stratum and refid settings. */
+ * changing it, what a kernel clock serves when nothing disciplines it, a
+ * clock's precision, and the stratum, refid and local_stratum settings. */
 #ifndef TSD_PLUGIN_CLOCK_KERNEL_H
 #define TSD_PLUGIN_CLOCK_KERNEL_H
 
@@ -18,6 +19,9 @@
 /* What a clock serves besides its time (struct tsd_clock_info). */
 struct clock_identity {
 	int stratum;
+	/* Served while the kernel says nothing disciplines the clock; 0 =
+	 * serve it as unsynchronised (leap 3, stratum 16). */
+	int local_stratum;
 	char refid[4];
 	int precision_log2;
 	double precision_s;
@@ -25,13 +29,26 @@ struct clock_identity {
 
 KERNEL_API int64_t timespec_ns(const struct timespec *ts);
 
+/* What the kernel says about its clock, read at once. */
+struct kernel_state {
+	int synced;             /* something (chronyd, ntpd, ptp4l) disciplines it */
+	enum tsd_leap leap;     /* the leap second announced for today */
+	double error_s;         /* its estimated error; 0 while unsynchronised */
+};
+
 /* Read-only (modes = 0). Returns the kernel's clock state or -errno. */
 KERNEL_API int kernel_read(struct timex *tx);
+/* What adjtimex's answer (state, tx) means; a failed read (state < 0)
+ * counts as unsynchronised. */
+KERNEL_API void kernel_state_of(int state, const struct timex *tx, struct kernel_state *out);
+KERNEL_API void kernel_state_read(struct kernel_state *out);
+/* TIME_ERROR or STA_UNSYNC: the kernel does not call its clock synchronised. */
+KERNEL_API int kernel_synced(int state, const struct timex *tx);
 /* The leap second the kernel announces for the end of the day. */
 KERNEL_API enum tsd_leap kernel_leap(const struct timex *tx);
 /* The kernel's error estimate. It counts only while something disciplines
- * the clock: unsynchronised, an operator who serves it declares it the
- * reference, so only its precision bounds it. */
+ * the clock: unsynchronised, it is served only by an operator who declares
+ * it a reference (local_stratum), so only its precision bounds it. */
 KERNEL_API double kernel_error_s(const struct timex *tx);
 
 /* A clock's resolution in seconds; 1 ns when the kernel does not say. */
@@ -44,13 +61,23 @@ KERNEL_API void clock_identity_precision(struct clock_identity *id, clockid_t cl
  * delay is 0. */
 KERNEL_API void clock_identity_info(const struct clock_identity *id, enum tsd_leap leap,
                                     double error_s, struct tsd_clock_info *out);
+/* What a kernel clock serves: as clock_identity_info while synchronised;
+ * unsynchronised, leap 3 and stratum 16 unless local_stratum declares the
+ * clock a reference anyway. */
+KERNEL_API void clock_identity_kernel_info(const struct clock_identity *id,
+                                           const struct kernel_state *ks,
+                                           struct tsd_clock_info *out);
 
 /* The `stratum` (1..15) and `refid` (1 to 4 printable ASCII) settings. */
 KERNEL_API int clock_set_stratum(struct clock_identity *id, const struct tsd_setting *s,
                                  int index, struct tsd_plugin_error *err);
 KERNEL_API int clock_set_refid(struct clock_identity *id, const struct tsd_setting *s,
                                int index, struct tsd_plugin_error *err);
-/* For a clock that knows no other settings: any other name is refused. */
+/* `local_stratum` (1..15), for the clocks the kernel disciplines. */
+KERNEL_API int clock_set_local_stratum(struct clock_identity *id, const struct tsd_setting *s,
+                                       int index, struct tsd_plugin_error *err);
+/* stratum, refid and local_stratum, for a kernel clock that knows no other
+ * settings: any other name is refused. */
 KERNEL_API int clock_identity_settings(struct clock_identity *id,
                                        const struct tsd_setting *settings, size_t n,
                                        struct tsd_plugin_error *err);

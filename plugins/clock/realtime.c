@@ -16,24 +16,13 @@ struct realtime {
 	/* The kernel's view, read at most once a second: now() is on every
 	 * request's path and the kernel's estimate changes slowly. */
 	int64_t kernel_read_ns;
-	double kernel_error_s;
-	enum tsd_leap kernel_leap;
+	struct kernel_state kernel;
 };
 
 static void refresh_kernel(struct realtime *rt, int64_t now_ns)
 {
-	struct timex tx;
-	int state = kernel_read(&tx);
-
 	rt->kernel_read_ns = now_ns;
-	rt->kernel_error_s = 0;
-	rt->kernel_leap = TSD_LEAP_NONE;
-	if (state < 0)
-		return;
-	/* TIME_ERROR: the kernel itself does not trust its estimate. */
-	if (state != TIME_ERROR)
-		rt->kernel_error_s = kernel_error_s(&tx);
-	rt->kernel_leap = kernel_leap(&tx);
+	kernel_state_read(&rt->kernel);
 }
 
 static void maybe_refresh(struct realtime *rt, int64_t now_ns)
@@ -53,7 +42,7 @@ static int rt_now(void *state, struct tsd_clock_reading *out)
 		return -errno;
 	out->time_ns = timespec_ns(&ts);
 	maybe_refresh(rt, out->time_ns);
-	out->error_s = rt->id.precision_s + rt->kernel_error_s;
+	out->error_s = rt->id.precision_s + rt->kernel.error_s;
 	return 0;
 }
 
@@ -64,7 +53,7 @@ static int rt_info(void *state, struct tsd_clock_info *out)
 
 	if (clock_gettime(CLOCK_REALTIME, &ts) == 0)
 		maybe_refresh(rt, timespec_ns(&ts));
-	clock_identity_info(&rt->id, rt->kernel_leap, rt->kernel_error_s, out);
+	clock_identity_kernel_info(&rt->id, &rt->kernel, out);
 	return 0;
 }
 

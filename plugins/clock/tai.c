@@ -67,13 +67,10 @@ static int tai_now(void *state, struct tsd_clock_reading *out)
 static int tai_info(void *state, struct tsd_clock_info *out)
 {
 	const struct tai *t = state;
-	struct timex tx;
+	struct kernel_state ks;
 
-	/* Without the kernel's state: no leap announced, the precision alone. */
-	if (kernel_read(&tx) < 0)
-		clock_identity_info(&t->id, TSD_LEAP_NONE, 0, out);
-	else
-		clock_identity_info(&t->id, kernel_leap(&tx), kernel_error_s(&tx), out);
+	kernel_state_read(&ks);
+	clock_identity_kernel_info(&t->id, &ks, out);
 	return 0;
 }
 

@@ -3,11 +3,13 @@
 #include "common/conf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/conf_literals.h"
 #include "common/conf_load.h"
@@ -186,20 +188,38 @@ static int load_text(struct conf *cfg, const char *text, size_t len,
 }
 
 /* The whole file as a string, or NULL with the reason in errs. */
-static char *read_file(const char *file, size_t *len, struct conf_errors *errs)
+/* Opened without blocking, then checked: a FIFO (or a device) at the path
+ * would otherwise block the master in open until a writer came. */
+static FILE *open_regular(const char *file, struct stat *st, struct conf_errors *errs)
 {
-	FILE *fp = fopen(file, "r");
-	struct stat st;
-	char *text = NULL;
+	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	FILE *fp;
 
-	if (fp == NULL) {
+	if (fd < 0) {
 		conf_error(errs, file, 0, "cannot read the configuration: %s", strerror(errno));
 		return NULL;
 	}
-	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
 		conf_error(errs, file, 0, "cannot read the configuration: not a regular file");
-		goto out;
+		close(fd);
+		return NULL;
 	}
+	fp = fdopen(fd, "r");
+	if (fp == NULL) {
+		conf_error(errs, file, 0, "cannot read the configuration: %s", strerror(errno));
+		close(fd);
+	}
+	return fp;
+}
+
+static char *read_file(const char *file, size_t *len, struct conf_errors *errs)
+{
+	struct stat st;
+	FILE *fp = open_regular(file, &st, errs);
+	char *text = NULL;
+
+	if (fp == NULL)
+		return NULL;
 	if (st.st_size > CONF_MAX_FILE_SIZE) {
 		conf_error(errs, file, 0, "the configuration is larger than %d bytes",
 		             CONF_MAX_FILE_SIZE);

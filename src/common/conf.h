@@ -12,6 +12,11 @@
 #define CONF_MAX_SERVERS 64
 #define CONF_MAX_SETTINGS 32
 #define CONF_MAX_SAMPLES 1024         /* client.samples, and a measurement's room */
+/* server.watchdog_timeout's floor: ten of the master's checks of the
+ * workers' heartbeats (MASTER_TICK_MS, src/tsd/master.c), and four of an
+ * idle worker's beats (every watchdog_timeout / 4). */
+#define CONF_MIN_WATCHDOG_MS 1000
+#define CONF_MASTER_TICK_MS 100
 
 /* A plugin choice: its name and its own settings, nothing else. */
 struct conf_plugin {
@@ -29,6 +34,7 @@ enum udp_balance { UDP_BALANCE_CPU = 0, UDP_BALANCE_FLOW = 1 };
 struct conf_udp {
 	int enable;                     /* default 0 */
 	int port;                       /* default 123 */
+	int port_line;                  /* its line in the file, 0 if default */
 	double ratelimit_interval;      /* seconds between packets allowed per address; default 0.125 */
 	int ratelimit_burst;            /* packets allowed at once; default 16 */
 	int ratelimit_leak;             /* answer 1 in N of the limited packets; default 4 (0: never) */
@@ -104,6 +110,7 @@ struct conf_sync {
 struct conf {
 	char *path;                     /* the file read, NULL if none */
 	int port;
+	int port_line;                  /* its line in the file, 0 if default */
 	char *plugin_dir;               /* absolute, or resolved against the file's directory */
 	struct conf_plugin clock;     /* default "realtime" */
 	struct conf_plugin estimator; /* default "bounds" */

@@ -320,6 +320,36 @@ static void servers_list(struct loadctx *c, const config_setting_t *s)
 	string_list(c, s, cl->servers, &cl->n_servers, 1, CONF_MAX_SERVERS, conf_check_server);
 }
 
+/* The ports keep their lines: a port already in use is named by them. */
+static void port_setting(struct loadctx *c, const config_setting_t *s)
+{
+	if (get_int(c, s, 1, 65535, &c->cfg->port) == 0)
+		c->cfg->port_line = config_setting_source_line(s);
+}
+
+static void udp_port_setting(struct loadctx *c, const config_setting_t *s)
+{
+	struct conf_udp *udp = &c->cfg->server.udp;
+
+	if (get_int(c, s, 1, 65535, &udp->port) == 0)
+		udp->port_line = config_setting_source_line(s);
+}
+
+static void watchdog_setting(struct loadctx *c, const config_setting_t *s)
+{
+	double v;
+
+	if (conf_get_seconds(c, s, MAX_TIMEOUT_S, &v) != 0)
+		return;
+	if (v * 1000.0 < CONF_MIN_WATCHDOG_MS) {
+		conf_fail(c, s, "server.watchdog_timeout must be at least %g second, ten of "
+		          "the master's %g s checks (got %g)", CONF_MIN_WATCHDOG_MS / 1000.0,
+		          CONF_MASTER_TICK_MS / 1000.0, v);
+		return;
+	}
+	c->cfg->server.watchdog_timeout = v;
+}
+
 static void plugin_dir_setting(struct loadctx *c, const config_setting_t *s)
 {
 	const char *text = conf_text_of(c, s);
@@ -363,7 +393,7 @@ static const struct field ratelimit_fields[] = {
 
 static const struct field udp_fields[] = {
 	{ "enable", F_BOOL, OFF(server.udp.enable), 0, 0, NULL, NULL, NULL },
-	{ "port", F_INT, OFF(server.udp.port), 1, 65535, NULL, NULL, NULL },
+	{ "port", F_CUSTOM, 0, 0, 0, NULL, NULL, udp_port_setting },
 	{ "balance", F_CHOICE, OFF(server.udp.balance), 0, 0, balance_choices, NULL, NULL },
 	{ "ratelimit", F_GROUP, 0, 0, 0, NULL, ratelimit_fields, NULL },
 	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
@@ -396,8 +426,7 @@ static const struct field server_fields[] = {
 	  (long long)MAX_TIMEOUT_S, NULL, NULL, NULL },
 	{ "shutdown_timeout", F_SECONDS, OFF(server.shutdown_timeout), 0,
 	  (long long)MAX_TIMEOUT_S, NULL, NULL, NULL },
-	{ "watchdog_timeout", F_SECONDS, OFF(server.watchdog_timeout), 0,
-	  (long long)MAX_TIMEOUT_S, NULL, NULL, NULL },
+	{ "watchdog_timeout", F_CUSTOM, 0, 0, 0, NULL, NULL, watchdog_setting },
 	{ "user", F_STRING, OFF(server.user), 0, 0, NULL, NULL, NULL },
 	{ "log", F_CHOICE, OFF(server.log_syslog), 0, 0, log_choices, NULL, NULL },
 	{ "udp", F_GROUP, 0, 0, 0, NULL, udp_fields, NULL },
@@ -417,7 +446,7 @@ static const struct field client_fields[] = {
 };
 
 static const struct field top_fields[] = {
-	{ "port", F_INT, OFF(port), 1, 65535, NULL, NULL, NULL },
+	{ "port", F_CUSTOM, 0, 0, 0, NULL, NULL, port_setting },
 	{ "plugin_dir", F_CUSTOM, 0, 0, 0, NULL, NULL, plugin_dir_setting },
 	{ "clock", F_CUSTOM, 0, 0, 0, NULL, NULL, conf_clock_section },
 	{ "estimator", F_CUSTOM, 0, 0, 0, NULL, NULL, conf_estimator_section },

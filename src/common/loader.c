@@ -8,9 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/loader.h"
+#include "common/plugin_file.h"
 
 #define MAX_NAME 64
 
@@ -121,29 +122,24 @@ int loader_check_descriptor(const struct tsd_plugin *desc, const char *path,
 	return check_estimator_ops(desc, path, err, errlen);
 }
 
-/* A regular file, before dlopen runs anything in it. */
-static int check_file(const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (stat(path, &st) != 0) {
-		if (errno == ENOENT)
-			return refuse(err, errlen, "%s: not found", path);
-		return refuse(err, errlen, "%s: %s", path, strerror(errno));
-	}
-	if (!S_ISREG(st.st_mode))
-		return refuse(err, errlen, "%s: not a regular file", path);
-	return 0;
-}
-
+/* The file is opened and checked once (plugin_file.c) and that very file
+ * is loaded: nothing can be swapped in between the check and dlopen. */
 static int open_checked(struct loaded_plugin *out, enum tsd_plugin_kind kind,
-                        const char *name, char *err, size_t errlen)
+                        const char *name, const char *dir, const char *file,
+                        char *err, size_t errlen)
 {
+	char proc_path[64];
 	const char *why;
+	int fd = plugin_file_open(dir, file, err, errlen);
 
-	if (check_file(out->path, err, errlen) < 0)
+	if (fd < 0)
 		return -1;
-	out->handle = dlopen(out->path, RTLD_NOW | RTLD_LOCAL);
+	plugin_file_proc_path(fd, proc_path, sizeof(proc_path));
+	out->handle = dlopen(proc_path, RTLD_NOW | RTLD_LOCAL);
+	if (out->handle != NULL)
+		out->fd = fd;
+	else
+		close(fd);
 	if (out->handle == NULL) {
 		why = dlerror();
 		return refuse(err, errlen, "%s: cannot load: %s", out->path,
@@ -175,18 +171,38 @@ int loader_open(struct loaded_plugin *out, const char *plugin_dir,
 		out->path = NULL;
 		return refuse(err, errlen, "%s plugin '%s': out of memory", kind_name, name);
 	}
-	if (open_checked(out, kind, name, err, errlen) == 0)
+	if (open_checked(out, kind, name, plugin_dir, out->path + strlen(plugin_dir) + 1,
+	                 err, errlen) == 0)
 		return 0;
 	loader_close(out);
 	return -1;
+}
+
+/* The descriptor's number may name a library again only once the dynamic
+ * linker has forgotten the one loaded by that name: a library that stays
+ * mapped after dlclose keeps its descriptor open for good. */
+static void release_fd(int fd)
+{
+	char proc_path[64];
+	void *still;
+
+	plugin_file_proc_path(fd, proc_path, sizeof(proc_path));
+	still = dlopen(proc_path, RTLD_LAZY | RTLD_NOLOAD);
+	if (still != NULL) {
+		dlclose(still);
+		return;
+	}
+	close(fd);
 }
 
 void loader_close(struct loaded_plugin *p)
 {
 	if (p == NULL)
 		return;
-	if (p->handle != NULL)
+	if (p->handle != NULL) {
 		dlclose(p->handle);
+		release_fd(p->fd);
+	}
 	free(p->path);
 	memset(p, 0, sizeof(*p));
 }

@@ -9,6 +9,10 @@ struct loaded_plugin {
 	void *handle;                   /* from dlopen */
 	const struct tsd_plugin *desc;  /* checked descriptor */
 	char *path;
+	/* The file's descriptor, loaded as /proc/self/fd/N and kept open while
+	 * handle is: the dynamic linker knows a library by that name, so no
+	 * other plugin may get the same number meanwhile. Valid with handle. */
+	int fd;
 };
 
 /* The file name prefix for a kind: "clock" or "estimator". */

@@ -21,6 +21,9 @@
 #include "query/measure.h"
 #include "query/reply.h"
 
+
+/* Reconnections per measurement after the server closed the connection. */
+#define MEASURE_MAX_RECONNECTS 3
 /* The line a text exchange sends: anything that is not an NTP header. */
 #define TEXT_REQUEST "TIME\n"
 /* Text replies are whole milliseconds, truncated: the true instant lies in
@@ -358,7 +361,8 @@ static void take_basic(struct interleave *il, const struct tsd_sample *s,
 }
 
 /* One native exchange. 1: a reply was taken; 0: a bad reply was counted;
- * -1: the connection failed (why is set); -2: the server is unsynchronised. */
+ * -1: the connection failed (why is set); -2: the server is unsynchronised;
+ * -3: the server closed the connection (why is set). */
 static int native_exchange(struct link *l, struct measurement *out)
 {
 	struct ntp_packet req, rep;
@@ -377,8 +381,10 @@ static int native_exchange(struct link *l, struct measurement *out)
 	n = send_all(l, buf, sizeof(buf));
 	if (n == 0)
 		n = recv_reply(l, (char *)buf, sizeof(buf), 0);
-	if (n < 0)
-		return io_failure(out, (int)-n);
+	if (n < 0) {
+		io_failure(out, (int)-n);
+		return n == -ECONNRESET || n == -EPIPE ? -3 : -1;
+	}
 	if (read_clock(l, &s.t4_ns) < 0)
 		return fail_why(out, "the local clock refused a reading");
 	if (wire_decode(buf, sizeof(buf), &rep) < 0)
@@ -400,10 +406,28 @@ static int native_exchange(struct link *l, struct measurement *out)
 	return 1;
 }
 
+/* A server that closes a connection it has answered on (a reload of tsd
+ * closes idle and finished connections) is asked again on a new one, a few
+ * times per measurement, within the same deadline. 0: reconnected. */
+static int reconnect(struct link *l, const struct server_spec *srv, struct measurement *out,
+                     int *reconnects)
+{
+	if (out->n_samples + out->n_bad == 0 || *reconnects >= MEASURE_MAX_RECONNECTS)
+		return -1;
+	(*reconnects)++;
+	close_link(l);
+	if (open_link(l, srv, out->why, sizeof(out->why)) < 0)
+		return -1;
+	/* Interleaving names a reply of the connection that is gone. */
+	memset(&l->il, 0, sizeof(l->il));
+	out->why[0] = '\0';
+	return 0;
+}
+
 static void measure_native(struct link *l, const struct server_spec *srv, int samples,
                            struct measurement *out)
 {
-	int rc = 0;
+	int rc = 0, reconnects = 0;
 
 	if (open_link(l, srv, out->why, sizeof(out->why)) == 0)
 		measure_note_addresses(l->fd, out);
@@ -416,6 +440,8 @@ static void measure_native(struct link *l, const struct server_spec *srv, int sa
 	 * and a bounded number whatever the server answers. */
 	for (int ex = 0; ex <= 2 * samples && out->n_samples + out->n_bad < (size_t)samples; ex++) {
 		rc = native_exchange(l, out);
+		if (rc == -3 && reconnect(l, srv, out, &reconnects) == 0)
+			continue;
 		if (rc < 0)
 			break;
 	}

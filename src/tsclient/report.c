@@ -126,8 +126,20 @@ void report_verbose(FILE *f, const struct outcome *o)
 		report_lines(f, o);
 }
 
+/* Said once, after the list: leap 3 alone tells a new user nothing. */
+static void explain_unsynced(FILE *f)
+{
+	fputs("tsclient: an unsynchronized server answers but says its own clock is not set\n"
+	      "tsclient: from a reference (leap 3), so its time is not used. Point tsclient at\n"
+	      "tsclient: a synchronized server, synchronize that server's clock (chronyd, ntpd),\n"
+	      "tsclient: or, if its clock is your reference, set local_stratum in the clock\n"
+	      "tsclient: section of its tsd.conf (see tsd.conf(5)).\n", f);
+}
+
 void report_failures(FILE *f, const struct outcome *o)
 {
+	int unsynced = 0;
+
 	for (size_t i = 0; i < o->n_servers; i++) {
 		const struct server_result *r = &o->servers[i];
 
@@ -135,5 +147,8 @@ void report_failures(FILE *f, const struct outcome *o)
 			continue;
 		fprintf(f, "tsclient: %s port %d: %s: %s\n", r->m->server.host, r->m->server.port,
 		        outcome_status_name(r->status), r->reason);
+		unsynced |= r->status == SERVER_UNSYNCED;
 	}
+	if (unsynced)
+		explain_unsynced(f);
 }

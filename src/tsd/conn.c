@@ -51,6 +51,7 @@ void conn_start(struct conn *c, int fd, const struct conn_env *env, uint64_t now
 	c->polling_out = 0;
 	c->answered = 0;
 	c->close_after_write = 0;
+	c->drain_replies = 0;
 	c->in_len = 0;
 	c->out_len = 0;
 	c->out_off = 0;
@@ -136,6 +137,11 @@ static void answer_native(struct conn *c, const struct conn_env *env, tsd_time_n
 	size_t off = 0;
 
 	while (c->in_len - off >= NTP_PACKET_SIZE) {
+		if (env->draining && c->drain_replies++ >= CONN_DRAIN_MAX_REQUESTS) {
+			c->close_after_write = 1;
+			c->in_len = 0;
+			break;
+		}
 		if (answer_one_native(c, env, c->in + off, t2_ns) != 0) {
 			c->close_after_write = 1;
 			c->in_len = 0;
@@ -173,14 +179,46 @@ static int answer_text(struct conn *c, const struct conn_env *env, tsd_time_ns t
 	return 0;
 }
 
-/* Everything written: decide what the connection waits for next. */
+void conn_finish(struct conn *c)
+{
+	size_t dropped = 0;
+	ssize_t n;
+
+	(void)shutdown(c->fd, SHUT_WR);
+	while (dropped < CONN_DISCARD_MAX_BYTES) {
+		n = recv(c->fd, c->in, sizeof(c->in), MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		dropped += (size_t)n;
+	}
+	c->in_len = 0;
+}
+
+/* Draining: whether the client has sent more that we have not read yet. */
+static int more_pending(const struct conn *c)
+{
+	uint8_t byte;
+
+	return recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+static enum conn_next close_now(struct conn *c, const struct conn_env *env)
+{
+	if (env->draining)
+		conn_finish(c);
+	return CONN_CLOSE;
+}
+
+/* Everything written: decide what the connection waits for next. A draining
+ * worker answers what a connection keeps sending (up to
+ * CONN_DRAIN_MAX_REQUESTS), and closes it once nothing more is queued. */
 static enum conn_next after_write(struct conn *c, const struct conn_env *env, uint64_t now_ns)
 {
 	if (c->kind == WIRE_TEXT || c->close_after_write)
-		return CONN_CLOSE;
+		return close_now(c, env);
 	if (c->in_len == 0) {
-		if (env->draining && c->answered)
-			return CONN_CLOSE;
+		if (env->draining && c->answered && !more_pending(c))
+			return close_now(c, env);
 		set_deadline(c, CONN_DL_IDLE, now_ns + env->idle_timeout_ns);
 		return CONN_READ;
 	}

@@ -15,6 +15,12 @@
  * a batch read always fits in the output buffer. */
 #define CONN_BATCH 8
 #define CONN_BUF_SIZE (CONN_BATCH * NTP_PACKET_SIZE)
+/* A draining worker (reload, stop) answers at most this many more
+ * requests on a connection, then closes it with a FIN. */
+#define CONN_DRAIN_MAX_REQUESTS 64
+/* What a closing connection still reads and discards, so that requests it
+ * sent after its last answer do not turn the FIN into a reset. */
+#define CONN_DISCARD_MAX_BYTES 65536
 
 /* The kernel send buffer of a connection (SO_SNDBUF; the kernel doubles
  * it for its bookkeeping). Fixed, because autotuning grows the buffer of a
@@ -41,6 +47,7 @@ struct conn {
 	uint8_t polling_out;            /* registered for EPOLLOUT, not EPOLLIN */
 	uint8_t answered;               /* at least one reply was sent */
 	uint8_t close_after_write;      /* a bad request follows the replies */
+	uint8_t drain_replies;          /* replies sent while draining */
 	uint16_t in_len;
 	uint16_t out_len;
 	uint16_t out_off;
@@ -72,5 +79,8 @@ enum conn_next conn_on_writable(struct conn *c, const struct conn_env *env, uint
 void conn_on_deadline(struct conn *c, const struct conn_env *env);
 /* Draining: may this connection be closed now without losing a request? */
 int conn_is_idle(const struct conn *c);
+/* Before a draining worker closes c: a FIN now, and what the client sent
+ * since is read and dropped (bounded), so the close sends no reset. */
+void conn_finish(struct conn *c);
 
 #endif

@@ -11,6 +11,8 @@
 #include "common/estimator.h"
 #include "tsd/generation.h"
 #include "tsd/nts_ke_server.h"
+#include "tsd/portcheck.h"
+#include "tsd/ratelimit.h"
 #include "tsd/udp.h"
 
 #define MAX_WORKERS 128
@@ -94,7 +96,7 @@ static int open_udp(struct generation *g, const struct generation *prev, char *e
 		}
 		return 0;
 	}
-	n = udp_bind(g->cfg, g->udp_fds, CONF_MAX_LISTEN, err, errlen);
+	n = udp_bind_sockets(g->cfg, 0, g->udp_fds, CONF_MAX_LISTEN, err, errlen);
 	if (n < 0)
 		return -1;
 	g->n_udp = (size_t)n;
@@ -127,12 +129,12 @@ static int dup_fds(const int *from, int *to, size_t n, size_t *n_out)
 }
 
 /* Worker k's UDP sockets pass to the new worker k when the port and the
- * addresses are the same; new ones get a new rate-limit table. */
+ * addresses are the same. */
 static int open_shard_udp(struct generation *g, const struct generation *p,
                           char *err, size_t errlen)
 {
 	int keep = p != NULL && same_udp(p->cfg, g->cfg);
-	int table_made = 0, n;
+	int n;
 	unsigned k;
 
 	if (!g->cfg->server.udp.enable)
@@ -146,9 +148,6 @@ static int open_shard_udp(struct generation *g, const struct generation *p,
 				return -1;
 			continue;
 		}
-		if (!table_made && udp_make_table(g->cfg, err, errlen) != 0)
-			return -1;
-		table_made = 1;
 		n = udp_bind_sockets(g->cfg, 1, sh->udp_fds, CONF_MAX_LISTEN, err, errlen);
 		if (n < 0)
 			return -1;
@@ -216,7 +215,11 @@ int generation_open(struct generation *g, struct conf *cfg,
 	g->n_workers = worker_count(cfg);
 	g->reuseport = cfg->server.dispatch == DISPATCH_REUSEPORT;
 	snprintf(err, errlen, "cannot open sockets");
-	if (!mode_change_ok(g, prev, err, errlen) || open_nts(g, prev, err, errlen) != 0)
+	if (!mode_change_ok(g, prev, err, errlen) ||
+	    portcheck_free(cfg, prev != NULL ? prev->cfg : NULL, err, errlen) != 0 ||
+	    open_nts(g, prev, err, errlen) != 0)
+		goto fail;
+	if (udp_table_new(cfg, &g->udp_table, err, errlen) != 0)
 		goto fail;
 	if (g->reuseport) {
 		if (open_shards(g, prev, err, errlen) != 0)
@@ -232,6 +235,8 @@ fail:
 	generation_close_sockets(g);
 	nts_tls_free(g->nts_tls);
 	g->nts_tls = NULL;
+	ratelimit_free(g->udp_table);
+	g->udp_table = NULL;
 	g->cfg = NULL;
 	return -1;
 }
@@ -267,6 +272,8 @@ void generation_free(struct generation *g)
 	generation_close_sockets(g);
 	nts_tls_free(g->nts_tls);
 	g->nts_tls = NULL;
+	ratelimit_free(g->udp_table);
+	g->udp_table = NULL;
 	if (g->cfg != NULL) {
 		generation_free_config(g->cfg);
 		g->cfg = NULL;

@@ -8,6 +8,8 @@
 #include "common/conf.h"
 #include "tsd/listen.h"
 
+struct ratelimit;
+
 /* dispatch = "reuseport": the sockets of one worker position (slot k of
  * the generation), SO_REUSEPORT. The master keeps them open, so a worker
  * that dies loses nothing queued: its replacement takes the same ones. */
@@ -32,6 +34,9 @@ struct generation {
 	 * dispatch mode) and the certificate, read again for each generation. */
 	struct listen_set nts_listen;
 	struct nts_tls *nts_tls;
+	/* The UDP rate-limit table of all this generation's workers (NULL:
+	 * none), new with each generation, kept sockets or not. */
+	struct ratelimit *udp_table;
 };
 
 /* Read the file (NULL: the default) and open its clock and estimator
@@ -52,7 +57,8 @@ void generation_close_sockets(struct generation *g);
  * sockets. generation_open does it; a reload that fails after that gives
  * the kept sockets back to the running generation with this. */
 int generation_apply_balance(const struct generation *g, char *err, size_t errlen);
-/* Close the sockets and free the configuration. */
+/* Close the sockets, unmap the master's view of the rate-limit table (the
+ * workers keep theirs) and free the configuration. */
 void generation_free(struct generation *g);
 
 #endif

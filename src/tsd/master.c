@@ -36,7 +36,9 @@
 #include "tsd/throttle.h"
 #include "tsd/worker.h"
 
-#define TICK_MS 100
+/* The configuration's watchdog floor is ten of these. */
+#define TICK_MS CONF_MASTER_TICK_MS
+_Static_assert(CONF_MIN_WATCHDOG_MS >= 10 * TICK_MS, "the watchdog floor is ten ticks");
 #define TAG_SIGNAL 1u                   /* below DISPATCHER_TAG_LISTEN */
 
 static uint64_t seconds_ns(double s)
@@ -218,7 +220,7 @@ static void supervise(struct master *m)
 /* The cookie keys for cfg, before its workers start. 0, or -1 logged. */
 static int load_nts_keys(struct master *m, const struct conf *cfg)
 {
-	char err[256];
+	char err[512];
 
 	if (!cfg->server.nts.enable)
 		return 0;
@@ -274,7 +276,7 @@ static void reload(struct master *m)
 {
 	struct generation next;
 	struct conf *cfg;
-	char err[256];
+	char err[512];
 
 	notify_reloading();
 	log_info("reloading the configuration");
@@ -454,7 +456,7 @@ static int open_signals(struct master *m)
 
 static int master_start(struct master *m, struct conf *cfg)
 {
-	char err[256];
+	char err[512];
 
 	if (open_signals(m) != 0)
 		return -1;

@@ -55,6 +55,7 @@ static void child_run(struct master *m, unsigned i, unsigned shard, int handoff_
 		.handoff_fd = handoff_fd,
 		.udp_fds = m->gen.udp_fds,
 		.n_udp = m->gen.n_udp,
+		.udp_table = m->gen.udp_table,
 		.ctr = &m->ctr[i],
 		.master_pid = m->pid,
 		.nts_listen_fds = m->gen.nts_listen.fds,

@@ -157,11 +157,6 @@ static const struct listen_kind udp_kind = {
 	.prefix = "udp: ", .type = SOCK_DGRAM, .backlog = 0, .set_options = set_options,
 };
 
-/* The rate-limit table the master makes before fork, so every worker
- * counts an address's packets in one place (the kernel spreads one
- * client's packets over the workers reading the shared socket). */
-static struct ratelimit *shared_table;
-
 /* The limiter settings of a configuration; 0 when limiting is off:
  * no interval, or leak = 1 without KoD, which answers every limited packet
  * normally (so the table would only cost time). */
@@ -179,30 +174,20 @@ static int limiter_settings(const struct conf_udp *cfg, struct ratelimit_config 
 	return 1;
 }
 
-/* A new table for a new set of sockets; workers of an older generation
- * keep their own mapping of the old one. */
-static int make_shared_table(const struct conf_udp *cfg, char *err, size_t errlen)
+int udp_table_new(const struct conf *cfg, struct ratelimit **out, char *err, size_t errlen)
 {
 	struct ratelimit_config rc;
 
-	ratelimit_free(shared_table);
-	shared_table = NULL;
-	if (!limiter_settings(cfg, &rc))
+	*out = NULL;
+	if (!cfg->server.udp.enable || !limiter_settings(&cfg->server.udp, &rc))
 		return 0;
-	shared_table = ratelimit_new(&rc);
-	if (shared_table == NULL) {
+	*out = ratelimit_new(&rc);
+	if (*out == NULL) {
 		snprintf(err, errlen, "udp: rate limit table of %zu addresses: %s",
 		         rc.table_size, strerror(errno));
 		return -1;
 	}
 	return 0;
-}
-
-int udp_make_table(const struct conf *cfg, char *err, size_t errlen)
-{
-	if (!cfg->server.udp.enable)
-		return 0;
-	return make_shared_table(&cfg->server.udp, err, errlen);
 }
 
 int udp_bind_sockets(const struct conf *cfg, int reuseport, int *fds, size_t max_fds,
@@ -284,20 +269,20 @@ int udp_set_balance(const struct conf *cfg, int fd, unsigned n_sockets,
 	return -1;
 }
 
-int udp_bind(const struct conf *cfg, int *fds, size_t max_fds, char *err, size_t errlen)
-{
-	if (udp_make_table(cfg, err, errlen) != 0)
-		return -1;
-	return udp_bind_sockets(cfg, 0, fds, max_fds, err, errlen);
-}
-
 /* ---- worker: the limiter ---- */
 
-struct udp_limiter *udp_limiter_new(const struct conf_udp *cfg)
+struct udp_limiter *udp_limiter_new(const struct conf_udp *cfg, struct ratelimit *table)
 {
-	struct udp_limiter *rl = calloc(1, sizeof(*rl));
+	struct udp_limiter *rl;
 	struct ratelimit_config rc;
 
+	if (limiter_settings(cfg, &rc) && (table == NULL || !ratelimit_same_config(table, &rc))) {
+		/* Never a table of its own: that multiplied the limit by the
+		 * number of workers. */
+		errno = EINVAL;
+		return NULL;
+	}
+	rl = calloc(1, sizeof(*rl));
 	if (rl == NULL)
 		return NULL;
 	rl->xleave = xleave_new();
@@ -305,22 +290,8 @@ struct udp_limiter *udp_limiter_new(const struct conf_udp *cfg)
 		free(rl);
 		return NULL;
 	}
-	if (!limiter_settings(cfg, &rc))
-		return rl;
 	rl->kod = cfg->ratelimit_kod;
-	/* The master's table if it was made from these settings; else (a
-	 * reload that changed them but kept the sockets) one of our own. */
-	if (shared_table != NULL && ratelimit_same_config(shared_table, &rc)) {
-		rl->table = shared_table;
-		return rl;
-	}
-	rc.shared = 0;
-	rl->table = ratelimit_new(&rc);
-	if (rl->table == NULL) {
-		xleave_free(rl->xleave);
-		free(rl);
-		return NULL;
-	}
+	rl->table = limiter_settings(cfg, &rc) ? table : NULL;
 	return rl;
 }
 
@@ -345,9 +316,7 @@ void udp_limiter_free(struct udp_limiter *rl)
 	if (rl == NULL)
 		return;
 	log_summary(rl->ctr);
-	/* The shared table is unmapped by exit, or by the next udp_bind. */
-	if (rl->table != shared_table)
-		ratelimit_free(rl->table);
+	/* The table is the generation's: unmapped at exit. */
 	xleave_free(rl->xleave);
 	free(rl);
 }

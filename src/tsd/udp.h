@@ -9,17 +9,19 @@
 #include "tsd/counters.h"
 
 struct udp_limiter;
+struct ratelimit;
 
 /* Master: bind one UDP socket per server.listen address on
- * server.udp.port, non-blocking, with receive timestamps enabled. Returns
- * the number bound (fds[0..n-1]) or -1 with a message in err. */
-int udp_bind(const struct conf *cfg, int *fds, size_t max_fds, char *err, size_t errlen);
-/* The two halves of udp_bind, for dispatch = "reuseport", where each worker
- * has its own sockets (SO_REUSEPORT when reuseport) and all of them one
- * rate-limit table, made once per set of new sockets. */
-int udp_make_table(const struct conf *cfg, char *err, size_t errlen);
+ * server.udp.port, non-blocking, with receive timestamps enabled, with
+ * SO_REUSEPORT when `reuseport` (dispatch = "reuseport": each worker has
+ * its own). Returns the number bound (fds[0..n-1]) or -1 with a message. */
 int udp_bind_sockets(const struct conf *cfg, int reuseport, int *fds, size_t max_fds,
                      char *err, size_t errlen);
+/* Master: the rate-limit table of a generation, in memory shared across
+ * fork, so all its workers count an address's packets in one place (the
+ * kernel spreads one client's packets over them). *out is NULL when UDP or
+ * limiting is off. 0, or -1 with a message. */
+int udp_table_new(const struct conf *cfg, struct ratelimit **out, char *err, size_t errlen);
 
 /* dispatch = "reuseport": apply server.udp.balance to the reuseport group
  * of fd (any one of its n_sockets sockets, all bound): "cpu" attaches a
@@ -28,10 +30,11 @@ int udp_bind_sockets(const struct conf *cfg, int reuseport, int *fds, size_t max
 int udp_set_balance(const struct conf *cfg, int fd, unsigned n_sockets,
                     char *err, size_t errlen);
 
-/* Worker: its own limiter (NULL config disables rate limiting). It uses
- * the table udp_bind made before fork when the settings are the same, so
- * all workers share one limit per address. NULL only on out-of-memory. */
-struct udp_limiter *udp_limiter_new(const struct conf_udp *cfg);
+/* Worker: its limiter, counting in `table`, its generation's (NULL config
+ * disables rate limiting). NULL on out-of-memory, or (EINVAL) when the
+ * settings limit but `table` was not made from them: a worker never counts
+ * alone. */
+struct udp_limiter *udp_limiter_new(const struct conf_udp *cfg, struct ratelimit *table);
 /* Worker: serve NTS-protected requests with nts (owned by the caller). */
 struct nts_udp;
 void udp_limiter_set_nts(struct udp_limiter *rl, struct nts_udp *nts);

@@ -306,6 +306,7 @@ static void start_drain(struct worker *w)
 		if (c->fd < 0)
 			continue;
 		if (conn_is_idle(c)) {
+			conn_finish(c);
 			conn_close(w, c);
 		} else if (!c->answered && c->deadline_ns > first_request_by) {
 			c->deadline_ns = first_request_by;
@@ -506,8 +507,11 @@ static int worker_init(struct worker *w, const struct worker_args *a)
 	/* From here every reading, T2, T3 and the fields served carry the
 	 * sync process's correction (src/common/clock.c). */
 	w->clock.correction = a->correction;
-	if (w->n_udp > 0 && (w->limiter = udp_limiter_new(&cfg->server.udp)) == NULL)
+	if (w->n_udp > 0 &&
+	    (w->limiter = udp_limiter_new(&cfg->server.udp, a->udp_table)) == NULL) {
+		log_err("worker setup: the UDP rate limit: %s", strerror(errno));
 		return 1;
+	}
 	w->conns = calloc(w->max_conns, sizeof(*w->conns));
 	if (w->conns == NULL || deadline_heap_init(&w->heap, w->max_conns) != 0)
 		return 1;

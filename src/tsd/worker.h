@@ -13,6 +13,8 @@
  * master does not restart it): EX_CONFIG. */
 #define WORKER_EXIT_FATAL_CONFIG 78
 
+struct ratelimit;
+
 struct worker_args {
 	const struct conf *cfg;
 	const int *listen_fds;          /* "accept" (shared), "reuseport" (own); else n_listen = 0 */
@@ -20,6 +22,7 @@ struct worker_args {
 	int handoff_fd;                 /* dispatch = "handoff"; else -1 */
 	const int *udp_fds;
 	size_t n_udp;
+	struct ratelimit *udp_table;    /* the generation's, shared by its workers */
 	int own_sockets;                /* dispatch = "reuseport": no other worker reads them */
 	struct worker_counters *ctr;    /* this worker's slot */
 	pid_t master_pid;

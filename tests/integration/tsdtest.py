@@ -141,11 +141,19 @@ def plugins_readable_by_all():
     return copy
 
 
+# The clock of a test that chooses none: the real clock, declared a
+# reference. Build machines' kernel clocks are often unsynchronised, and tsd
+# then serves leap 3 (test_clock_unsynced.py) unless local_stratum says the
+# operator vouches for it.
+DEFAULT_CLOCK = 'clock = { plugin = "realtime"; local_stratum = 1; };\n'
+
+
 class Tsd:
     """The built tsd on a free port in a temporary directory. Started by
     the constructor (start=False to start later); `with` stops it and
-    checks its log. `conf` is appended to the generated port and
-    plugin_dir lines (unless it sets plugin_dir itself)."""
+    checks its log. `conf` follows the generated port and plugin_dir lines
+    (unless it sets plugin_dir itself) and comes before the clock line
+    (unless it sets clock itself), so its lines are numbered from 3."""
 
     def __init__(self, conf="", start=True, args=(), preexec_fn=None, port=None,
                  wait_s=START_TIMEOUT_S, name="tsd"):
@@ -169,6 +177,8 @@ class Tsd:
                 f.write('plugin_dir = "%s";\n' % os.environ["PLUGIN_DIR"])
             f.write(conf)
             f.write("\n")
+            if not re.search(r"^\s*clock\s*=", conf, re.M):
+                f.write(DEFAULT_CLOCK)
 
     def command(self):
         cmd = [os.environ["TSD"], "-c", self.conf_path] + self.args

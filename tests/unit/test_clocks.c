@@ -371,11 +371,14 @@ static void test_sim_settings_refused(void **state)
 
 static void test_realtime_reads_and_refuses(void **state)
 {
-	const struct tsd_setting good[] = { INT_SETTING("stratum", 2), STRING_SETTING("refid", "GPS") };
+	/* local_stratum: the same stratum whether or not the kernel calls this
+	 * machine's clock synchronised (test_clock_kernel tests the difference). */
+	const struct tsd_setting good[] = { INT_SETTING("stratum", 2), STRING_SETTING("refid", "GPS"),
+	                                    INT_SETTING("local_stratum", 2) };
 	const struct tsd_setting unknown[] = { INT_SETTING("stratum", 2), INT_SETTING("offset", 1) };
 	const struct tsd_setting stratum[] = { INT_SETTING("stratum", 16) };
 	const struct tsd_setting refid[] = { STRING_SETTING("refid", "TOOLONG") };
-	void *st = start(&realtime, good, 2);
+	void *st = start(&realtime, good, 3);
 	struct tsd_clock_reading r;
 	struct tsd_clock_info info;
 	int64_t before = real_ns(), after, same;

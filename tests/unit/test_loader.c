@@ -1,5 +1,6 @@
-/* Unit tests for the plugin loader (src/common/loader.c): a good plugin loads, and
- * every broken one is refused with its own message naming the file. */
+/* Unit tests for the plugin loader (src/common/loader.c, plugin_file.c): a
+ * good plugin loads, and every broken or untrusted one is refused with its
+ * own message naming the file. */
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -21,28 +22,45 @@
 
 void *__real_dlopen(const char *file, int flags);
 void *__wrap_dlopen(const char *file, int flags);
-int __real_stat(const char *path, struct stat *st);
-int __wrap_stat(const char *path, struct stat *st);
+int __real_openat(int dirfd, const char *path, int flags, ...);
+int __wrap_openat(int dirfd, const char *path, int flags, ...);
+int __real_fstat(int fd, struct stat *st);
+int __wrap_fstat(int fd, struct stat *st);
 
 static int dlopen_calls;
 static int dlopen_fails;   /* fail without setting dlerror() */
-static int stat_errno;     /* nonzero: stat fails with it */
+static char dlopen_file[64];
+static int openat_errno;   /* nonzero: opening the plugin file fails with it */
+static int fake_file_uid;  /* nonzero: regular files seem owned by this uid */
 
 void *__wrap_dlopen(const char *file, int flags)
 {
+	/* loader_close asks whether a library is still known: not a load. */
+	if (flags & RTLD_NOLOAD)
+		return __real_dlopen(file, flags);
 	dlopen_calls++;
+	snprintf(dlopen_file, sizeof(dlopen_file), "%s", file != NULL ? file : "");
 	if (dlopen_fails)
 		return NULL;
 	return __real_dlopen(file, flags);
 }
 
-int __wrap_stat(const char *path, struct stat *st)
+int __wrap_openat(int dirfd, const char *path, int flags, ...)
 {
-	if (stat_errno != 0) {
-		errno = stat_errno;
+	if (openat_errno != 0) {
+		errno = openat_errno;
 		return -1;
 	}
-	return __real_stat(path, st);
+	return __real_openat(dirfd, path, flags, 0);
+}
+
+int __wrap_fstat(int fd, struct stat *st)
+{
+	int rc = __real_fstat(fd, st);
+
+	if (rc == 0 && fake_file_uid != 0 && S_ISREG(st->st_mode))
+		st->st_uid = (uid_t)fake_file_uid;
+	return rc;
 }
 
 /* ---- helpers ---- */
@@ -62,7 +80,8 @@ static int setup(void **state)
 	(void)state;
 	dlopen_calls = 0;
 	dlopen_fails = 0;
-	stat_errno = 0;
+	openat_errno = 0;
+	fake_file_uid = 0;
 	memset(err, 0, sizeof(err));
 	return 0;
 }
@@ -365,14 +384,118 @@ static void test_dlopen_fault_without_dlerror(void **state)
 	assert_int_equal(dlopen_calls, 1);
 }
 
-/* stat failing for another reason than "not there" says which. */
-static void test_stat_fault(void **state)
+/* Opening failing for another reason than "not there" says which. */
+static void test_open_fault(void **state)
 {
 	(void)state;
-	stat_errno = EACCES;
+	openat_errno = EACCES;
 	expect_refusal(plugin_dir(), TSD_PLUGIN_CLOCK, "minimal", strerror(EACCES));
-	stat_errno = ENOENT;
+	openat_errno = ENOENT;
 	expect_refusal(plugin_dir(), TSD_PLUGIN_CLOCK, "minimal", "not found");
+	assert_int_equal(dlopen_calls, 0);
+}
+
+/* The file that was checked is the file loaded: through its descriptor. */
+static void test_loads_the_checked_descriptor(void **state)
+{
+	struct loaded_plugin p;
+
+	(void)state;
+	assert_int_equal(loader_open(&p, plugin_dir(), TSD_PLUGIN_CLOCK, "minimal",
+	                             err, sizeof(err)), 0);
+	assert_true(strncmp(dlopen_file, "/proc/self/fd/", 14) == 0);
+	loader_close(&p);
+}
+
+/* clock_minimal.so copied into dir with `mode`. */
+static void copy_minimal(const char *dir, mode_t mode)
+{
+	char from[512], to[512], buf[8192];
+	FILE *in, *out;
+	size_t n;
+
+	snprintf(from, sizeof(from), "%s/clock_minimal.so", plugin_dir());
+	snprintf(to, sizeof(to), "%s/clock_minimal.so", dir);
+	in = fopen(from, "rb");
+	out = fopen(to, "wb");
+	assert_non_null(in);
+	assert_non_null(out);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	fclose(out);
+	assert_int_equal(chmod(to, mode), 0);
+}
+
+static int remove_copy(void **state)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/clock_minimal.so", tmpdir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/clock_link.so", tmpdir);
+	unlink(path);
+	chmod(tmpdir, 0700);
+	return remove_tmpdir(state);
+}
+
+static void test_writable_file_refused(void **state)
+{
+	struct loaded_plugin p;
+	char why[256];
+
+	(void)state;
+	copy_minimal(tmpdir, 0755);
+	assert_int_equal(loader_open(&p, tmpdir, TSD_PLUGIN_CLOCK, "minimal", err, sizeof(err)), 0);
+	loader_close(&p);
+	copy_minimal(tmpdir, 0775);
+	expect_refusal(tmpdir, TSD_PLUGIN_CLOCK, "minimal",
+	               "refused: the file is writable by its group (mode 0775); only root "
+	               "or tsd's user may be able to change a plugin (chmod go-w)");
+	copy_minimal(tmpdir, 0757);
+	snprintf(why, sizeof(why), "refused: the file is writable by others (mode 0757); "
+	         "only root or tsd's user may be able to change a plugin (chmod go-w)");
+	expect_refusal(tmpdir, TSD_PLUGIN_CLOCK, "minimal", why);
+	assert_int_equal(dlopen_calls, 1);
+}
+
+static void test_writable_directory_refused(void **state)
+{
+	char why[256];
+
+	(void)state;
+	copy_minimal(tmpdir, 0755);
+	assert_int_equal(chmod(tmpdir, 0777), 0);
+	snprintf(why, sizeof(why), "refused: its directory %s is writable by others "
+	         "(mode 0777); only root or tsd's user may be able to change a plugin "
+	         "(chmod go-w)", tmpdir);
+	expect_refusal(tmpdir, TSD_PLUGIN_CLOCK, "minimal", why);
+	assert_int_equal(dlopen_calls, 0);
+}
+
+static void test_foreign_owner_refused(void **state)
+{
+	char why[256];
+
+	(void)state;
+	copy_minimal(tmpdir, 0755);
+	fake_file_uid = 4242;
+	snprintf(why, sizeof(why), "refused: the file is owned by uid 4242, neither root "
+	         "nor the user tsd runs as (uid %u)", (unsigned)geteuid());
+	expect_refusal(tmpdir, TSD_PLUGIN_CLOCK, "minimal", why);
+	assert_int_equal(dlopen_calls, 0);
+}
+
+static void test_symlink_refused(void **state)
+{
+	char target[512], link[128];
+
+	(void)state;
+	snprintf(target, sizeof(target), "%s/clock_minimal.so", plugin_dir());
+	snprintf(link, sizeof(link), "%s/clock_link.so", tmpdir);
+	assert_int_equal(symlink(target, link), 0);
+	expect_refusal(tmpdir, TSD_PLUGIN_CLOCK, "link", "refused: a symbolic link (tsd loads "
+	               "the file itself, never through a link)");
 	assert_int_equal(dlopen_calls, 0);
 }
 
@@ -409,7 +532,13 @@ int main(void)
 		cmocka_unit_test_setup(test_check_descriptor_in_memory, setup),
 		cmocka_unit_test_setup(test_larger_descriptor_accepted, setup),
 		cmocka_unit_test_setup(test_dlopen_fault_without_dlerror, setup),
-		cmocka_unit_test_setup(test_stat_fault, setup),
+		cmocka_unit_test_setup(test_open_fault, setup),
+		cmocka_unit_test_setup(test_loads_the_checked_descriptor, setup),
+		cmocka_unit_test_setup_teardown(test_writable_file_refused, make_tmpdir, remove_copy),
+		cmocka_unit_test_setup_teardown(test_writable_directory_refused, make_tmpdir,
+		                                remove_copy),
+		cmocka_unit_test_setup_teardown(test_foreign_owner_refused, make_tmpdir, remove_copy),
+		cmocka_unit_test_setup_teardown(test_symlink_refused, make_tmpdir, remove_copy),
 		cmocka_unit_test_setup(test_long_error_is_truncated, setup),
 	};
 
