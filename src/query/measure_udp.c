@@ -22,9 +22,15 @@
 #include "query/measure.h"
 #include "query/reply.h"
 
-/* Gap between two requests: servers (chronyd too) limit per-client rates,
- * and a burst of back-to-back packets measures the queue, not the path. */
+/* Gap between two requests of the first burst: servers (chronyd too) limit
+ * per-client rates, and back-to-back packets measure the queue, not the path. */
 #define UDP_SPACING_NS 2000000
+/* A polite burst: what a server's rate limit lets through at once by default
+ * (chronyd's ratelimit burst is 8, tsd's 16; iburst sends 4 to 8). Beyond
+ * it the requests are paced at tsd's default sustained rate, 8 a second,
+ * and the measurement's deadline grows by that pacing. */
+#define UDP_POLITE_BURST 8
+#define UDP_PACED_SPACING_NS 125000000LL
 /* Least time one exchange waits for its reply before the next is sent. */
 #define UDP_MIN_WAIT_NS 250000000LL
 
@@ -254,31 +260,49 @@ static int64_t exchange_wait_ns(int samples, double timeout_s)
 	return share > UDP_MIN_WAIT_NS ? share : UDP_MIN_WAIT_NS;
 }
 
+/* The time pacing adds to a measurement of `samples` requests. */
+static int64_t pacing_ns(int samples)
+{
+	return samples > UDP_POLITE_BURST
+	       ? (int64_t)(samples - UDP_POLITE_BURST) * UDP_PACED_SPACING_NS : 0;
+}
+
+/* When request i (from 0) may go, `sent` after the previous one went. */
+static int64_t next_send_ns(int i, int64_t sent)
+{
+	int64_t next = sent + (i < UDP_POLITE_BURST ? UDP_SPACING_NS : UDP_PACED_SPACING_NS);
+	int64_t now = (int64_t)monotonic_now_ns();
+
+	return next > now ? next : now;
+}
+
+/* A kiss-o'-death ends the asking (RFC 5905 section 7.4: RATE asks for
+ * fewer requests, DENY and RSTR for none) but not what was measured before
+ * it; an unsynchronised server's earlier replies are not trusted. */
+static int stop_keeps_samples(const struct measurement *out)
+{
+	return out->kod[0] != '\0' && out->n_samples > 0;
+}
+
 static void run_exchanges(struct udp_link *l, int samples, double timeout_s,
                           struct measurement *out)
 {
 	int64_t wait_ns = exchange_wait_ns(samples, timeout_s), next_send = (int64_t)monotonic_now_ns();
 
-	for (int i = 0; i < samples; i++) {
+	for (int i = 0; i < samples && next_send < l->deadline_ns; i++) {
 		int64_t until;
 		int rc;
 
-		if (next_send >= l->deadline_ns)
-			break;
 		sleep_until(next_send);
 		until = next_send + wait_ns < l->deadline_ns ? next_send + wait_ns : l->deadline_ns;
 		rc = exchange(l, until, out);
-		if (rc == -2) {
-			out->status = MEASURE_UNSYNCED;
+		if (rc == -2 && stop_keeps_samples(out))
+			break;
+		if (rc == -2 || rc < 0) {
+			out->status = rc == -2 ? MEASURE_UNSYNCED : MEASURE_UNREACHABLE;
 			return;
 		}
-		if (rc < 0) {
-			out->status = MEASURE_UNREACHABLE;
-			return;
-		}
-		next_send += UDP_SPACING_NS;
-		if (next_send < (int64_t)monotonic_now_ns())
-			next_send = (int64_t)monotonic_now_ns();
+		next_send = next_send_ns(i + 1, next_send);
 	}
 	out->status = out->n_samples > 0 ? MEASURE_OK
 	            : out->n_bad > 0 ? MEASURE_BAD_REPLY : MEASURE_UNREACHABLE;
@@ -289,7 +313,10 @@ static void run_exchanges(struct udp_link *l, int samples, double timeout_s,
 static void describe_shortfall(const struct udp_link *l, int samples, double timeout_s,
                                struct measurement *out)
 {
-	if (out->status == MEASURE_OK && out->n_samples < (size_t)samples)
+	if (out->status == MEASURE_OK && out->n_samples < (size_t)samples && out->kod[0] != '\0')
+		measure_set_why(out, "%zu of %d samples (then a kiss-o'-death %s: asking stopped)",
+		        out->n_samples, samples, out->kod);
+	else if (out->status == MEASURE_OK && out->n_samples < (size_t)samples)
 		measure_set_why(out, "%zu of %d samples (%s)", out->n_samples, samples,
 		        out->n_bad > 0 ? "invalid replies" : "replies lost or late");
 	else if (out->status == MEASURE_BAD_REPLY)
@@ -312,7 +339,8 @@ int measure_server_udp(const struct server_spec *srv, int samples,
 	if (timeout_s > 86400)
 		timeout_s = 86400;
 	out->server = *srv;
-	l.deadline_ns = (int64_t)monotonic_now_ns() + (int64_t)(timeout_s * 1e9);
+	l.deadline_ns = (int64_t)monotonic_now_ns() + (int64_t)(timeout_s * 1e9) +
+	                pacing_ns(samples);
 	if (open_link(&l, srv, out) < 0) {
 		out->status = MEASURE_UNREACHABLE;
 		return -1;

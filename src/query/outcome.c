@@ -8,15 +8,6 @@
 
 #include "query/outcome.h"
 
-/* No server's root distance is taken below this. RFC 5905 floors the delay
- * term at MINDISP = 10 ms and ntpd at 1 ms (tos mindist), sized for WAN
- * paths; either would hide the microseconds tsd resolves on a LAN (bounds of
- * 16 us measured on loopback). 10 us is below every honest bound measured
- * and ten times the precision assumed of one exchange. The selection does
- * not rest on it (select.c trusts no one server's interval); it keeps the
- * jitter's 1 / distance weights and the system peer sane. */
-#define OUTCOME_MIN_DISTANCE_S 1e-5
-
 const char *outcome_status_name(enum server_status s)
 {
 	switch (s) {
@@ -60,7 +51,7 @@ static int estimate_server(struct server_result *r, struct estimator *est)
 		return -1;
 	}
 	r->has_estimate = 1;
-	r->distance_s = fmax(r->est.error_s, OUTCOME_MIN_DISTANCE_S);
+	r->distance_s = fmax(r->est.error_s, SELECT_MIN_DISTANCE_S);
 	return 0;
 }
 

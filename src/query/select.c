@@ -108,8 +108,10 @@ int select_sources(struct select_candidate *c, size_t n, struct select_result *o
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		c[i].survivor = 0;
+		c[i].distance_s = fmax(c[i].distance_s, SELECT_MIN_DISTANCE_S);
+	}
 	if (n == 0)
 		return -1;
 	e = calloc(2 * n, sizeof(*e));

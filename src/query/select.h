@@ -8,9 +8,20 @@
 
 #include <stddef.h>
 
+/* No candidate's root distance is taken below this: select_sources raises a
+ * smaller one to it (in place). RFC 5905 floors the delay term at MINDISP =
+ * 10 ms and ntpd at 1 ms (tos mindist), sized for WAN paths; either would
+ * hide the microseconds tsd resolves on a LAN (bounds of 16 us measured on
+ * loopback). 10 us is below every honest bound measured and ten times the
+ * precision assumed of one exchange. The selection's promise does not rest
+ * on it (no one server's interval is trusted); it keeps the jitter's
+ * 1 / distance weights and the choice of the system peer sane. */
+#define SELECT_MIN_DISTANCE_S 1e-5
+
 struct select_candidate {
 	double offset_s;           /* server minus client */
-	double distance_s;         /* root distance: half-width of the interval, > 0 */
+	double distance_s;         /* root distance: half-width of the interval, > 0;
+	                            * raised to SELECT_MIN_DISTANCE_S */
 	int survivor;              /* out: 1 if its interval meets the intersection */
 };
 

@@ -11,14 +11,14 @@ the combined offset and claimed a bound of a few microseconds:
 - honest at 0 and +5 ms, the liar at +12 ms: +11996 us before, outside the
   honest intersection [-5011, +10010] us; inside it now.
 
-For every estimator the truth (0) lies within the reported bound, and the
+For every estimator (bounds too) the truth (0) lies within the reported bound, and the
 offset within the honest servers' common part."""
 
 import clienttest as ct
 import fakeserver
 import tsdtest
 
-ESTIMATORS = ["ntp", "minfilter", "median", "regression"]
+ESTIMATORS = ["ntp", "minfilter", "median", "regression", "bounds"]
 
 
 def honest(offset_s):

@@ -63,9 +63,10 @@ def main():
                        "is not synchronized (leap 3, stratum")
         expect_refusal(tmpdir, sim(extra="stratum = 16;"), "",
                        "is not synchronized (leap 0, stratum 16)")
-        # Two requests allowed, then every limited one answered with a KoD.
+        # One request allowed (the start-up probe takes it), then every
+        # limited one answered with a KoD: no sample at all.
         expect_refusal(tmpdir, sim(),
-                       "ratelimit = { interval = 10.0; burst = 2; leak = 1; kod = true; };",
+                       "ratelimit = { interval = 10.0; burst = 1; leak = 1; kod = true; };",
                        "kiss-o'-death RATE")
         test_nobody_there(tmpdir)
     finally:

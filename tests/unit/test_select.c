@@ -11,6 +11,7 @@
 
 #include "query/select.h"
 #include "../select_property.h"
+#include "../splitmix64.h"
 
 static void test_three_servers_one_falseticker(void **state)
 {
@@ -141,19 +142,15 @@ static void test_narrow_liar_beside_stays_outside(void **state)
 	assert_true(fabs(r.offset_s) <= r.error_s);
 }
 
-/* splitmix64: the same trials on every machine and every run. */
+/* The same trials on every machine and every run. */
 static uint64_t next_random(uint64_t *seed)
 {
-	uint64_t z = (*seed += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return splitmix64_next(seed);
 }
 
 static double uniform(uint64_t *seed, double lo, double hi)
 {
-	return lo + (hi - lo) * (double)(next_random(seed) >> 11) / 9007199254740992.0;
+	return lo + (hi - lo) * splitmix64_uniform(seed);
 }
 
 /* A half-width from 1 ns to 1 s, spread evenly over the decades. */
