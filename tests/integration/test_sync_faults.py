@@ -118,7 +118,33 @@ def sync_killed():
                   % (line.split("sync: ")[1], worst * 1e6))
 
 
+def reload_restarts_only_on_change():
+    with synctest.upstream() as up:
+        with synctest.follower([synctest.source(up)]) as fol:
+            synctest.wait_synced(fol, up, BOUND_S)
+            first = synctest.sync_pid(fol.tsd)
+            with open(fol.tsd.conf_path) as f:
+                text = f.read()
+            fol.tsd.signal(signal.SIGHUP)
+            assert tsdtest.wait_for(lambda: synctest.log_count(
+                fol, "configuration reloaded") == 1, 10.0), fol.log()
+            time.sleep(1.0)
+            assert synctest.sync_pid(fol.tsd) == first, fol.log()
+            with open(fol.tsd.conf_path, "w") as f:
+                f.write(text.replace("max = 1.0;", "max = 2.0;"))
+            fol.tsd.signal(signal.SIGHUP)
+            assert tsdtest.wait_for(lambda: synctest.sync_pid(fol.tsd) not in (None, first),
+                                    10.0), fol.log()
+            assert "restarting the sync process" in fol.log(), fol.log()
+            # The correction in force carries over: no second step.
+            synctest.wait_synced(fol, up, BOUND_S)
+            assert synctest.log_count(fol, "stepped the served time") == 1, fol.log()
+            print("reload: same sync group keeps the sync process; a changed one restarts it"
+                  " without a step")
+
+
 def test():
+    reload_restarts_only_on_change()
     source_stops()
     falseticker()
     single_source_steps()
