@@ -28,6 +28,7 @@ struct client {
 	struct sockaddr_storage addr;
 	socklen_t len;
 	int fd;                    /* connected to the target */
+	int64_t last_ns;           /* last datagram from it */
 };
 
 struct udp_relay {
@@ -49,25 +50,50 @@ static int64_t mono_ns(void)
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+/* Clients that use a new port for every request (chronyd, tsd's sync
+ * process) would fill the table: the least recently heard one makes room,
+ * and what is still held for it is dropped. */
+static int make_room(struct udp_relay *u)
+{
+	int oldest = 0;
+
+	if (u->n_clients < MAX_CLIENTS)
+		return u->n_clients++;
+	for (int i = 1; i < MAX_CLIENTS; i++)
+		if (u->clients[i].last_ns < u->clients[oldest].last_ns)
+			oldest = i;
+	close(u->clients[oldest].fd);
+	for (int i = 0; i < MAX_HELD; i++)
+		if (u->held[i].client == oldest)
+			u->held[i].len = 0;
+	return oldest;
+}
+
 static int client_of(struct udp_relay *u, const struct sockaddr_storage *a, socklen_t len)
 {
 	struct client *c;
+	int i;
 
-	for (int i = 0; i < u->n_clients; i++)
-		if (u->clients[i].len == len && memcmp(&u->clients[i].addr, a, len) == 0)
+	for (i = 0; i < u->n_clients; i++)
+		if (u->clients[i].len == len && memcmp(&u->clients[i].addr, a, len) == 0) {
+			u->clients[i].last_ns = mono_ns();
 			return i;
-	if (u->n_clients == MAX_CLIENTS)
-		return -1;
-	c = &u->clients[u->n_clients];
+		}
+	i = make_room(u);
+	c = &u->clients[i];
+	c->last_ns = mono_ns();
 	c->fd = socket(u->target->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0 || connect(c->fd, (const struct sockaddr *)u->target, u->target_len) < 0) {
 		if (c->fd >= 0)
 			close(c->fd);
+		/* The slot stays, unusable, until it is the oldest again. */
+		c->fd = -1;
+		c->len = 0;
 		return -1;
 	}
 	memcpy(&c->addr, a, len);
 	c->len = len;
-	return u->n_clients++;
+	return i;
 }
 
 static void hold(struct udp_relay *u, int dir, int client, const unsigned char *data, size_t len)
