@@ -136,7 +136,8 @@ static void add_point(struct discipline *d, const struct discipline_point *p)
 }
 
 /* A point off the fit is held back; DISCIPLINE_STEP_AFTER of them in a row
- * mean the source moved: they become the history. 1 when p is to be used. */
+ * mean the source moved: they become the history. 0: held back; 1: use p;
+ * 2: use p, the source moved. */
 static int accept_point(struct discipline *d, const struct discipline_point *p)
 {
 	if (!is_outlier(d, p)) {
@@ -150,7 +151,7 @@ static int accept_point(struct discipline *d, const struct discipline_point *p)
 	memcpy(d->pts, d->pending, sizeof(d->pending));
 	d->n = d->n_pending;
 	d->n_pending = 0;
-	return 1;
+	return 2;
 }
 
 static void adapt_poll(struct discipline *d, double phase_s)
@@ -184,11 +185,16 @@ void discipline_update(struct discipline *d, const struct discipline_point *p,
 {
 	double a, b, target, slew_time;
 	int64_t in_force = correction_offset_ns(old, now_raw_ns);
+	int use;
 
 	memset(r, 0, sizeof(*r));
 	*next = *old;
-	if (!accept_point(d, p))
+	use = accept_point(d, p);
+	if (use == 0)
 		return;
+	/* The held points agreed with each other: the source moved as much. */
+	if (use == 2)
+		d->far = DISCIPLINE_STEP_AFTER - 1;
 	fit_history(d, &a, &b);
 	d->freq = b;
 	target = a + b * seconds_between(d->pts[d->n - 1].raw_ns, now_raw_ns);

@@ -288,6 +288,11 @@ static void update(struct sync *s)
 	pt = (struct discipline_point){ ch.newest_raw_ns, ch.sel.offset_s,
 	                                fmax(ch.sel.error_s, 1e-9) };
 	discipline_update(&s->disc, &pt, &old, now.time_ns, &next, &r);
+	log_debug("sync: point %+.6f s (error %.1f us), phase %+.1f us, %+.3f ppm, %zu points, "
+	          "rms %.1f us, %s, poll %g s", pt.offset_s, pt.error_s * 1e6, r.phase_s * 1e6,
+	          s->disc.freq * 1e6, s->disc.n, s->disc.rms_s * 1e6,
+	          r.action == DISCIPLINE_STEP ? "step" : r.action == DISCIPLINE_SLEW ? "slew" : "held",
+	          s->disc.poll_s);
 	if (r.action == DISCIPLINE_NONE)
 		return;
 	fill_fields(&next, &ch, &r, now.time_ns);

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -22,6 +23,7 @@
 
 #include "common/monotonic.h"
 #include "../splitmix64.h"
+#include "relay_udp.h"
 
 #define CHUNK_MAX 16384
 /* Stop reading a side while this much of its data waits to be released. */
@@ -60,6 +62,8 @@ struct options {
 	int max_connections;
 	const char *port_file;
 	int quiet;
+	int udp;                   /* relay datagrams instead of TCP connections */
+	int exponential;           /* jitter exponential with mean JITTER, not uniform */
 };
 
 struct relay {
@@ -100,6 +104,10 @@ static void usage(FILE *f)
 	"  --spike-ms MS          longer with probability P (default 0: never)\n"
 	"  --max-connections N    relayed connections at once; more are closed (1024)\n"
 	"  --port-file FILE       also write the bound port to FILE\n"
+	"  --udp                  relay UDP datagrams (each client address gets its own\n"
+	"                         socket towards the target) instead of TCP\n"
+	"  --jitter exponential   jitter drawn exponentially with mean JITTER instead\n"
+	"                         of uniformly from [0, JITTER) (--jitter uniform)\n"
 	"  --quiet                no statistics on standard error at exit\n"
 	"  -h, --help             this help\n\n"
 	"Each chunk read from one side is stamped on arrival (CLOCK_MONOTONIC) and\n"
@@ -116,7 +124,9 @@ static void usage(FILE *f)
 
 static int64_t delay_ns(struct relay *r, int d)
 {
-	double ms = r->opt.delay_ms[d] + splitmix64_uniform(&r->rng[d]) * r->opt.jitter_ms[d];
+	double u = splitmix64_uniform(&r->rng[d]);
+	double ms = r->opt.delay_ms[d] +
+	            (r->opt.exponential ? -log1p(-u) : u) * r->opt.jitter_ms[d];
 
 	/* Drawn only when asked for, so runs without spikes keep their sequence. */
 	if (r->opt.spike_prob > 0 && splitmix64_uniform(&r->rng[d]) < r->opt.spike_prob)
@@ -206,9 +216,10 @@ static int open_listener(struct relay *r)
 
 	if (resolve(r->opt.listen, "127.0.0.1", 1, &a, &alen) < 0)
 		return -1;
-	fd = socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(a.ss_family, (r->opt.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK |
+	            SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&a, alen) < 0 || listen(fd, 128) < 0 ||
+	    bind(fd, (struct sockaddr *)&a, alen) < 0 || (!r->opt.udp && listen(fd, 128) < 0) ||
 	    getsockname(fd, (struct sockaddr *)&a, &alen) < 0) {
 		fprintf(stderr, "relay: cannot listen on %s: %s\n", r->opt.listen, strerror(errno));
 		if (fd >= 0)
@@ -472,6 +483,22 @@ static int run(struct relay *r)
 	return 0;
 }
 
+static int64_t udp_delay(void *ctx, int dir)
+{
+	return delay_ns(ctx, dir);
+}
+
+static int run_udp(struct relay *r)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return relay_udp_run(r->listen_fd, &r->target, r->target_len, udp_delay, r,
+	                     &stop_requested);
+}
+
 /* ---- options ---- */
 
 static int parse_number(const char *name, const char *text, double lo, double hi, double *out)
@@ -503,6 +530,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "max-connections", required_argument, NULL, 'm' },
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "udp", no_argument, NULL, 'w' },
+		{ "jitter", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -516,6 +545,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 't': o->target = optarg; break;
 		case 'p': o->port_file = optarg; break;
 		case 'q': o->quiet = 1; break;
+		case 'w': o->udp = 1; break;
+		case 'j':
+			o->exponential = strcmp(optarg, "exponential") == 0;
+			if (!o->exponential && strcmp(optarg, "uniform") != 0) {
+				fprintf(stderr, "relay: --jitter is uniform or exponential\n");
+				rc = -1;
+			}
+			break;
 		case 'u': rc = parse_number("up-delay-ms", optarg, 0, 1e6, &o->delay_ms[UP]); break;
 		case 'U': rc = parse_number("up-jitter-ms", optarg, 0, 1e6, &o->jitter_ms[UP]); break;
 		case 'd': rc = parse_number("down-delay-ms", optarg, 0, 1e6, &o->delay_ms[DOWN]); break;
@@ -549,7 +586,10 @@ int main(int argc, char **argv)
 	r.rng[DOWN] = r.opt.seed * 2 + 2;
 	if (resolve(r.opt.target, NULL, 0, &r.target, &r.target_len) < 0 || open_listener(&r) < 0)
 		return 1;
-	run(&r);
+	if (r.opt.udp)
+		run_udp(&r);
+	else
+		run(&r);
 	if (!r.opt.quiet)
 		fprintf(stderr, "relay: %llu connections\n", (unsigned long long)r.accepted);
 	while (r.n_conns > 0)

@@ -7,6 +7,7 @@ import os
 import re
 import time
 
+import procfs
 import tsdtest
 import udpchrony
 
@@ -85,8 +86,8 @@ def hold_within(fol, up, bound_s, seconds):
 
 def sync_pid(tsd):
     """The PID of the `tsd: sync` child, or None."""
-    for pid in tsdtest.children(tsd.pid):
-        if "sync" in tsdtest.cmdline(pid):
+    for pid in procfs.children(tsd.pid):
+        if "sync" in procfs.cmdline(pid):
             return pid
     return None
 

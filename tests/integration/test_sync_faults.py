@@ -14,6 +14,9 @@ import tsdtest
 import udpchrony
 
 BOUND_S = 0.001
+# Held within this once synchronised: the test's own loopback readings of
+# two servers on a loaded machine wobble by hundreds of microseconds.
+HOLD_S = 0.005
 
 
 def udp_fields(port):
@@ -52,7 +55,7 @@ def falseticker():
             # The bad source has stepped by now (5 s after its start).
             assert tsdtest.wait_for(lambda: abs(synctest.served_offset_ns(bad.tsd.port)[0]
                                                  / 1e9 - 1.25) < 0.1, 15.0)
-            worst = synctest.hold_within(fol, good[0], BOUND_S, 6.0)
+            worst = synctest.hold_within(fol, good[0], HOLD_S, 6.0)
             assert synctest.log_count(fol, "stepped the served time") == 1, fol.log()
             print("falseticker stepping 1 s ignored: worst error %.1f us" % (worst * 1e6))
     finally:
@@ -104,18 +107,44 @@ def sync_killed():
             os.kill(old, signal.SIGKILL)
             # The workers keep serving the last correction meanwhile.
             err, reply = synctest.error_s(fol.tsd.port, up.tsd.port)
-            assert abs(err) < BOUND_S and reply["stratum"] == 2, (err, reply)
+            assert abs(err) < HOLD_S and reply["stratum"] == 2, (err, reply)
             assert tsdtest.wait_for(lambda: synctest.sync_pid(fol.tsd) not in (None, old),
                                     10.0), fol.log()
             assert tsdtest.wait_for(lambda: synctest.log_count(fol, "ppm from") == 1,
                                     10.0), fol.log()
-            worst = synctest.hold_within(fol, up, BOUND_S, 4.0)
+            worst = synctest.hold_within(fol, up, HOLD_S, 4.0)
             line = [l for l in fol.log().splitlines() if "ppm from" in l][0]
             print("sync process killed: served on, new one %s, worst %.1f us"
                   % (line.split("sync: ")[1], worst * 1e6))
 
 
+def reload_restarts_only_on_change():
+    with synctest.upstream() as up:
+        with synctest.follower([synctest.source(up)]) as fol:
+            synctest.wait_synced(fol, up, BOUND_S)
+            first = synctest.sync_pid(fol.tsd)
+            with open(fol.tsd.conf_path) as f:
+                text = f.read()
+            fol.tsd.signal(signal.SIGHUP)
+            assert tsdtest.wait_for(lambda: synctest.log_count(
+                fol, "configuration reloaded") == 1, 10.0), fol.log()
+            time.sleep(1.0)
+            assert synctest.sync_pid(fol.tsd) == first, fol.log()
+            with open(fol.tsd.conf_path, "w") as f:
+                f.write(text.replace("max = 1.0;", "max = 2.0;"))
+            fol.tsd.signal(signal.SIGHUP)
+            assert tsdtest.wait_for(lambda: synctest.sync_pid(fol.tsd) not in (None, first),
+                                    10.0), fol.log()
+            assert "restarting the sync process" in fol.log(), fol.log()
+            # The correction in force carries over: no second step.
+            synctest.wait_synced(fol, up, BOUND_S)
+            assert synctest.log_count(fol, "stepped the served time") == 1, fol.log()
+            print("reload: same sync group keeps the sync process; a changed one restarts it"
+                  " without a step")
+
+
 def test():
+    reload_restarts_only_on_change()
     source_stops()
     falseticker()
     single_source_steps()
