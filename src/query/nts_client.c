@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,7 +42,7 @@ static int ms_left(const struct ke_conn *k)
 static int connect_one(const struct addrinfo *ai, struct ke_conn *k)
 {
 	struct pollfd p;
-	int fd, err = 0;
+	int fd, err = 0, one = 1;
 	socklen_t len = sizeof(err);
 
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -58,6 +60,9 @@ static int connect_one(const struct addrinfo *ai, struct ke_conn *k)
 		return -(err != 0 ? err : ETIMEDOUT);
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	/* The request follows the handshake's last flight as a second small
+	 * write: without this, Nagle holds it for the server's delayed ACK. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	k->fd = fd;
 	return 0;
 }
@@ -104,7 +109,7 @@ static int tls_setup(const struct server_spec *ke, const char *ca_file, struct k
 	    : gnutls_certificate_set_x509_system_trust(k->creds);
 	if (r < 0)
 		return r;
-	if ((r = gnutls_init(&k->tls, GNUTLS_CLIENT)) < 0 ||
+	if ((r = gnutls_init(&k->tls, GNUTLS_CLIENT | GNUTLS_NO_TICKETS)) < 0 ||
 	    (r = gnutls_priority_set_direct(k->tls, TLS_PRIORITY, NULL)) < 0 ||
 	    (r = gnutls_credentials_set(k->tls, GNUTLS_CRD_CERTIFICATE, k->creds)) < 0 ||
 	    (r = gnutls_alpn_set_protocols(k->tls, &alpn, 1, GNUTLS_ALPN_MANDATORY)) < 0)
@@ -249,10 +254,28 @@ static void ke_close(struct ke_conn *k)
 		close(k->fd);
 }
 
+/* Until the server's close_notify, EOF, an error or the deadline. */
+static void wait_server_close(struct ke_conn *k)
+{
+	uint8_t buf[256];
+	ssize_t n;
+
+	do {
+		n = gnutls_record_recv(k->tls, buf, sizeof(buf));
+	} while (n > 0 || n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED);
+}
+
 int nts_client_key_exchange(const struct server_spec *ke, const char *ca_file,
                             int64_t deadline_ns, struct nts_client *c, char *why, size_t whylen)
 {
-	static struct nts_ke_msg msg;
+	return nts_client_key_exchange_ex(ke, ca_file, deadline_ns, 0, c, why, whylen);
+}
+
+int nts_client_key_exchange_ex(const struct server_spec *ke, const char *ca_file,
+                               int64_t deadline_ns, int wait_close, struct nts_client *c,
+                               char *why, size_t whylen)
+{
+	struct nts_ke_msg msg;          /* 2.3 KiB: on the stack, so threads may share this */
 	struct ke_conn k = { .fd = -1, .deadline_ns = deadline_ns };
 	uint8_t req[64];
 	int r, len, rc = -1;
@@ -278,6 +301,8 @@ int nts_client_key_exchange(const struct server_spec *ke, const char *ca_file,
 		snprintf(why, whylen, "the TLS exporter gave no keys");
 		goto out;
 	}
+	if (wait_close)
+		wait_server_close(&k);
 	rc = 0;
 out:
 	ke_close(&k);
@@ -302,7 +327,7 @@ int nts_client_request(struct nts_client *c, const uint8_t header[48], uint8_t u
 enum nts_response_status nts_client_response(struct nts_client *c, const uint8_t uid[NTS_UID_SIZE],
                                              const uint8_t *pkt, size_t len)
 {
-	static struct nts_response resp;
+	struct nts_response resp;
 	enum nts_response_status st = nts_ef_parse_response(pkt, len, uid, &c->s2c, &resp);
 	int i;
 

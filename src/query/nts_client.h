@@ -27,6 +27,12 @@ struct nts_client {
  * reason in why (an untrusted certificate says why it is not trusted). */
 int nts_client_key_exchange(const struct server_spec *ke, const char *ca_file,
                             int64_t deadline_ns, struct nts_client *c, char *why, size_t whylen);
+/* The same, and with wait_close, read on until the server closes (its
+ * close_notify or EOF) before closing, as chronyd's client does: the
+ * session time then includes the server's close (a benchmark's view). */
+int nts_client_key_exchange_ex(const struct server_spec *ke, const char *ca_file,
+                               int64_t deadline_ns, int wait_close, struct nts_client *c,
+                               char *why, size_t whylen);
 
 /* An NTS request around header (48 bytes, encoded), using one cookie and
  * asking for enough to have eight again; uid is made fresh. The length,
