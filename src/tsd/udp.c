@@ -596,7 +596,8 @@ static void note_sending(struct udp_batch *b, unsigned from, unsigned to,
 		struct udp_slot *s = &b->slot[b->tx_slot[j]];
 		uint64_t rx;
 
-		if (s->kod)
+		/* An NTS reply's stamp is never matched: its header is not last. */
+		if (s->kod || s->sealed)
 			continue;
 		memcpy(&rx, s->tx + NTP_RECEIVE_OFFSET, sizeof(rx));
 		xleave_sending(rl->xleave, &s->peer.sa, be64toh(rx));

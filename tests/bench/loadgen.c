@@ -41,6 +41,7 @@ struct options {
 	uint64_t timeout_ns;
 	int sources;            /* bind to 127.0.0.2 .. 127.0.0.(1+sources); 0: no bind */
 	int per_conn;           /* persistent: close after this many exchanges; 0: never */
+	int interleaved;        /* native: ask for interleaved mode (doc/protocol.md) */
 };
 
 /* A growable array of int64 measurements. */
@@ -54,6 +55,7 @@ struct slot {
 	enum slot_state state;
 	uint64_t start_ns;      /* monotonic, when this exchange began */
 	uint64_t cookie;
+	uint64_t last_rx;       /* receive field of the connection's last reply */
 	size_t got;
 	uint8_t buf[TEXT_BUF_MAX];
 	int source_index;
@@ -72,6 +74,7 @@ struct worker {
 	struct series latency_ns;
 	struct series server_ns;
 	uint64_t errors[E_COUNT];
+	uint64_t interleaved;   /* replies in interleaved mode */
 };
 
 static int series_push(struct series *s, int64_t x)
@@ -149,6 +152,7 @@ static void close_slot(struct slot *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	s->last_rx = 0;       /* a new connection has no last reply */
 	s->state = S_IDLE;
 	s->exchanges = 0;
 }
@@ -177,6 +181,11 @@ static int send_request(struct worker *w, struct slot *s)
 	} else {
 		s->cookie = bench_ns_to_ntp(bench_ns_now(CLOCK_REALTIME)) ^ (uint64_t)(uintptr_t)s;
 		bench_make_request(req, s->cookie);
+		if (w->opt->interleaved) {
+			/* Name the last reply; a receive field unlike the cookie asks. */
+			bench_put64(req + BENCH_NTP_ORIGIN, s->last_rx);
+			bench_put64(req + BENCH_NTP_RECEIVE, s->cookie ^ 1);
+		}
 	}
 	n = send(s->fd, data, len, MSG_NOSIGNAL);
 	if (n == (ssize_t)len) {
@@ -208,13 +217,21 @@ static void start_exchange(struct worker *w, struct slot *s)
 static int finish_native(struct worker *w, struct slot *s, uint64_t now_ns)
 {
 	const uint8_t *r = s->buf;
+	uint64_t origin = bench_get64(r + BENCH_NTP_ORIGIN);
+	int interleaved = w->opt->interleaved && origin == (s->cookie ^ 1);
 
-	if ((r[0] & 7) != 4 || bench_get64(r + BENCH_NTP_ORIGIN) != s->cookie)
+	if ((r[0] & 7) != 4 || (origin != s->cookie && !interleaved))
 		return -1;
+	s->last_rx = bench_get64(r + BENCH_NTP_RECEIVE);
 	if (now_ns < w->deadline_ns) {
 		series_push(&w->latency_ns, (int64_t)(now_ns - s->start_ns));
-		series_push(&w->server_ns, bench_ntp_diff_ns(bench_get64(r + BENCH_NTP_RECEIVE),
-		                                             bench_get64(r + BENCH_NTP_TRANSMIT)));
+		/* An interleaved reply's transmit is the last reply's: no T3 - T2. */
+		if (interleaved)
+			w->interleaved++;
+		else
+			series_push(&w->server_ns,
+			            bench_ntp_diff_ns(bench_get64(r + BENCH_NTP_RECEIVE),
+			                              bench_get64(r + BENCH_NTP_TRANSMIT)));
 	}
 	return 0;
 }
@@ -431,12 +448,13 @@ static void report(const struct options *opt, const struct worker *w, double ela
 		       "\"duration_s\": %.3f, \"exchanges\": %zu, \"rate\": %.1f, "
 		       "\"latency_us\": {\"p50\": %.1f, \"p99\": %.1f, \"max\": %.1f}, "
 		       "\"server_us\": {\"p50\": %.2f, \"p99\": %.2f, \"max\": %.2f}, "
-		       "\"errors\": %llu",
+		       "\"interleaved\": %llu, \"errors\": %llu",
 		       mode_name(opt->mode), opt->concurrency, opt->threads, elapsed_s, lat->n, rate,
 		       percentile(lat, 0.5) / 1e3, percentile(lat, 0.99) / 1e3,
 		       lat->n ? lat->v[lat->n - 1] / 1e3 : 0.0,
 		       percentile(srv, 0.5) / 1e3, percentile(srv, 0.99) / 1e3,
-		       srv->n ? srv->v[srv->n - 1] / 1e3 : 0.0, (unsigned long long)errors);
+		       srv->n ? srv->v[srv->n - 1] / 1e3 : 0.0, (unsigned long long)w->interleaved,
+		       (unsigned long long)errors);
 		for (int k = 0; k < E_COUNT; k++)
 			printf(", \"errors_%s\": %llu", error_names[k], (unsigned long long)w->errors[k]);
 		printf("}\n");
@@ -449,6 +467,8 @@ static void report(const struct options *opt, const struct worker *w, double ela
 	       percentile(lat, 0.99) / 1e3, lat->n ? lat->v[lat->n - 1] / 1e3 : 0.0);
 	printf("T3-T2 us    p50 %.2f  p99 %.2f\n", percentile(srv, 0.5) / 1e3,
 	       percentile(srv, 0.99) / 1e3);
+	if (opt->interleaved)
+		printf("interleaved %llu replies\n", (unsigned long long)w->interleaved);
 	printf("errors      %llu", (unsigned long long)errors);
 	for (int k = 0; k < E_COUNT; k++)
 		printf(" %s=%llu", error_names[k], (unsigned long long)w->errors[k]);
@@ -460,13 +480,16 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: loadgen [--mode conn|persistent|text|udp] [--host ADDR] [--port PORT]\n"
 	        "               [--concurrency N] [--duration SECONDS] [--threads N]\n"
-	        "               [--timeout MS] [--sources N] [--per-conn N] [--json]\n"
+	        "               [--timeout MS] [--sources N] [--per-conn N] [--interleaved]\n"
+	        "               [--json]\n"
 	        "  conn        a TCP connection per native (48-byte NTP) exchange\n"
 	        "  persistent  many native exchanges per connection\n"
 	        "  text        a connection per text exchange (\"T2<TAB>T3\" reply)\n"
 	        "  udp         NTPv4 over UDP\n"
 	        "  --sources N spread IPv4 clients over 127.0.0.2 .. 127.0.0.(N+1)\n"
-	        "  --per-conn N  persistent: a new connection after N exchanges (as tsclient)\n");
+	        "  --per-conn N  persistent: a new connection after N exchanges (as tsclient)\n"
+	        "  --interleaved native: each request names the last reply, asking for\n"
+	        "              interleaved mode (the server stamps its replies' departures)\n");
 }
 
 static int parse_mode(const char *s, enum mode *out)
@@ -495,12 +518,13 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "sources", required_argument, NULL, 's' },
 		{ "per-conn", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "interleaved", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:H:p:c:d:t:T:s:P:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:H:p:c:d:t:T:s:P:jih", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm': if (parse_mode(optarg, &opt->mode) < 0) return -1; break;
 		case 'H': opt->host = optarg; break;
@@ -512,6 +536,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		case 's': opt->sources = atoi(optarg); break;
 		case 'P': opt->per_conn = atoi(optarg); break;
 		case 'j': opt->json = 1; break;
+		case 'i': opt->interleaved = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -526,7 +551,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 
 int main(int argc, char **argv)
 {
-	struct options opt = { MODE_CONN, "127.0.0.1", "11932", 16, 5.0, 1, 0, 2000000000ULL, 0, 0 };
+	struct options opt = { MODE_CONN, "127.0.0.1", "11932", 16, 5.0, 1, 0, 2000000000ULL, 0, 0, 0 };
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	struct worker *ws;

@@ -102,7 +102,7 @@ static void test_check_synced(void **state)
 }
 
 /* T2 and T3 come from the reply, read near T1; the server's state goes to
- * the measurement; a reply whose T3 precedes T2 changes nothing. */
+ * the measurement; a basic reply whose T3 precedes T2 changes nothing. */
 static void test_take_sample(void **state)
 {
 	const tsd_time_ns t1 = 1795718583000000000LL;
@@ -129,6 +129,11 @@ static void test_take_sample(void **state)
 	p.transmit = wire_ns_to_ntp(t1 + 49000000);
 	assert_int_equal(reply_take_sample(&p, &s, m, 0), -1);
 	assert_int_equal(m->stratum, 0);
+	/* Interleaved, the transmit field is the last reply's (before this
+	 * T2): the sample's T3 waits as T2. */
+	assert_int_equal(reply_take_sample(&p, &s, m, 1), 0);
+	assert_true(s.t3_ns == s.t2_ns);
+	assert_int_equal(m->stratum, 9);
 	test_free(m);
 }
 
