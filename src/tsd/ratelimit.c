@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common/monotonic.h"
+#include "tsd/addrkey.h"
 #include "tsd/ratelimit.h"
 
 /* Longest interval accepted: an hour keeps burst * interval far from
@@ -68,18 +69,6 @@ static int config_ok(const struct ratelimit_config *cfg)
 	return cfg->table_size >= 1 && cfg->table_size <= RATELIMIT_MAX_TABLE;
 }
 
-static void seed_hash(struct ratelimit *rl)
-{
-	uint64_t now_ns;
-
-	if (getrandom(rl->seed, sizeof(rl->seed), GRND_NONBLOCK) == (ssize_t)sizeof(rl->seed))
-		return;
-	/* Early boot without entropy: weaker, but the limiter still works. */
-	now_ns = monotonic_now_ns();
-	rl->seed[0] = now_ns * 0x9e3779b97f4a7c15ull ^ (now_ns >> 30);
-	rl->seed[1] = (uint64_t)(uintptr_t)rl * 0xc2b2ae3d27d4eb4full;
-}
-
 struct ratelimit *ratelimit_new(const struct ratelimit_config *cfg)
 {
 	struct ratelimit *rl;
@@ -112,7 +101,7 @@ struct ratelimit *ratelimit_new(const struct ratelimit_config *cfg)
 	rl->tolerance_ns = (uint64_t)(cfg->burst - 1) * rl->interval_ns;
 	rl->leak = cfg->leak;
 	rl->cfg = *cfg;
-	seed_hash(rl);
+	addrkey_seed(rl->seed, rl);
 	return rl;
 }
 
@@ -129,47 +118,9 @@ int ratelimit_same_config(const struct ratelimit *rl, const struct ratelimit_con
 	       rl->cfg.shared == cfg->shared;
 }
 
-/* IPv4 as its mapped IPv6 form, IPv6 cut to its /64. 0 on success. */
-static int address_key(const struct sockaddr *sa, uint64_t key[2])
-{
-	uint8_t bytes[16] = { 0 };
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-
-		bytes[10] = 0xff;
-		bytes[11] = 0xff;
-		memcpy(bytes + 12, &in->sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-
-		memcpy(bytes, &in6->sin6_addr, 16);
-		/* A mapped IPv4 address is one host; anything else, one /64. */
-		if (!IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-			memset(bytes + 8, 0, 8);
-	} else {
-		return -1;
-	}
-	memcpy(key, bytes, 16);
-	return 0;
-}
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
-
 static size_t find_set(const struct ratelimit *rl, const uint64_t key[2])
 {
-	uint64_t h = mix64(key[0] ^ rl->seed[0]);
-
-	h = mix64(h ^ key[1] ^ rl->seed[1]);
-	return (size_t)(h & rl->set_mask);
+	return (size_t)(addrkey_hash(key, rl->seed) & rl->set_mask);
 }
 
 static int set_lock(atomic_uchar *lock)
@@ -234,7 +185,7 @@ enum ratelimit_verdict ratelimit_check(struct ratelimit *rl, const struct sockad
 	uint64_t key[2];
 	size_t set;
 
-	if (address_key(sa, key) != 0)
+	if (addrkey_of(sa, ADDRKEY_PREFIX64, key) != 0)
 		return RATELIMIT_PASS;
 	set = find_set(rl, key);
 	if (set_lock(&rl->locks[set]) != 0)

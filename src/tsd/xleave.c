@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <sys/random.h>
 
+#include "tsd/addrkey.h"
 #include "tsd/xleave.h"
 
 /* Replies whose transmit stamp is still awaited: more than the replies a
@@ -36,23 +37,12 @@ struct xleave {
 	unsigned next_pending;
 };
 
-static void seed_hash(struct xleave *x)
-{
-	struct timespec ts;
-
-	if (getrandom(x->seed, sizeof(x->seed), GRND_NONBLOCK) == (ssize_t)sizeof(x->seed))
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	x->seed[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)ts.tv_sec;
-	x->seed[1] = (uint64_t)(uintptr_t)x * 0xc2b2ae3d27d4eb4full;
-}
-
 struct xleave *xleave_new(void)
 {
 	struct xleave *x = calloc(1, sizeof(*x));
 
 	if (x != NULL)
-		seed_hash(x);
+		addrkey_seed(x->seed, x);
 	return x;
 }
 
@@ -61,39 +51,10 @@ void xleave_free(struct xleave *x)
 	free(x);
 }
 
-/* The whole address (a host, not a network: the entry is one client's). */
-static int address_key(const struct sockaddr *sa, uint64_t key[2])
-{
-	uint8_t bytes[16] = { 0 };
-
-	if (sa->sa_family == AF_INET) {
-		bytes[10] = 0xff;
-		bytes[11] = 0xff;
-		memcpy(bytes + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6) {
-		memcpy(bytes, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-	} else {
-		return -1;
-	}
-	memcpy(key, bytes, 16);
-	return 0;
-}
-
-static uint64_t mix64(uint64_t v)
-{
-	v ^= v >> 30;
-	v *= 0xbf58476d1ce4e5b9ull;
-	v ^= v >> 27;
-	v *= 0x94d049bb133111ebull;
-	return v ^ (v >> 31);
-}
-
 /* Keyed, so that nobody can choose addresses that evict a given client. */
 static uint32_t slot_of(const struct xleave *x, const uint64_t key[2])
 {
-	uint64_t h = mix64(key[0] ^ x->seed[0]);
-
-	return (uint32_t)(mix64(h ^ key[1] ^ x->seed[1]) % XLEAVE_TABLE_SIZE);
+	return (uint32_t)(addrkey_hash(key, x->seed) % XLEAVE_TABLE_SIZE);
 }
 
 int xleave_lookup(const struct xleave *x, const struct sockaddr *peer,
@@ -103,8 +64,10 @@ int xleave_lookup(const struct xleave *x, const struct sockaddr *peer,
 	uint64_t key[2];
 
 	/* A basic-mode client sends equal (or zero) receive and transmit
-	 * fields, or an origin that was never our receive timestamp. */
-	if (req->origin == 0 || req->receive == req->transmit || address_key(peer, key) != 0)
+	 * fields, or an origin that was never our receive timestamp. The key
+	 * is the whole address: an entry is one client's, not a network's. */
+	if (req->origin == 0 || req->receive == req->transmit ||
+	    addrkey_of(peer, ADDRKEY_HOST, key) != 0)
 		return 0;
 	e = &x->entry[slot_of(x, key)];
 	if (e->rx != req->origin || e->tx == 0 || memcmp(e->addr, key, sizeof(key)) != 0)
@@ -119,7 +82,7 @@ void xleave_sending(struct xleave *x, const struct sockaddr *peer, ntp_ts rx)
 	struct xleave_entry *e;
 	uint64_t key[2];
 
-	if (rx == 0 || address_key(peer, key) != 0)
+	if (rx == 0 || addrkey_of(peer, ADDRKEY_HOST, key) != 0)
 		return;
 	p = &x->pending[x->next_pending++ % XLEAVE_PENDING];
 	p->slot = slot_of(x, key);

@@ -186,21 +186,10 @@ def nts_request(cookie, uid=None, placeholders=0, auth=None):
 
 def chronyd_nts_query(ke_port, cafile, timeout_s=20):
     """chronyd -x -Q as an NTS client: (offset_s or None, output)."""
-    chronyd = udpchrony.need_chronyd()
-    tmp = tempfile.mkdtemp(prefix="tsd-chronyq-")
     server = "server 127.0.0.1 nts ntsport %d iburst minpoll -6 maxpoll -6 maxsamples 4" % ke_port
-    cmd = ([chronyd, "-x", "-Q", "-t", str(timeout_s), "-f", "/dev/null"] +
-           udpchrony.privilege_args() +
-           [server, "ntstrustedcerts %s" % cafile, "nosystemcert",
-            "ntsdumpdir %s" % tmp] + udpchrony.private_directives(tmp))
-    try:
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=timeout_s + 10)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    out = proc.stdout.decode(errors="replace")
-    m = udpchrony.OFFSET_RE.search(out)
-    return (float(m.group(1)) if m else None), out
+    return udpchrony.chronyd_query(None, timeout_s, server,
+                                   ["ntstrustedcerts %s" % cafile, "nosystemcert",
+                                    "ntsdumpdir {tmp}"])
 
 
 def chrony_nts_server(cert, key):

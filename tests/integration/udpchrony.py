@@ -176,8 +176,10 @@ class ChronyServer:
 OFFSET_RE = re.compile(r"System clock wrong by (-?[0-9.]+) seconds")
 
 
-def chronyd_query(port, timeout_s=10):
-    """chronyd -x -Q against 127.0.0.1:port. Returns (offset_s or None, output).
+def chronyd_query(port, timeout_s=10, server=None, directives=()):
+    """chronyd -x -Q against 127.0.0.1:port (or the given `server` line, with
+    more `directives`, in which "{tmp}" names chronyd's private directory).
+    Returns (offset_s or None, output).
 
     chrony prints how wrong the local clock is: positive when the server is
     ahead of us."""
@@ -185,9 +187,11 @@ def chronyd_query(port, timeout_s=10):
     tmp = tempfile.mkdtemp(prefix="tsd-chronyq-")
     # minpoll/maxpoll -6: a request every 1/64 s, so chronyd has the samples it
     # wants within a second instead of several.
-    server = "server 127.0.0.1 port %d iburst minpoll -6 maxpoll -6" % port
+    if server is None:
+        server = "server 127.0.0.1 port %d iburst minpoll -6 maxpoll -6" % port
     cmd = ([chronyd, "-x", "-Q", "-t", str(timeout_s), "-f", "/dev/null"] +
-           privilege_args() + [server] + private_directives(tmp))
+           privilege_args() + [server] + [d.format(tmp=tmp) for d in directives] +
+           private_directives(tmp))
     try:
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               timeout=timeout_s + 10)
