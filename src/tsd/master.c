@@ -38,6 +38,7 @@
 
 /* The configuration's watchdog floor is ten of these. */
 #define TICK_MS CONF_MASTER_TICK_MS
+#define STATS_LOG_INTERVAL_NS 1000000000ull
 _Static_assert(CONF_MIN_WATCHDOG_MS >= 10 * TICK_MS, "the watchdog floor is ten ticks");
 #define TAG_SIGNAL 1u                   /* below DISPATCHER_TAG_LISTEN */
 
@@ -348,6 +349,29 @@ static void forward_signal(const struct master *m, int sig)
 			kill(m->slots[i].pid, sig);
 }
 
+/* At most once a second: a SIGUSR2 loop from anyone who may signal the
+ * master must not flood the log (470,511 lines in one second before). A
+ * request that comes sooner is answered by one later log, at the tick. */
+static void log_statistics(struct master *m)
+{
+	if (m->stats_logged_ns != 0 && m->now_ns - m->stats_logged_ns < STATS_LOG_INTERVAL_NS) {
+		m->stats_deferred++;
+		return;
+	}
+	if (m->stats_deferred > 1)
+		log_info("statistics: %u requests of the last second answered by these lines",
+		         m->stats_deferred);
+	m->stats_deferred = 0;
+	m->stats_logged_ns = m->now_ns;
+	stats_log(&m->stats, m->ctr, MAX_SLOTS);
+}
+
+static void log_deferred_statistics(struct master *m)
+{
+	if (m->stats_deferred > 0 && m->now_ns - m->stats_logged_ns >= STATS_LOG_INTERVAL_NS)
+		log_statistics(m);
+}
+
 static void signal_ready(struct master *m)
 {
 	struct signalfd_siginfo si;
@@ -371,7 +395,7 @@ static void signal_ready(struct master *m)
 			forward_signal(m, SIGUSR1);
 			break;
 		case SIGUSR2:
-			stats_log(&m->stats, m->ctr, MAX_SLOTS);
+			log_statistics(m);
 			break;
 		default:
 			break;
@@ -424,6 +448,7 @@ static int master_loop(struct master *m)
 				dispatcher_event(&m->dispatcher, events[i].data.u64, m->now_ns);
 		}
 		supervise(m);
+		log_deferred_statistics(m);
 	}
 	return m->exit_status;
 }

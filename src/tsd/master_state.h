@@ -34,6 +34,8 @@ struct master {
 	pid_t pid;
 	struct worker_counters *ctr;
 	struct stats stats;             /* what exited workers counted */
+	uint64_t stats_logged_ns;       /* when SIGUSR2 last logged them */
+	unsigned stats_deferred;        /* SIGUSR2s since, answered at the next log */
 	struct slot slots[MAX_SLOTS];
 	struct handoff_peer peers[MAX_SLOTS];   /* handoff: peer i is slot i's */
 	struct dispatcher dispatcher;

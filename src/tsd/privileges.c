@@ -1,13 +1,59 @@
-/* Dropping root after the sockets are bound (server.user). */
+/* Dropping root after the sockets are bound (server.user), and what else
+ * keeps a compromised worker contained (doc/security.md, tsd(8)). */
 
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "tsd/privileges.h"
+
+/* Highest capability number we try to drop; the kernel says EINVAL past
+ * its own last one. */
+#define CAP_NUMBER_MAX 63
+
+void privileges_close_inherited(void)
+{
+	struct rlimit rl;
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/fd");
+	long limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ?
+	             (long)rl.rlim_cur : 1L << 20;
+
+	if (d == NULL)
+		return;
+	/* Below the soft limit only: a tool that runs us (valgrind) keeps its
+	 * own descriptors above it. */
+	while ((e = readdir(d)) != NULL) {
+		long fd = strtol(e->d_name, NULL, 10);
+
+		if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && fd > 2 && fd < limit &&
+		    fd != dirfd(d))
+			close((int)fd);
+	}
+	closedir(d);
+}
+
+void privileges_no_new(void)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		log_warn("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+}
+
+/* Nothing tsd runs can gain a capability again, whatever it executes. */
+static void drop_bounding_set(void)
+{
+	for (int cap = 0; cap <= CAP_NUMBER_MAX; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL)
+			break;
+}
 
 int privileges_drop(const char *user)
 {
@@ -26,10 +72,37 @@ int privileges_drop(const char *user)
 		log_err("server.user: cannot switch to \"%s\" without root", user);
 		return -1;
 	}
-	if (initgroups(user, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-	    setuid(pw->pw_uid) != 0) {
+	drop_bounding_set();
+	/* The master keeps root as its real and saved user: no process of
+	 * server.user (a compromised worker) may signal it, and it can remove
+	 * its pidfile at exit. Its children drop those too (privileges_final). */
+	if (initgroups(user, pw->pw_gid) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+	    setresuid(0, pw->pw_uid, 0) != 0) {
 		log_err("server.user: cannot switch to \"%s\": %s", user, strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+int privileges_final(void)
+{
+	uid_t r, e, s;
+
+	if (getresuid(&r, &e, &s) != 0 || (r == e && s == e))
+		return 0;
+	if (setresuid(e, e, e) != 0) {
+		log_err("cannot give up root for good: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void privileges_regain_at_exit(void)
+{
+	uid_t r, e, s;
+
+	/* Also what lets LeakSanitizer trace the master at exit: its real user
+	 * must be its effective one. */
+	if (getresuid(&r, &e, &s) == 0 && s == 0 && e != 0 && seteuid(0) != 0)
+		log_err("cannot become root again to clean up: %s", strerror(errno));
 }

@@ -1,9 +1,22 @@
-/* Dropping privileges to server.user once the master has bound its sockets. */
+/* Dropping privileges to server.user once the master has bound its sockets,
+ * and the rest of what contains a compromised worker. */
 #ifndef TSD_PRIVILEGES_H
 #define TSD_PRIVILEGES_H
 
+/* At start: close every descriptor above 2 that the launcher left open. */
+void privileges_close_inherited(void);
+/* At start: PR_SET_NO_NEW_PRIVS, for the master and all it forks. */
+void privileges_no_new(void);
+
 /* NULL or "": keep the current user. Not root: fine only if user is the
- * current user. Returns 0, or -1 after logging why. */
+ * current user. As root: the bounding set is emptied, and the master runs
+ * as user with root kept as its real and saved user ID (see
+ * privileges_final and privileges_regain_at_exit). Returns 0, or -1 after logging. */
 int privileges_drop(const char *user);
+/* In each child (worker, sync): give up the real and saved root too. */
+int privileges_final(void);
+/* The master, when it has stopped: root again if it kept it (to remove
+ * its pidfile). */
+void privileges_regain_at_exit(void);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "tsd/privileges.h"
 #include "tsd/proctitle.h"
 #include "tsd/sync.h"
 #include "tsd/worker.h"
@@ -35,6 +36,8 @@ void sync_child_start(struct sync_child *sc, const struct conf *cfg,
 	}
 	if (pid == 0) {
 		prepare(ctx);
+		if (privileges_final() != 0)
+			_exit(1);
 		proctitle_set("tsd: sync");
 		_exit(sync_run(&args));
 	}

@@ -20,6 +20,7 @@
 #include "tsd/generation.h"
 #include "tsd/master.h"
 #include "tsd/plugin_access.h"
+#include "tsd/privileges.h"
 #include "tsd/proctitle.h"
 
 #define EXIT_USAGE 2
@@ -227,8 +228,9 @@ static int serve(const struct options *o, struct conf *cfg)
 	 * server started by hand should. A reload does the same (master.c). */
 	fdlimit_raise(cfg->server.max_connections, FDLIMIT_AT_START);
 	status = master_run(cfg, o->config_path);
-	if (o->pidfile != NULL)
-		unlink(o->pidfile);
+	privileges_regain_at_exit();
+	if (o->pidfile != NULL && unlink(o->pidfile) != 0)
+		log_err("pidfile %s: %s", o->pidfile, strerror(errno));
 	return status;
 }
 
@@ -246,7 +248,10 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	int status;
 
+	/* Nothing the launcher left open reaches the workers. */
+	privileges_close_inherited();
 	ensure_std_fds();
+	privileges_no_new();
 	proctitle_init(argc, argv);
 	log_init("tsd", LOG_TARGET_STDERR, 0);
 	if (parse_options(argc, argv, &o) != 0)

@@ -21,6 +21,7 @@
 #include "tsd/nts_ke_server.h"
 #include "tsd/nts_udp.h"
 #include "tsd/udp.h"
+#include "tsd/privileges.h"
 #include "tsd/worker.h"
 
 /* epoll tags below any pointer value; connections are tagged by pointer. */
@@ -557,6 +558,8 @@ int worker_run(const struct worker_args *args)
 	memset(&w, 0, sizeof(w));
 	w.epfd = -1;
 	w.sigfd = -1;
+	if (privileges_final() != 0)
+		return WORKER_EXIT_FATAL_CONFIG;
 	/* Leave with the master: a worker must never outlive it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != args->master_pid)

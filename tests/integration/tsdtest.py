@@ -156,13 +156,14 @@ class Tsd:
     (unless it sets clock itself), so its lines are numbered from 3."""
 
     def __init__(self, conf="", start=True, args=(), preexec_fn=None, port=None,
-                 wait_s=START_TIMEOUT_S, name="tsd"):
+                 wait_s=START_TIMEOUT_S, name="tsd", pass_fds=()):
         self.dir = tempfile.mkdtemp(prefix="tsd-%s-" % name)
         self.port = port or free_port()
         self.conf_path = os.path.join(self.dir, "tsd.conf")
         self.log_path = os.path.join(self.dir, "tsd.log")
         self.args = list(args)
         self.preexec_fn = preexec_fn
+        self.pass_fds = tuple(pass_fds)
         self.proc = None
         self.pid = None
         self.write_conf(conf)
@@ -191,7 +192,8 @@ class Tsd:
     def start(self, wait_s=START_TIMEOUT_S):
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, preexec_fn=self.preexec_fn)
+                                         stdin=subprocess.DEVNULL, preexec_fn=self.preexec_fn,
+                                         pass_fds=self.pass_fds)
         self.pid = self.proc.pid
         if wait_s and not self.wait_ready(wait_s * slow_factor()):
             self.kill()
