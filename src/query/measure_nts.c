@@ -211,6 +211,9 @@ int measure_server_nts(const struct server_spec *srv, const char *ca_file, int s
 	out->nts_ntp = l.client.ntp;
 	if (open_udp(&l, out) != 0)
 		return -1;
+	/* The NTP server's address, as the other protocols give it (the sync
+	 * engine's loop test and reference ID). */
+	measure_note_addresses(l.fd, out);
 	run_exchanges(&l, samples, timeout_s, out);
 	close(l.fd);
 	explicit_bzero(&l.client, sizeof(l.client));

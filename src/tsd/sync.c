@@ -111,6 +111,7 @@ static int open_sources(struct sync *s)
 			log_err("sync: source \"%s\" is not a host[:port]", sy->sources[i].address);
 			return -1;
 		}
+		s->sources[i].nts_ca_file = s->cfg->client.nts_ca_file;
 		s->sources[i].next_poll_ns = now;
 	}
 	s->n_sources = sy->n_sources;

@@ -9,6 +9,8 @@
 
 #include "common/log.h"
 #include "common/monotonic.h"
+#include "common/nts_ke.h"
+#include "query/nts_client.h"
 #include "tsd/refid.h"
 
 /* UDP sources default to NTP's port (server.udp.port's default). */
@@ -17,15 +19,16 @@
 int sync_source_init(struct sync_source *src, const struct conf_sync_source *cfg,
                      int tcp_port, double poll_s)
 {
-	int port = cfg->protocol == SYNC_PROTO_TCP ? tcp_port : NTP_PORT;
+	static const char *const names[] = { "udp", "tcp", "nts" };
+	int port = cfg->protocol == SYNC_PROTO_TCP ? tcp_port
+	         : cfg->protocol == SYNC_PROTO_NTS ? NTS_KE_PORT : NTP_PORT;
 
 	memset(src, 0, sizeof(*src));
 	if (measure_parse_spec(cfg->address, port, &src->spec) != 0)
 		return -1;
 	src->protocol = cfg->protocol;
 	src->poll_s = poll_s;
-	snprintf(src->name, sizeof(src->name), "%s (%s)", cfg->address,
-	         cfg->protocol == SYNC_PROTO_TCP ? "tcp" : "udp");
+	snprintf(src->name, sizeof(src->name), "%s (%s)", cfg->address, names[cfg->protocol]);
 	return 0;
 }
 
@@ -97,7 +100,11 @@ static void take_fields(struct sync_source *src, const struct measurement *m)
 void sync_source_poll(struct sync_source *src, struct clock_source *cs, struct estimator *est,
                       double timeout_s, double poll_max_s, struct measurement *m)
 {
-	measure_server(&src->spec, proto_of(src->protocol), SYNC_EXCHANGES, timeout_s, cs, m);
+	/* NTS: a key exchange each poll, then authenticated NTP only. */
+	if (src->protocol == SYNC_PROTO_NTS)
+		measure_server_nts(&src->spec, src->nts_ca_file, SYNC_EXCHANGES, timeout_s, cs, m);
+	else
+		measure_server(&src->spec, proto_of(src->protocol), SYNC_EXCHANGES, timeout_s, cs, m);
 	src->reach = (src->reach << 1) & 0xff;
 	if (m->kod[0] != '\0' && strcmp(m->kod, "RATE") == 0)
 		kod_rate(src, poll_max_s);

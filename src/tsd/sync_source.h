@@ -24,6 +24,7 @@ enum sync_source_state {
 struct sync_source {
 	struct server_spec spec;
 	enum sync_protocol protocol;
+	const char *nts_ca_file;   /* protocol "nts": client.nts.ca_file (NULL: system store) */
 	char name[300];
 	enum sync_source_state state;
 	unsigned reach;            /* last 8 polls, 1 = answered */

@@ -550,8 +550,10 @@ static void test_sync_group_errors(void **state)
 	expect_only(f, "sync = { sources = ( { address = \"a b\"; } ); };",
 	            "t.conf:1: sync.sources[0].address must be a host name or address with an "
 	            "optional :port (1..65535) (got \"a b\")");
-	expect_only(f, "sync = { sources = ( { address = \"h\"; protocol = \"nts\"; } ); };",
-	            "t.conf:1: sync.sources[0].protocol must be \"udp\" or \"tcp\" (got \"nts\")");
+	expect_only(f, "sync = { sources = ( { address = \"h\"; protocol = \"ntp\"; } ); };",
+	            "t.conf:1: sync.sources[0].protocol must be \"udp\", \"tcp\" or \"nts\" (got \"ntp\")");
+	assert_int_equal(load(f, "sync = { sources = ( { address = \"h\"; protocol = \"nts\"; } ); };"), 0);
+	assert_int_equal(f->cfg.sync.sources[0].protocol, SYNC_PROTO_NTS);
 	expect_only(f, "sync = { sources = ( { protocol = \"tcp\"; } ); };",
 	            "t.conf:1: sync.sources[0] needs an address");
 	expect_only(f, "sync = { sources = ( { address = \"h\"; } );\n poll = { min = 8; max = 4; }; };",
