@@ -116,24 +116,43 @@ ssize_t tstamp_recv(int fd, void *buf, size_t len, struct tstamp *ts)
 	return n;
 }
 
-void tstamp_drain(int fd, struct tstamp *ts)
+/* One message from the error queue: 0, or -1 when it is empty. */
+static int read_one(int fd, struct tstamp *ts)
+{
+	union { char buf[512]; struct cmsghdr align; } control;
+	char data[64];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	                      .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+	tsd_time_ns rt;
+	uint32_t key;
+
+	if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return -1;
+	if (tstamp_find(&msg, &rt) == 0 && find_tx_key(&msg, &key) == 0) {
+		ts->have_tx = 1;
+		ts->tx_key = key;
+		ts->tx_rt_ns = rt;
+	}
+	return 0;
+}
+
+int tstamp_drain(int fd, struct tstamp *ts)
+{
+	int i;
+
+	for (i = 0; i < 64 && read_one(fd, ts) == 0; i++)
+		continue;
+	return i;
+}
+
+void tstamp_drain_to(int fd, struct tstamp *ts, uint32_t key)
 {
 	for (int i = 0; i < 64; i++) {
-		union { char buf[512]; struct cmsghdr align; } control;
-		char data[64];
-		struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-		                      .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-		tsd_time_ns rt;
-		uint32_t key;
-
-		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		if (ts->have_tx && ts->tx_key == key)
 			return;
-		if (tstamp_find(&msg, &rt) == 0 && find_tx_key(&msg, &key) == 0) {
-			ts->have_tx = 1;
-			ts->tx_key = key;
-			ts->tx_rt_ns = rt;
-		}
+		if (read_one(fd, ts) != 0)
+			return;
 	}
 }
 

@@ -38,8 +38,12 @@ uint32_t tstamp_sent(struct tstamp *ts, size_t len);
 /* recv() that also records the receive stamp. Returns what recvmsg returns. */
 ssize_t tstamp_recv(int fd, void *buf, size_t len, struct tstamp *ts);
 
-/* Read every pending transmit stamp from the error queue (non-blocking). */
-void tstamp_drain(int fd, struct tstamp *ts);
+/* Read every pending transmit stamp from the error queue (non-blocking).
+ * Returns how many messages it read. */
+int tstamp_drain(int fd, struct tstamp *ts);
+/* Read stamps only until the one of the send with `key` is in (or the queue
+ * is empty): one call where the queue holds just that stamp. */
+void tstamp_drain_to(int fd, struct tstamp *ts, uint32_t key);
 
 /* The transmit stamp of the send with `key`, once drained: 0 or -1. */
 int tstamp_tx(const struct tstamp *ts, uint32_t key, tsd_time_ns *rt_ns);

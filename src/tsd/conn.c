@@ -278,8 +278,8 @@ enum conn_next conn_on_readable(struct conn *c, const struct conn_env *env, uint
 	tsd_time_ns rx_rt_ns, t2_ns;
 	ssize_t n;
 
-	/* Stamps waiting also wake the loop (EPOLLERR): take them first. */
-	conn_xleave_drain(&c->xleave, c->fd);
+	/* The last reply's stamp, if it is not in yet. */
+	conn_xleave_catch_up(&c->xleave, c->fd);
 	n = conn_recv(c, &rx_rt_ns);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -307,9 +307,15 @@ enum conn_next conn_on_readable(struct conn *c, const struct conn_env *env, uint
 	return flush(c, env, now_ns);
 }
 
+int conn_on_stamps(struct conn *c)
+{
+	return conn_xleave_drain(&c->xleave, c->fd) > 0;
+}
+
 enum conn_next conn_on_writable(struct conn *c, const struct conn_env *env, uint64_t now_ns)
 {
-	conn_xleave_drain(&c->xleave, c->fd);
+	/* Here EPOLLERR also means stamps waiting: read them all. */
+	(void)conn_xleave_drain(&c->xleave, c->fd);
 	return flush(c, env, now_ns);
 }
 

@@ -72,6 +72,10 @@ struct conn_env {
 void conn_start(struct conn *c, int fd, const struct conn_env *env, uint64_t now_ns);
 /* The socket is readable (or has an error): read, answer, write. */
 enum conn_next conn_on_readable(struct conn *c, const struct conn_env *env, uint64_t now_ns);
+/* The socket signalled only an error (EPOLLERR, no input, no hang-up): on
+ * an interleaved connection that is a transmit stamp to read back. 1 when
+ * that was all; 0 when the caller must treat it as readable. */
+int conn_on_stamps(struct conn *c);
 /* The socket is writable again after a short write. */
 enum conn_next conn_on_writable(struct conn *c, const struct conn_env *env, uint64_t now_ns);
 /* The deadline passed: count why, and if replies are still unsent make

@@ -61,8 +61,15 @@ void conn_xleave_queued(struct conn_xleave *x, const struct ntp_packet *reply)
 	x->last_rx = reply->receive;
 }
 
-void conn_xleave_drain(struct conn_xleave *x, int fd)
+int conn_xleave_drain(struct conn_xleave *x, int fd)
+{
+	return x->on ? tstamp_drain(fd, &x->ts) : 0;
+}
+
+/* Stamps left queued wake the loop again (EPOLLERR): nothing is lost by
+ * not reading them now, and a request whose stamp is in costs no call. */
+void conn_xleave_catch_up(struct conn_xleave *x, int fd)
 {
 	if (x->on)
-		tstamp_drain(fd, &x->ts);
+		tstamp_drain_to(fd, &x->ts, x->last_key);
 }

@@ -33,7 +33,10 @@ int conn_xleave_request(struct conn_xleave *x, int fd, const struct ntp_packet *
 /* A reply was queued for sending. */
 void conn_xleave_queued(struct conn_xleave *x, const struct ntp_packet *reply);
 
-/* Read back the transmit stamps waiting on the error queue (bounded). */
-void conn_xleave_drain(struct conn_xleave *x, int fd);
+/* Read back the transmit stamps waiting on the error queue (bounded).
+ * Returns how many it read (0 when interleaved mode is off). */
+int conn_xleave_drain(struct conn_xleave *x, int fd);
+/* The same, but only while the last reply's stamp is not back yet. */
+void conn_xleave_catch_up(struct conn_xleave *x, int fd);
 
 #endif

@@ -160,6 +160,8 @@ static void conn_event(struct worker *w, struct conn *c, uint32_t events)
 		return;                 /* closed earlier in this batch (drain) */
 	if (c->polling_out && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 		next = conn_on_writable(c, &w->env, w->now_ns);
+	else if (!(events & (EPOLLIN | EPOLLHUP)) && conn_on_stamps(c))
+		next = CONN_READ;       /* a transmit stamp, no request: no read */
 	else
 		next = conn_on_readable(c, &w->env, w->now_ns);
 	conn_apply(w, c, next, old_deadline);
