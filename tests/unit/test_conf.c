@@ -613,35 +613,6 @@ static void test_plugin_dir_checks(void **state)
 	expect_only(f, "plugin_dir = 1;", "t.conf:1: plugin_dir must be a string (got an integer)");
 }
 
-/* A relative plugin_dir is relative to the file's directory, made absolute
- * so that a later chdir does not change it. */
-static void test_relative_plugin_dir(void **state)
-{
-	struct fixture *f = *state;
-	char dir[] = "/tmp/tsd-test-config-XXXXXX";
-	char path[PATH_MAX], want[PATH_MAX + 32], *real;
-	FILE *fp;
-
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/tsd.conf", dir);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs("plugin_dir = \"lib/plugins\";\n", fp);
-	fclose(fp);
-	assert_int_equal(conf_load(&f->cfg, path, &f->errs), 0);
-	real = realpath(dir, NULL);
-	assert_non_null(real);
-	snprintf(want, sizeof(want), "%s/lib/plugins", real);
-	assert_string_equal(f->cfg.plugin_dir, want);
-	free(real);
-	unlink(path);
-	rmdir(dir);
-
-	/* An absolute one is kept as it is. */
-	assert_int_equal(load(f, "plugin_dir = \"/usr/lib/tsd\";"), 0);
-	assert_string_equal(f->cfg.plugin_dir, "/usr/lib/tsd");
-}
-
 /* Each allocation that can fail in turn: the load reports "out of memory",
  * returns -1 and leaves nothing allocated (the leak checkers see to that). */
 static void test_out_of_memory_everywhere(void **state)
@@ -695,7 +666,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plugin_section_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_plugin_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plugin_dir_checks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_relative_plugin_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nts_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_memory_everywhere, setup, teardown),
 	};

@@ -1,10 +1,11 @@
 /* Unit tests for reading the configuration file (src/common/conf.c) and the
  * pass over its text before parsing (conf_literals.c): unreadable files,
- * NUL bytes, size, @include, integers too large, and the error list's
- * format (conf_errors.c). */
+ * NUL bytes, size, @include, integers too large, a plugin_dir relative to
+ * the file, and the error list's format (conf_errors.c). */
 #include "common/conf.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -132,11 +133,41 @@ static void test_conf_error_format(void **state)
 	assert_null(errs.messages);
 }
 
+/* A relative plugin_dir is relative to the file's directory, made absolute
+ * so that a later chdir does not change it. */
+static void test_relative_plugin_dir(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/tsd-test-config-XXXXXX";
+	char path[PATH_MAX], want[PATH_MAX + 32], *real;
+	FILE *fp;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tsd.conf", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("plugin_dir = \"lib/plugins\";\n", fp);
+	fclose(fp);
+	assert_int_equal(conf_load(&f->cfg, path, &f->errs), 0);
+	real = realpath(dir, NULL);
+	assert_non_null(real);
+	snprintf(want, sizeof(want), "%s/lib/plugins", real);
+	assert_string_equal(f->cfg.plugin_dir, want);
+	free(real);
+	unlink(path);
+	rmdir(dir);
+
+	/* An absolute one is kept as it is. */
+	assert_int_equal(load(f, "plugin_dir = \"/usr/lib/tsd\";"), 0);
+	assert_string_equal(f->cfg.plugin_dir, "/usr/lib/tsd");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_include_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relative_plugin_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_integer_needs_suffix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nul_byte_and_huge_file, setup, teardown),
 		cmocka_unit_test(test_conf_error_format),
