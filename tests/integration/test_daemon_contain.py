@@ -68,17 +68,20 @@ def signal_as(uid, pid):
 
 
 def flood_stats(tsd):
+    """The burst logs once, and once more a second later if the master saw
+    a SIGUSR2 of it after the first (the kernel may merge them all into
+    one); the late one logs once: 2 or 3 logs, never one per signal."""
     for _ in range(FLOOD):
         os.kill(tsd.pid, signal.SIGUSR2)
     time.sleep(1.5)
     os.kill(tsd.pid, signal.SIGUSR2)
-    assert tsdtest.wait_for(lambda: tsd.log().count("statistics: workers running") >= 3,
+    assert tsdtest.wait_for(lambda: tsd.log().count("statistics: workers running") >= 2,
                             10 * tsdtest.slow_factor()), tsd.log()
     time.sleep(1.5)
     logged = tsd.log().count("statistics: workers running")
     print("%d SIGUSR2 in a burst, one more 1.5 s later: the statistics logged %d times"
           % (FLOOD, logged))
-    assert logged == 3, logged
+    assert 2 <= logged <= 3, logged
 
 
 def test():
