@@ -1,13 +1,17 @@
 /* The configuration file: read it, parse it with libconfig, check it against
  * the schema (conf_schema.c) over the defaults. */
+#include "config.h"
+
 #include "common/conf.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,7 +60,9 @@ int conf_defaults(struct conf *cfg)
 	cfg->client.max_step = 1000.0;
 	cfg->sync.poll_min = 16.0;
 	cfg->sync.poll_max = 1024.0;
-	if (cfg->plugin_dir == NULL || cfg->clock.name == NULL ||
+	cfg->ops.control_socket = strdup(TSD_CONTROL_SOCKET);
+	if (cfg->ops.control_socket == NULL ||
+	    cfg->plugin_dir == NULL || cfg->clock.name == NULL ||
 	    cfg->estimator.name == NULL || cfg->server.listen[0] == NULL ||
 	    cfg->server.user == NULL || cfg->client.servers[0] == NULL) {
 		conf_free(cfg);
@@ -83,6 +89,8 @@ void conf_free(struct conf *cfg)
 	for (size_t i = 0; i < cfg->client.n_servers; i++)
 		free(cfg->client.servers[i]);
 	conf_sync_clear(&cfg->sync);
+	free(cfg->ops.control_socket);
+	free(cfg->ops.metrics_listen);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -153,10 +161,58 @@ static int load_parsed(struct conf *cfg, config_t *lc, const char *file,
 	return -1;
 }
 
-static void syntax_error(const config_t *lc, const char *file,
+/* The first unquoted word after a "=" or ":" on line `line` of text. */
+static int bare_value(const char *text, int line, char *word, size_t len)
+{
+	const char *p = text;
+
+	for (int l = 1; l < line && p != NULL; l++) {
+		p = strchr(p, '\n');
+		p = p != NULL ? p + 1 : NULL;
+	}
+	for (; p != NULL && *p != '\0' && *p != '\n'; p++) {
+		size_t n = 0;
+
+		if (*p != '=' && *p != ':')
+			continue;
+		for (p++; *p == ' ' || *p == '\t'; p++)
+			;
+		while ((isalnum((unsigned char)p[n]) || p[n] == '_') && n + 1 < len) {
+			word[n] = p[n];
+			n++;
+		}
+		word[n] = '\0';
+		if (n > 0 && isalpha((unsigned char)word[0]))
+			return 0;
+		p--;
+	}
+	return -1;
+}
+
+/* libconfig says only "syntax error": say what it wanted where we can. */
+static void syntax_error(const config_t *lc, const char *text, const char *file,
                          struct conf_errors *errs)
 {
-	conf_error(errs, file, config_error_line(lc), "%s", config_error_text(lc));
+	static const char *const booleans[] = { "yes", "no", "on", "off", NULL };
+	int line = config_error_line(lc);
+	char word[32];
+
+	if (bare_value(text, line, word, sizeof(word)) == 0) {
+		for (int i = 0; booleans[i] != NULL; i++) {
+			if (strcasecmp(word, booleans[i]) == 0) {
+				conf_error(errs, file, line, "%s: '%s' is not a value libconfig "
+				           "knows; a boolean is true or false", config_error_text(lc),
+				           word);
+				return;
+			}
+		}
+		if (strcasecmp(word, "true") != 0 && strcasecmp(word, "false") != 0) {
+			conf_error(errs, file, line, "%s: '%s' is not a value; a string needs "
+			           "double quotes (\"%s\")", config_error_text(lc), word, word);
+			return;
+		}
+	}
+	conf_error(errs, file, line, "%s", config_error_text(lc));
 }
 
 /* Parse text (len bytes, NUL-terminated) and check it. */
@@ -177,7 +233,7 @@ static int load_text(struct conf *cfg, const char *text, size_t len,
 	}
 	config_init(&lc);
 	if (config_read_string(&lc, text) != CONFIG_TRUE) {
-		syntax_error(&lc, file, errs);
+		syntax_error(&lc, text, file, errs);
 		config_destroy(&lc);
 		conf_free(cfg);
 		return -1;

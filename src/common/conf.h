@@ -17,6 +17,10 @@
  * idle worker's beats (every watchdog_timeout / 4). */
 #define CONF_MIN_WATCHDOG_MS 1000
 #define CONF_MASTER_TICK_MS 100
+/* server.workers: one limit for the setting and the master (two full
+ * generations must fit its slots while a reload drains the old one). */
+#define CONF_MAX_WORKERS 128
+#define CONF_MAX_SOCKET_PATH 108      /* sizeof(sun_path), with its NUL */
 
 /* A plugin choice: its name and its own settings, nothing else. */
 struct conf_plugin {
@@ -107,6 +111,12 @@ struct conf_sync {
 	int line;
 };
 
+/* The master's control socket (tsdctl) and the Prometheus endpoint. */
+struct conf_ops {
+	char *control_socket;           /* default TSD_CONTROL_SOCKET; "": none */
+	char *metrics_listen;           /* "address:port"; NULL: no metrics */
+};
+
 struct conf {
 	char *path;                     /* the file read, NULL if none */
 	int port;
@@ -117,6 +127,7 @@ struct conf {
 	struct conf_server server;
 	struct conf_client client;
 	struct conf_sync sync;          /* enabled = 0 without a sync group */
+	struct conf_ops ops;
 };
 
 /* 1 when two configurations follow the same sources the same way (the

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "common/conf.h"
@@ -181,6 +182,95 @@ static void apply_field(struct loadctx *c, const config_setting_t *s,
 	}
 }
 
+static const struct field *schema_root(void);
+
+/* Edit distance of two short names (insert, delete, replace, swap);
+ * longer names are never typos of a known one. */
+#define MAX_NAME 32
+
+static size_t name_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[MAX_NAME + 1][MAX_NAME + 1];
+
+	if (la > MAX_NAME || lb > MAX_NAME)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+/* The known setting of this group closest to name (a typo), or NULL. */
+static const char *nearest_field(const struct field *fields, const char *name)
+{
+	size_t best = 3, limit = strlen(name) <= 4 ? 1 : 2;
+	const char *found = NULL;
+
+	for (; fields->name != NULL; fields++) {
+		size_t dist = name_distance(name, fields->name);
+
+		if (dist <= limit && dist < best) {
+			best = dist;
+			found = fields->name;
+		}
+	}
+	return found;
+}
+
+/* Where in the schema (other than `skip`) a setting called name lives:
+ * "server.udp" for "udp". 0 when found, with the group's path in out. */
+static int find_home(const struct field *fields, const struct field *skip, const char *name,
+                     const char *prefix, char *out, size_t len)
+{
+	char path[PATH_TEXT];
+
+	for (; fields->name != NULL; fields++) {
+		if (fields->kind != F_GROUP || fields->group == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "." : "", fields->name);
+		if (fields->group != skip && find_field(fields->group, name) != NULL) {
+			snprintf(out, len, "%s", path);
+			return 0;
+		}
+		if (find_home(fields->group, skip, name, path, out, len) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* An unknown setting, with the nearest known one or the group it belongs in. */
+static void unknown_setting(struct loadctx *c, const config_setting_t *s,
+                            const struct field *fields, const char *where)
+{
+	const char *name = config_setting_name(s);
+	const char *near = nearest_field(fields, name);
+	const char *in = where[0] != '\0' ? where : "top level";
+	char home[PATH_TEXT];
+
+	if (near != NULL)
+		conf_fail(c, s, "unknown setting '%s' in %s (did you mean '%s'?)", name, in, near);
+	else if (find_home(schema_root(), fields, name, "", home, sizeof(home)) == 0)
+		conf_fail(c, s, "unknown setting '%s' in %s (it belongs in the group %s)",
+		          name, in, home);
+	else
+		conf_fail(c, s, "unknown setting '%s' in %s", name, in);
+}
+
 static void walk_group(struct loadctx *c, const config_setting_t *group,
                        const struct field *fields)
 {
@@ -199,9 +289,7 @@ static void walk_group(struct loadctx *c, const config_setting_t *group,
 		const struct field *f = find_field(fields, config_setting_name(s));
 
 		if (f == NULL)
-			conf_fail(c, s, "unknown setting '%s' in %s",
-			            config_setting_name(s),
-			            where[0] != '\0' ? where : "top level");
+			unknown_setting(c, s, fields, where);
 		else
 			apply_field(c, s, f);
 	}
@@ -416,7 +504,7 @@ static const struct field client_nts_fields[] = {
 
 static const struct field server_fields[] = {
 	{ "listen", F_CUSTOM, 0, 0, 0, NULL, NULL, listen_list },
-	{ "workers", F_INT, OFF(server.workers), 0, 1024, NULL, NULL, NULL },
+	{ "workers", F_INT, OFF(server.workers), 0, CONF_MAX_WORKERS, NULL, NULL, NULL },
 	{ "dispatch", F_CHOICE, OFF(server.dispatch), 0, 0, dispatch_choices, NULL, NULL },
 	{ "max_connections", F_INT, OFF(server.max_connections), 1, 1000000,
 	  NULL, NULL, NULL },
@@ -445,6 +533,64 @@ static const struct field client_fields[] = {
 	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
 };
 
+/* "address:port" with a numeric address ("[v6]:port" for IPv6). */
+static const char *check_listen_port(const char *text)
+{
+	const char *bad = "an address and port, \"127.0.0.1:9975\" or \"[::1]:9975\"";
+	const char *colon = strrchr(text, ':');
+	char addr[64];
+	size_t len;
+
+	if (colon == NULL || !port_text_ok(colon + 1))
+		return bad;
+	len = (size_t)(colon - text);
+	if (text[0] == '[' && len >= 2 && text[len - 1] == ']') {
+		text++;
+		len -= 2;
+	}
+	if (len == 0 || len >= sizeof(addr))
+		return bad;
+	memcpy(addr, text, len);
+	addr[len] = '\0';
+	return check_address(addr) == NULL ? NULL : bad;
+}
+
+static void metrics_listen_setting(struct loadctx *c, const config_setting_t *s)
+{
+	const char *text = conf_text_of(c, s);
+	const char *want = text != NULL ? check_listen_port(text) : NULL;
+
+	if (want != NULL)
+		conf_fail(c, s, "metrics.listen must be %s (got \"%s\")", want, text);
+	else if (text != NULL)
+		conf_copy_text(c, s, &c->cfg->ops.metrics_listen, text);
+}
+
+/* An absolute path that fits a Unix socket address, or "" for none. */
+static void control_socket_setting(struct loadctx *c, const config_setting_t *s)
+{
+	const char *text = conf_text_of(c, s);
+
+	if (text == NULL)
+		return;
+	if (text[0] != '\0' && (text[0] != '/' || strlen(text) >= CONF_MAX_SOCKET_PATH)) {
+		conf_fail(c, s, "control.socket must be \"\" or an absolute path shorter than "
+		          "%d bytes (got \"%s\")", CONF_MAX_SOCKET_PATH, text);
+		return;
+	}
+	conf_copy_text(c, s, &c->cfg->ops.control_socket, text);
+}
+
+static const struct field control_fields[] = {
+	{ "socket", F_CUSTOM, 0, 0, 0, NULL, NULL, control_socket_setting },
+	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
+};
+
+static const struct field metrics_fields[] = {
+	{ "listen", F_CUSTOM, 0, 0, 0, NULL, NULL, metrics_listen_setting },
+	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
+};
+
 static const struct field top_fields[] = {
 	{ "port", F_CUSTOM, 0, 0, 0, NULL, NULL, port_setting },
 	{ "plugin_dir", F_CUSTOM, 0, 0, 0, NULL, NULL, plugin_dir_setting },
@@ -453,8 +599,15 @@ static const struct field top_fields[] = {
 	{ "server", F_GROUP, 0, 0, 0, NULL, server_fields, NULL },
 	{ "client", F_GROUP, 0, 0, 0, NULL, client_fields, NULL },
 	{ "sync", F_CUSTOM, 0, 0, 0, NULL, NULL, conf_sync_section },
+	{ "control", F_GROUP, 0, 0, 0, NULL, control_fields, NULL },
+	{ "metrics", F_GROUP, 0, 0, 0, NULL, metrics_fields, NULL },
 	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
 };
+
+static const struct field *schema_root(void)
+{
+	return top_fields;
+}
 
 static int empty(const char *s)
 {

@@ -118,6 +118,7 @@ static int answer_one_native(struct conn *c, const struct conn_env *env,
 		clock_refused(env);
 		return -1;
 	}
+	counters_note_clock(env->ctr, &info);
 	wire_make_reply(&reply, &req, &info, t2_ns, t3.time_ns);
 	if (interleaved) {
 		reply.origin = req.receive;
@@ -170,6 +171,7 @@ static int answer_text(struct conn *c, const struct conn_env *env, tsd_time_ns t
 		clock_refused(env);
 		return -1;
 	}
+	counters_note_clock(env->ctr, &info);
 	n = wire_text_reply((char *)c->out, sizeof(c->out), t2_ns, t3.time_ns);
 	if (n < 0)
 		return -1;

@@ -1,7 +1,10 @@
 /* Per-worker counters in a shared anonymous mapping the master can read. */
 
 #include <stddef.h>
+#include <string.h>
 #include <sys/mman.h>
+
+#include "tsd/plugin.h"
 
 #include "tsd/counters.h"
 
@@ -39,6 +42,22 @@ static unsigned hist_bucket(int64_t ns)
 void counters_add_proc_time(struct worker_counters *c, int64_t ns)
 {
 	c->proc_time_hist[hist_bucket(ns)]++;
+	c->proc_time_sum_ns += ns > 0 ? (uint64_t)ns : 0;
+}
+
+static uint64_t seconds_to_ns(double s)
+{
+	return s > 0.0 && s < 1e9 ? (uint64_t)(s * 1e9) : 0;
+}
+
+void counters_note_clock(struct worker_counters *c, const struct tsd_clock_info *info)
+{
+	c->clock.stratum = info->stratum;
+	c->clock.leap = (int32_t)info->leap;
+	memcpy(c->clock.refid, info->refid, sizeof(c->clock.refid));
+	c->clock.root_delay_ns = seconds_to_ns(info->root_delay_s);
+	c->clock.root_dispersion_ns = seconds_to_ns(info->root_dispersion_s);
+	c->clock.valid = 1;
 }
 
 uint64_t counters_hist_quantile(const uint64_t *hist, double q)

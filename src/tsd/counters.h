@@ -10,9 +10,20 @@
  * [2^i, 2^(i+1)) nanoseconds; bucket 0 also holds 0 and 1 ns. */
 #define COUNTERS_HIST_BUCKETS 40
 
+/* The clock information last served (for the status and the metrics). */
+struct counters_clock {
+	int32_t valid;                  /* 0 until the worker read it once */
+	int32_t stratum;
+	int32_t leap;                   /* enum tsd_leap */
+	char refid[4];
+	uint64_t root_delay_ns;
+	uint64_t root_dispersion_ns;
+};
+
 struct worker_counters {
 	pid_t pid;                      /* 0: slot free */
 	uint32_t generation;
+	uint32_t ready;                 /* set when its loop starts: it serves */
 	uint64_t heartbeat_ns;          /* CLOCK_MONOTONIC, updated every loop turn (watchdog) */
 	uint64_t accepted;
 	uint64_t active_connections;
@@ -40,6 +51,8 @@ struct worker_counters {
 	uint64_t nts_udp_bad;           /* malformed NTS request, dropped */
 	uint64_t nts_udp_auth_failed;   /* authenticator did not verify, dropped */
 	uint64_t proc_time_hist[COUNTERS_HIST_BUCKETS];
+	uint64_t proc_time_sum_ns;      /* the sum of the times in the histogram */
+	struct counters_clock clock;    /* what this worker's clock serves */
 };
 
 /* Shared anonymous mapping for `slots` workers (MAP_SHARED, made before
@@ -48,6 +61,9 @@ struct worker_counters *counters_create(unsigned slots);
 void counters_destroy(struct worker_counters *c, unsigned slots);
 /* Add one processing time to the histogram. */
 void counters_add_proc_time(struct worker_counters *c, int64_t ns);
+struct tsd_clock_info;
+/* Keep what the clock serves now (cheap: a few stores). */
+void counters_note_clock(struct worker_counters *c, const struct tsd_clock_info *info);
 /* The q-quantile (0..1) of a histogram, as the upper edge of its bucket, ns. */
 uint64_t counters_hist_quantile(const uint64_t *hist, double q);
 

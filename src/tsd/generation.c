@@ -15,7 +15,6 @@
 #include "tsd/ratelimit.h"
 #include "tsd/udp.h"
 
-#define MAX_WORKERS 128
 
 static int check_plugins(const struct conf *cfg, struct conf_errors *errs)
 {
@@ -63,7 +62,8 @@ static unsigned worker_count(const struct conf *cfg)
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;
-	return n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
+	/* One per CPU on a machine with more CPUs than the limit: the limit. */
+	return n > CONF_MAX_WORKERS ? CONF_MAX_WORKERS : (unsigned)n;
 }
 
 static int same_udp(const struct conf *a, const struct conf *b)

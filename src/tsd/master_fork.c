@@ -38,6 +38,9 @@ static void child_close_master_fds(struct master *m, unsigned shard)
 
 	close(m->sigfd);
 	close(m->epfd);
+	if (m->metrics_fd >= 0)
+		close(m->metrics_fd);
+	control_close_in_child(&m->ctl);
 	dispatcher_close_peers(&m->dispatcher);
 	if (master_is_handoff(m)) {
 		for (i = 0; i < m->gen.listen.n; i++)

@@ -8,6 +8,7 @@
 
 #include "common/conf.h"
 #include "common/correction.h"
+#include "tsd/control.h"
 #include "tsd/counters.h"
 #include "tsd/dispatcher.h"
 #include "tsd/generation.h"
@@ -16,7 +17,7 @@
 #include "tsd/sync_child.h"
 #include "tsd/throttle.h"
 
-#define MAX_SLOTS 256                   /* two full generations of 128 */
+#define MAX_SLOTS (2 * CONF_MAX_WORKERS) /* two full generations */
 
 enum slot_state { SLOT_FREE = 0, SLOT_RUNNING, SLOT_RESPAWN, SLOT_DRAINING };
 
@@ -26,6 +27,15 @@ struct slot {
 	unsigned generation;
 	unsigned shard;                 /* reuseport: which of the generation's socket sets */
 	uint64_t kill_at_ns;            /* draining: SIGKILL then */
+	unsigned restarts;              /* of this worker position since its generation began */
+};
+
+/* tsdctl reload clients waiting for the new generation to serve. */
+struct pending_reload {
+	uint64_t ids[CONTROL_MAX_CLIENTS];
+	unsigned n;
+	unsigned generation;
+	uint64_t deadline_ns;
 };
 
 struct master {
@@ -33,7 +43,7 @@ struct master {
 	const char *config_path;
 	pid_t pid;
 	struct worker_counters *ctr;
-	struct stats stats;             /* what exited workers counted */
+	struct stats *stats;            /* shared: what exited workers counted, reloads */
 	uint64_t stats_logged_ns;       /* when SIGUSR2 last logged them */
 	unsigned stats_deferred;        /* SIGUSR2s since, answered at the next log */
 	struct slot slots[MAX_SLOTS];
@@ -48,6 +58,15 @@ struct master {
 	struct correction_shared *correction;   /* written by the sync process */
 	struct sync_child sync;
 	struct nts_keys_shared *nts_keys;       /* made once, kept across reloads */
+	struct control ctl;
+	struct pending_reload pending;
+	uint64_t started_realtime_ns;
+	uint64_t started_ns;
+	uint64_t loaded_realtime_ns;
+	int metrics_fd;                 /* metrics.listen bound; -1: no metrics */
+	char *metrics_listen;           /* what metrics_fd is bound to */
+	pid_t metrics_pid;              /* "tsd: metrics"; 0: not running */
+	uint64_t metrics_restart_ns;    /* a dead one starts again then */
 };
 
 static inline int master_is_handoff(const struct master *m)

@@ -2,6 +2,7 @@
  * counts of exited workers kept, logged in a form a script can parse. */
 
 #include <stdio.h>
+#include <sys/mman.h>
 
 #include "common/log.h"
 #include "tsd/stats.h"
@@ -34,14 +35,62 @@ static void add_counters(struct worker_counters *sum, const struct worker_counte
 	sum->nts_udp_nak += c->nts_udp_nak;
 	sum->nts_udp_bad += c->nts_udp_bad;
 	sum->nts_udp_auth_failed += c->nts_udp_auth_failed;
+	sum->proc_time_sum_ns += c->proc_time_sum_ns;
 	for (unsigned i = 0; i < COUNTERS_HIST_BUCKETS; i++)
 		sum->proc_time_hist[i] += c->proc_time_hist[i];
 }
 
-void stats_retire(struct stats *st, const struct worker_counters *c)
+struct stats *stats_create(void)
 {
+	void *p = mmap(NULL, sizeof(struct stats), PROT_READ | PROT_WRITE,
+	               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void stats_destroy(struct stats *st)
+{
+	if (st != NULL)
+		munmap(st, sizeof(*st));
+}
+
+void stats_write_begin(struct stats *st)
+{
+	__atomic_store_n(&st->seq, st->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+void stats_write_end(struct stats *st)
+{
+	__atomic_store_n(&st->seq, st->seq + 1, __ATOMIC_RELEASE);
+}
+
+void stats_retire(struct stats *st, struct worker_counters *c)
+{
+	stats_write_begin(st);
 	add_counters(&st->retired, c);
 	st->workers_retired++;
+	c->pid = 0;
+	stats_write_end(st);
+}
+
+int stats_snapshot(const struct stats *st, const struct worker_counters *slots,
+                   unsigned n_slots, struct stats *copy, struct worker_counters *total,
+                   unsigned *live)
+{
+	uint32_t before;
+
+	for (int tries = 0; tries < 1000; tries++) {
+		before = __atomic_load_n(&st->seq, __ATOMIC_ACQUIRE);
+		if (before & 1u)
+			continue;
+		*copy = *st;
+		stats_total(copy, slots, n_slots, total, live);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&st->seq, __ATOMIC_RELAXED) == before)
+			return 0;
+	}
+	return -1;
 }
 
 void stats_total(const struct stats *st, const struct worker_counters *slots,

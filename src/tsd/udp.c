@@ -585,6 +585,8 @@ static int serve_batch(struct udp_batch *b, int fd, struct clock_source *cs,
 		return 0;
 	b->after_recv_state = 0;
 	b->have_info = clock_info(cs, &b->info) == 0;
+	if (b->have_info)
+		counters_note_clock(ctr, &b->info);
 	if (rl != NULL && rl->table != NULL)
 		b->now_ns = monotonic_now_ns();
 	b->n_tx = 0;

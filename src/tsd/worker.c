@@ -420,6 +420,7 @@ static int open_signals(struct worker *w)
 static int open_clock(struct worker *w, const struct conf *cfg)
 {
 	struct conf_errors errs = { 0 };
+	struct tsd_clock_info info;
 	tsd_time_ns probe;
 	struct timespec rt;
 	size_t i;
@@ -432,6 +433,9 @@ static int open_clock(struct worker *w, const struct conf *cfg)
 	}
 	conf_errors_free(&errs);
 	w->clock_open = 1;
+	/* What it serves is known before the first request (tsdctl status). */
+	if (clock_info(&w->clock, &info) == 0)
+		counters_note_clock(w->ctr, &info);
 	/* Kernel receive timestamps are CLOCK_REALTIME: usable only if the
 	 * clock can convert them. */
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -567,8 +571,10 @@ int worker_run(const struct worker_args *args)
 	if (getppid() != args->master_pid)
 		return 0;
 	status = worker_init(&w, args);
-	if (status == 0)
+	if (status == 0) {
+		w.ctr->ready = 1;
 		status = worker_loop(&w);
+	}
 	worker_fini(&w);
 	return status;
 }

@@ -161,6 +161,7 @@ class Tsd:
         self.port = port or free_port()
         self.conf_path = os.path.join(self.dir, "tsd.conf")
         self.log_path = os.path.join(self.dir, "tsd.log")
+        self.socket_path = os.path.join(self.dir, "tsd.sock")
         self.args = list(args)
         self.preexec_fn = preexec_fn
         self.pass_fds = tuple(pass_fds)
@@ -180,6 +181,10 @@ class Tsd:
             f.write("\n")
             if not re.search(r"^\s*clock\s*=", conf, re.M):
                 f.write(DEFAULT_CLOCK)
+            # Each test's own control socket (never the system's /run/tsd),
+            # last so the lines of conf keep their numbers.
+            if not re.search(r"^\s*control\s*=", conf, re.M):
+                f.write('control = { socket = "%s"; };\n' % self.socket_path)
 
     def command(self):
         cmd = [os.environ["TSD"], "-c", self.conf_path] + self.args
@@ -223,6 +228,20 @@ class Tsd:
     def check_log(self):
         bad = [line for line in self.log().splitlines() if BAD_LOG.search(line)]
         assert not bad, "error report in the tsd log:\n" + self.log()
+
+    def ctl(self, *args, timeout_s=60.0):
+        """Run the built tsdctl with this configuration: (exit status, stdout, stderr)."""
+        cmd = [os.environ["TSDCTL"], "-c", self.conf_path] + list(args)
+        p = subprocess.run(cmd, capture_output=True, text=True,
+                           timeout=timeout_s * slow_factor())
+        return p.returncode, p.stdout, p.stderr
+
+    def ctl_json(self, command):
+        """tsdctl COMMAND --json, parsed; fails unless it exits 0."""
+        import json
+        rc, out, err = self.ctl(command, "--json")
+        assert rc == 0, "tsdctl %s: exit %d: %s%s" % (command, rc, out, err)
+        return json.loads(out)
 
     def signal(self, sig):
         os.kill(self.pid, sig)

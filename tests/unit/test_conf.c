@@ -1,6 +1,8 @@
 /* Unit tests for the configuration file (src/common/conf.c, conf_schema.c,
  * conf_plugin.c): defaults, every
  * setting, and each kind of error with its exact file and line. */
+#include "config.h"
+
 #include "common/conf.h"
 
 #include <errno.h>
@@ -290,7 +292,7 @@ static void test_misspelled_setting_line_3(void **state)
 	struct fixture *f = *state;
 
 	expect_only(f, "# a comment\n\nprot = 11932;\n",
-	            "t.conf:3: unknown setting 'prot' in top level");
+	            "t.conf:3: unknown setting 'prot' in top level (did you mean 'port'?)");
 }
 
 static void test_unknown_setting_in_every_group(void **state)
@@ -308,11 +310,33 @@ static void test_unknown_setting_in_every_group(void **state)
 		"  };\n"
 		"};\n"
 		"client = { sample = 3; };\n"), -1);
-	expect_error(f, "t.conf:2: unknown setting 'workrs' in server");
-	expect_error(f, "t.conf:4: unknown setting 'enabel' in server.udp");
-	expect_error(f, "t.conf:6: unknown setting 'brust' in server.udp.ratelimit");
-	expect_error(f, "t.conf:10: unknown setting 'sample' in client");
+	expect_error(f, "t.conf:2: unknown setting 'workrs' in server (did you mean 'workers'?)");
+	expect_error(f, "t.conf:4: unknown setting 'enabel' in server.udp (did you mean 'enable'?)");
+	expect_error(f, "t.conf:6: unknown setting 'brust' in server.udp.ratelimit "
+	             "(did you mean 'burst'?)");
+	expect_error(f, "t.conf:10: unknown setting 'sample' in client (did you mean 'samples'?)");
 	assert_int_equal(f->errs.count, 4);
+}
+
+/* A setting in the wrong group is sent to its group; a word libconfig
+ * cannot read gets what it expected. */
+static void test_errors_say_what_was_meant(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_only(f, "udp = { enable = true; };",
+	            "t.conf:1: unknown setting 'udp' in top level (it belongs in the group server)");
+	expect_only(f, "server = { ratelimit = { burst = 3; }; };",
+	            "t.conf:1: unknown setting 'ratelimit' in server "
+	            "(it belongs in the group server.udp)");
+	expect_only(f, "server = { frobnicate = 1; };",
+	            "t.conf:1: unknown setting 'frobnicate' in server");
+	expect_only(f, "port = 1;\nserver = { udp = { enable = yes; }; };",
+	            "t.conf:2: syntax error: 'yes' is not a value libconfig knows; "
+	            "a boolean is true or false");
+	expect_only(f, "server = { log = syslog; };",
+	            "t.conf:1: syntax error: 'syslog' is not a value; a string needs "
+	            "double quotes (\"syslog\")");
 }
 
 static void test_all_errors_are_collected(void **state)
@@ -415,7 +439,7 @@ static void test_nts_settings(void **state)
 	expect_only(f, "server = { nts = { port = 0; }; };",
 	            "t.conf:1: server.nts.port must be an integer from 1 to 65535 (got 0)");
 	expect_only(f, "client = { nts = { cafile = \"x\"; }; };",
-	            "t.conf:1: unknown setting 'cafile' in client.nts");
+	            "t.conf:1: unknown setting 'cafile' in client.nts (did you mean 'ca_file'?)");
 }
 
 /* The master looks at the workers' heartbeats every 0.1 s and an idle
@@ -439,8 +463,9 @@ static void test_integer_ranges(void **state)
 {
 	struct fixture *f = *state;
 
-	expect_only(f, "server = { workers = 1025; };",
-	            "t.conf:1: server.workers must be an integer from 0 to 1024 (got 1025)");
+	/* One limit: the master starts every worker the setting allows. */
+	expect_only(f, "server = { workers = 129; };",
+	            "t.conf:1: server.workers must be an integer from 0 to 128 (got 129)");
 	expect_only(f, "server = { max_connections = 0; };",
 	            "t.conf:1: server.max_connections must be an integer from 1 to 1000000 (got 0)");
 	expect_only(f, "client = { samples = 1025; };",
@@ -453,7 +478,7 @@ static void test_integer_ranges(void **state)
 	            "t.conf:1: server.udp.ratelimit.table_size must be an integer from 1 to 16777216 (got 0)");
 	expect_only(f, "server = { udp = { ratelimit = { interval = 0; }; }; };",
 	            "t.conf:1: server.udp.ratelimit.interval must be a number greater than 0 (got 0)");
-	assert_int_equal(load(f, "server = { workers = 1024; max_connections = 1000000; };"), 0);
+	assert_int_equal(load(f, "server = { workers = 128; max_connections = 1000000; };"), 0);
 }
 
 static void test_bool_and_choice_checks(void **state)
@@ -650,6 +675,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_default_file_is_silent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sample_file_loads_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_setting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors_say_what_was_meant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_misspelled_setting_line_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_setting_in_every_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_errors_are_collected, setup, teardown),
