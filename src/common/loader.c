@@ -34,20 +34,6 @@ static const char *kind_article(uint32_t kind)
 	return kind == TSD_PLUGIN_ESTIMATOR ? "an" : "a";
 }
 
-static int refuse(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int refuse(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static int valid_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -62,11 +48,11 @@ static int check_clock_ops(const struct tsd_plugin *desc, const char *path,
 	const struct tsd_clock_ops *ops = desc->clock;
 
 	if (ops == NULL)
-		return refuse(err, errlen, "%s: clock plugin has no clock functions", path);
+		return plugin_refuse(err, errlen, "%s: clock plugin has no clock functions", path);
 	if (ops->now == NULL)
-		return refuse(err, errlen, "%s: required function clock.now is missing", path);
+		return plugin_refuse(err, errlen, "%s: required function clock.now is missing", path);
 	if (ops->info == NULL)
-		return refuse(err, errlen, "%s: required function clock.info is missing", path);
+		return plugin_refuse(err, errlen, "%s: required function clock.info is missing", path);
 	return 0;
 }
 
@@ -76,13 +62,13 @@ static int check_estimator_ops(const struct tsd_plugin *desc, const char *path,
 	const struct tsd_estimator_ops *ops = desc->estimator;
 
 	if (ops == NULL)
-		return refuse(err, errlen, "%s: estimator plugin has no estimator functions", path);
+		return plugin_refuse(err, errlen, "%s: estimator plugin has no estimator functions", path);
 	if (ops->reset == NULL)
-		return refuse(err, errlen, "%s: required function estimator.reset is missing", path);
+		return plugin_refuse(err, errlen, "%s: required function estimator.reset is missing", path);
 	if (ops->add_sample == NULL)
-		return refuse(err, errlen, "%s: required function estimator.add_sample is missing", path);
+		return plugin_refuse(err, errlen, "%s: required function estimator.add_sample is missing", path);
 	if (ops->estimate == NULL)
-		return refuse(err, errlen, "%s: required function estimator.estimate is missing", path);
+		return plugin_refuse(err, errlen, "%s: required function estimator.estimate is missing", path);
 	return 0;
 }
 
@@ -93,30 +79,30 @@ int loader_check_descriptor(const struct tsd_plugin *desc, const char *path,
 	const char *found_kind;
 
 	if (desc == NULL)
-		return refuse(err, errlen, "%s: '%s' is NULL", path, TSD_PLUGIN_SYMBOL);
+		return plugin_refuse(err, errlen, "%s: '%s' is NULL", path, TSD_PLUGIN_SYMBOL);
 	/* abi_version and size are the two fields every version has. */
 	if (desc->abi_version != TSD_PLUGIN_ABI_VERSION)
-		return refuse(err, errlen, "%s: ABI version %u, expected %u", path,
+		return plugin_refuse(err, errlen, "%s: ABI version %u, expected %u", path,
 		              desc->abi_version, TSD_PLUGIN_ABI_VERSION);
 	if (desc->size < MIN_DESCRIPTOR_SIZE)
-		return refuse(err, errlen, "%s: descriptor size %u too small, expected at least %zu",
+		return plugin_refuse(err, errlen, "%s: descriptor size %u too small, expected at least %zu",
 		              path, desc->size, MIN_DESCRIPTOR_SIZE);
 	found_kind = loader_kind_name((enum tsd_plugin_kind)desc->kind);
 	if (found_kind == NULL)
-		return refuse(err, errlen, "%s: unknown plugin kind %u, expected %s", path,
+		return plugin_refuse(err, errlen, "%s: unknown plugin kind %u, expected %s", path,
 		              desc->kind, loader_kind_name(kind));
 	if (desc->kind != (uint32_t)kind)
-		return refuse(err, errlen, "%s: is %s %s plugin, expected %s", path,
+		return plugin_refuse(err, errlen, "%s: is %s %s plugin, expected %s", path,
 		              kind_article(desc->kind), found_kind, loader_kind_name(kind));
 	if (desc->name == NULL)
-		return refuse(err, errlen, "%s: descriptor has no name, expected '%s'", path, name);
+		return plugin_refuse(err, errlen, "%s: descriptor has no name, expected '%s'", path, name);
 	if (strcmp(desc->name, name) != 0)
-		return refuse(err, errlen, "%s: descriptor is named '%.64s', expected '%s'",
+		return plugin_refuse(err, errlen, "%s: descriptor is named '%.64s', expected '%s'",
 		              path, desc->name, name);
 	if (desc->init == NULL)
-		return refuse(err, errlen, "%s: required function init is missing", path);
+		return plugin_refuse(err, errlen, "%s: required function init is missing", path);
 	if (desc->fini == NULL)
-		return refuse(err, errlen, "%s: required function fini is missing", path);
+		return plugin_refuse(err, errlen, "%s: required function fini is missing", path);
 	if (kind == TSD_PLUGIN_CLOCK)
 		return check_clock_ops(desc, path, err, errlen);
 	return check_estimator_ops(desc, path, err, errlen);
@@ -142,13 +128,13 @@ static int open_checked(struct loaded_plugin *out, enum tsd_plugin_kind kind,
 		close(fd);
 	if (out->handle == NULL) {
 		why = dlerror();
-		return refuse(err, errlen, "%s: cannot load: %s", out->path,
+		return plugin_refuse(err, errlen, "%s: cannot load: %s", out->path,
 		              why != NULL ? why : "unknown error");
 	}
 	dlerror();
 	out->desc = dlsym(out->handle, TSD_PLUGIN_SYMBOL);
 	if (out->desc == NULL)
-		return refuse(err, errlen, "%s: no '%s' symbol (not a tsd plugin)",
+		return plugin_refuse(err, errlen, "%s: no '%s' symbol (not a tsd plugin)",
 		              out->path, TSD_PLUGIN_SYMBOL);
 	return loader_check_descriptor(out->desc, out->path, kind, name, err, errlen);
 }
@@ -161,15 +147,15 @@ int loader_open(struct loaded_plugin *out, const char *plugin_dir,
 
 	memset(out, 0, sizeof(*out));
 	if (kind_name == NULL)
-		return refuse(err, errlen, "unknown plugin kind %d", (int)kind);
+		return plugin_refuse(err, errlen, "unknown plugin kind %d", (int)kind);
 	if (name == NULL || !valid_name(name))
-		return refuse(err, errlen, "invalid %s plugin name '%s' (a-z, 0-9 and _ only)",
+		return plugin_refuse(err, errlen, "invalid %s plugin name '%s' (a-z, 0-9 and _ only)",
 		              kind_name, name != NULL ? name : "");
 	if (plugin_dir == NULL || plugin_dir[0] == '\0')
 		plugin_dir = ".";
 	if (asprintf(&out->path, "%s/%s_%s.so", plugin_dir, kind_name, name) < 0) {
 		out->path = NULL;
-		return refuse(err, errlen, "%s plugin '%s': out of memory", kind_name, name);
+		return plugin_refuse(err, errlen, "%s plugin '%s': out of memory", kind_name, name);
 	}
 	if (open_checked(out, kind, name, plugin_dir, out->path + strlen(plugin_dir) + 1,
 	                 err, errlen) == 0)

@@ -13,9 +13,7 @@
 
 #include "common/plugin_file.h"
 
-static int refuse(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int refuse(char *err, size_t errlen, const char *fmt, ...)
+int plugin_refuse(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -35,11 +33,11 @@ static int check_trusted(const char *shown, const char *what, const struct stat 
 	uid_t me = geteuid();
 
 	if (st->st_uid != 0 && st->st_uid != me)
-		return refuse(err, errlen, "%s: refused: %s is owned by uid %u, neither root "
+		return plugin_refuse(err, errlen, "%s: refused: %s is owned by uid %u, neither root "
 		              "nor the user tsd runs as (uid %u)", shown, what,
 		              (unsigned)st->st_uid, (unsigned)me);
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
-		return refuse(err, errlen, "%s: refused: %s is writable by %s (mode %04o); "
+		return plugin_refuse(err, errlen, "%s: refused: %s is writable by %s (mode %04o); "
 		              "only root or tsd's user may be able to change a plugin "
 		              "(chmod go-w)", shown, what,
 		              (st->st_mode & S_IWOTH) ? "others" : "its group",
@@ -59,9 +57,9 @@ static int check_above(const char *shown, const char *real_dir, char *err, size_
 	while ((slash = strrchr(path, '/')) != NULL) {
 		slash[slash == path ? 1 : 0] = '\0';
 		if (stat(path, &st) != 0)
-			return refuse(err, errlen, "%s: %s: %s", shown, path, strerror(errno));
+			return plugin_refuse(err, errlen, "%s: %s: %s", shown, path, strerror(errno));
 		if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
-			return refuse(err, errlen, "%s: refused: %s above it is writable by "
+			return plugin_refuse(err, errlen, "%s: refused: %s above it is writable by "
 			              "others without the sticky bit (mode %04o)", shown, path,
 			              (unsigned)(st.st_mode & 07777));
 		if (slash == path)
@@ -77,11 +75,11 @@ static int open_dir(const char *dir, const char *shown, char *err, size_t errlen
 	int fd;
 
 	if (realpath(dir, real) == NULL)
-		return refuse(err, errlen, "%s: %s", shown,
+		return plugin_refuse(err, errlen, "%s: %s", shown,
 		              errno == ENOENT ? "not found" : strerror(errno));
 	fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return refuse(err, errlen, "%s: %s: %s", shown, real, strerror(errno));
+		return plugin_refuse(err, errlen, "%s: %s: %s", shown, real, strerror(errno));
 	snprintf(what, sizeof(what), "its directory %s", real);
 	if (fstat(fd, &st) != 0 || check_trusted(shown, what, &st, err, errlen) != 0 ||
 	    check_above(shown, real, err, errlen) != 0) {
@@ -99,16 +97,16 @@ static int open_file(int dirfd, const char *name, const char *shown, char *err, 
 
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return refuse(err, errlen, "%s: not found", shown);
+			return plugin_refuse(err, errlen, "%s: not found", shown);
 		if (errno == ELOOP)
-			return refuse(err, errlen, "%s: refused: a symbolic link (tsd loads the "
+			return plugin_refuse(err, errlen, "%s: refused: a symbolic link (tsd loads the "
 			              "file itself, never through a link)", shown);
-		return refuse(err, errlen, "%s: %s", shown, strerror(errno));
+		return plugin_refuse(err, errlen, "%s: %s", shown, strerror(errno));
 	}
 	if (fstat(fd, &st) != 0)
-		refuse(err, errlen, "%s: %s", shown, strerror(errno));
+		plugin_refuse(err, errlen, "%s: %s", shown, strerror(errno));
 	else if (!S_ISREG(st.st_mode))
-		refuse(err, errlen, "%s: not a regular file", shown);
+		plugin_refuse(err, errlen, "%s: not a regular file", shown);
 	else if (check_trusted(shown, "the file", &st, err, errlen) == 0)
 		return fd;
 	close(fd);

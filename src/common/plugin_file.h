@@ -13,6 +13,11 @@
  * dir/name as given. */
 int plugin_file_open(const char *dir, const char *name, char *err, size_t errlen);
 
+/* Why a plugin is refused, into err when there is room; always -1. The
+ * loader's refusals use it too. */
+int plugin_refuse(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* "/proc/self/fd/N": the name that loads exactly the file checked. */
 void plugin_file_proc_path(int fd, char *out, size_t outlen);
 
