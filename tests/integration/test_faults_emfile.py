@@ -48,8 +48,11 @@ def check(dispatch):
             full = tsdtest.wait_for(lambda: max(procfs.fd_count(p) for p in pids[1:]) >= NOFILE,
                                     10 * tsdtest.slow_factor())
             held = [procfs.fd_count(p) for p in pids[1:]]
-            assert full, "%s: no worker reached the limit of %d descriptors: %r" % (
-                dispatch, NOFILE, held)
+            # Under valgrind the tool keeps descriptors of its own below the
+            # limit, so the worker runs out before /proc shows NOFILE open:
+            # there the EMFILE pauses counted below are the proof.
+            assert full or tsdtest.valgrind(), \
+                "%s: no worker reached the limit of %d descriptors: %r" % (dispatch, NOFILE, held)
             refused = tsdtest.wait_for(
                 lambda: tsdtest.statistics(tsd)["tcp_emfile_pauses"], 5 * tsdtest.slow_factor())
             assert refused, "%s: no accept was refused for want of a descriptor:\n%s" % (
