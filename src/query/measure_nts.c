@@ -202,6 +202,9 @@ int measure_server_nts(const struct server_spec *srv, const char *ca_file, int s
 	memset(&l, 0, sizeof(l));
 	l.fd = -1;
 	l.cs = cs;
+	/* A fresh measurement, as measure_server makes: the sync engine hands
+	 * the same one in at every poll. */
+	memset(out, 0, sizeof(*out));
 	out->server = *srv;
 	out->status = MEASURE_UNREACHABLE;
 	l.deadline_ns = (int64_t)monotonic_now_ns() + (int64_t)(timeout_s * 1e9);
