@@ -27,13 +27,21 @@ def worker_fds(workers):
 
 
 def settled_fds(workers):
-    """The workers' descriptors with no client connected: the fewest seen
-    over 0.3 s (a connection just closed may not be closed by tsd yet)."""
-    fewest = worker_fds(workers)
-    for _ in range(6):
+    """The workers' descriptors with no client connected, once the count has
+    not changed for 0.5 s: a worker still starting (slow on a loaded machine
+    or under a sanitizer) has not opened all its sockets yet, and a
+    connection just closed may not be closed by tsd yet."""
+    last = worker_fds(workers)
+    steady_since = time.monotonic()
+    deadline = steady_since + 10 * tsdtest.slow_factor()
+    while time.monotonic() < deadline:
         time.sleep(0.05)
-        fewest = min(fewest, worker_fds(workers))
-    return fewest
+        now = worker_fds(workers)
+        if now != last:
+            last, steady_since = now, time.monotonic()
+        elif time.monotonic() - steady_since >= 0.5:
+            break
+    return last
 
 
 def open_idle(port, count):
@@ -126,6 +134,7 @@ def test():
                                % (have, IDLE_CONNECTIONS))
     with tsdtest.Tsd(CONF, name="hostile-conns") as tsd:
         workers = tsd.wait_workers(2)
+        tsd.wait_ready(5)
         base_fds = settled_fds(workers)
         check_idle(tsd, workers, base_fds)
         check_flood(tsd, workers, base_fds)
