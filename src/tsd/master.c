@@ -48,8 +48,6 @@
 _Static_assert(CONF_MIN_WATCHDOG_MS >= 10 * TICK_MS, "the watchdog floor is ten ticks");
 #define TAG_SIGNAL 1u                   /* below DISPATCHER_TAG_LISTEN */
 #define TAG_CONTROL 2u
-/* tsdctl reload waits this long for the new workers to serve. */
-#define RELOAD_SERVE_TIMEOUT_NS 30000000000ull
 
 static uint64_t realtime_now_ns(void)
 {
@@ -81,7 +79,7 @@ static void log_errors(const struct conf_errors *errs)
 		log_err("%s", errs->messages[i]);
 }
 
-static const char *dispatch_name(const struct master *m)
+const char *master_dispatch_name(const struct master *m)
 {
 	return m->gen.reuseport ? "reuseport" : master_is_handoff(m) ? "handoff" : "accept";
 }
@@ -118,99 +116,6 @@ static void retire_old_generations(struct master *m)
 			retire(m, i, grace_ns);
 }
 
-/* ---- the metrics process ---- */
-
-#define METRICS_RESTART_NS 1000000000ull
-
-/* In the child: keep only the metrics socket (as descriptor 3) and the
- * standard ones; the counters and statistics are shared mappings. */
-static void metrics_child(struct master *m)
-{
-	struct metrics_source src = {
-		.stats = m->stats, .ctr = m->ctr, .n_slots = MAX_SLOTS,
-		.clock_plugin = m->gen.cfg->clock.name,
-		.start_time_s = (double)m->started_realtime_ns / 1e9,
-	};
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != m->pid)
-		_exit(0);
-	if (m->metrics_fd != 3 && dup2(m->metrics_fd, 3) != 3)
-		_exit(1);
-	close_range(4, ~0u, 0);
-	log_reopen();
-	proctitle_set("tsd: metrics");
-	_exit(metrics_run(3, &src));
-}
-
-static void metrics_spawn(struct master *m)
-{
-	pid_t pid;
-
-	if (m->metrics_fd < 0 || m->metrics_pid > 0 || m->stopping)
-		return;
-	pid = fork();
-	if (pid == 0)
-		metrics_child(m);
-	if (pid < 0) {
-		log_err("fork (metrics): %s", strerror(errno));
-		m->metrics_restart_ns = m->now_ns + METRICS_RESTART_NS;
-		return;
-	}
-	m->metrics_pid = pid;
-}
-
-/* The running one goes; reap() forgets it, as it is no longer ours. */
-static void metrics_stop(struct master *m)
-{
-	if (m->metrics_pid > 0)
-		kill(m->metrics_pid, SIGTERM);
-	m->metrics_pid = 0;
-}
-
-static void metrics_exited(struct master *m, int status)
-{
-	m->metrics_pid = 0;
-	if (m->stopping)
-		return;
-	log_err("the metrics process %s; restarting it in 1 s",
-	        WIFSIGNALED(status) ? "was killed" : "exited");
-	m->metrics_restart_ns = m->now_ns + METRICS_RESTART_NS;
-}
-
-/* The socket cfg asks for: the one bound already when it is the same,
- * else a new one. 0 with *fd (-1: none), or -1 with a message. */
-static int metrics_socket_for(const struct master *m, const struct conf *cfg, int *fd,
-                              char *err, size_t errlen)
-{
-	const char *want = cfg->ops.metrics_listen;
-
-	*fd = -1;
-	if (want == NULL)
-		return 0;
-	if (m->metrics_listen != NULL && strcmp(want, m->metrics_listen) == 0) {
-		*fd = m->metrics_fd;
-		return 0;
-	}
-	*fd = metrics_listen(want, err, errlen);
-	return *fd >= 0 ? 0 : -1;
-}
-
-/* Switch to fd (from metrics_socket_for) and restart the process, so it
- * serves the new configuration's clock plugin name. */
-static void metrics_switch(struct master *m, const struct conf *cfg, int fd)
-{
-	metrics_stop(m);
-	if (m->metrics_fd >= 0 && m->metrics_fd != fd)
-		close(m->metrics_fd);
-	m->metrics_fd = fd;
-	free(m->metrics_listen);
-	m->metrics_listen = fd >= 0 ? strdup(cfg->ops.metrics_listen) : NULL;
-	metrics_spawn(m);
-	if (fd >= 0)
-		log_info("metrics at http://%s/metrics", cfg->ops.metrics_listen);
-}
-
 /* ---- reaping and respawning ---- */
 
 static void describe_exit(int status, char *buf, size_t len)
@@ -234,7 +139,6 @@ static int current_workers_alive(const struct master *m)
 }
 
 static void begin_stop(struct master *m, int status);
-static void answer_pending_reloads(struct master *m);
 
 static void worker_exited(struct master *m, unsigned i, int status)
 {
@@ -272,7 +176,7 @@ static void reap(struct master *m)
 		if (sync_child_exited(&m->sync, pid, status, m->now_ns))
 			continue;
 		if (pid == m->metrics_pid) {
-			metrics_exited(m, status);
+			master_metrics_exited(m, status);
 			continue;
 		}
 		for (i = 0; i < MAX_SLOTS; i++) {
@@ -337,9 +241,9 @@ static void supervise(struct master *m)
 	if (m->gen.cfg->server.nts.enable)
 		nts_keys_tick(m->nts_keys, &m->gen.cfg->server.nts, m->now_ns);
 	control_tick(&m->ctl, m->now_ns);
-	answer_pending_reloads(m);
+	master_answer_pending_reloads(m);
 	if (m->metrics_pid == 0 && m->metrics_restart_ns <= m->now_ns)
-		metrics_spawn(m);
+		master_metrics_spawn(m);
 }
 
 /* The cookie keys for cfg, before its workers start. 0, or -1 logged. */
@@ -376,25 +280,6 @@ static void notify_reloading(void)
 	notify_systemd(msg);
 }
 
-/* How datagrams reach the workers, so the log says what serves UDP. */
-static void log_udp(const struct master *m)
-{
-	const struct conf_udp *udp = &m->gen.cfg->server.udp;
-
-	if (m->gen.cfg->server.nts.enable)
-		log_info("NTS-KE (TLS 1.3, ntske/1) on port %d", m->gen.cfg->server.nts.port);
-	if (!udp->enable)
-		return;
-	if (!m->gen.reuseport) {
-		log_info("NTP over UDP on port %d: one socket per address, shared by the workers",
-		         udp->port);
-		return;
-	}
-	log_info("NTP over UDP on port %d: a socket per worker, balance %s", udp->port,
-	         udp->balance == UDP_BALANCE_CPU ? "cpu (the worker of the receiving CPU)"
-	                                         : "flow (by client address and port)");
-}
-
 /* Build the next generation completely before touching the running one. */
 /* An error for the log and for the tsdctl that asked. */
 static void reload_error(struct conf_errors *errs, const char *text)
@@ -425,11 +310,10 @@ static void warn_restart_only(const struct master *m, const struct conf *next)
 		         next->ops.control_socket);
 }
 
-static void log_serving(const struct master *m, const char *what);
 
 /* Build the next generation completely before touching the running one.
  * 0, or -1 with every reason in errs (also logged). */
-static int reload(struct master *m, struct conf_errors *errs)
+int master_reload(struct master *m, struct conf_errors *errs)
 {
 	struct generation next;
 	struct conf *cfg;
@@ -456,7 +340,7 @@ static int reload(struct master *m, struct conf_errors *errs)
 		generation_free(&next);
 		goto keep;
 	}
-	if (metrics_socket_for(m, cfg, &metrics_fd, err, sizeof(err)) != 0) {
+	if (master_metrics_socket_for(m, cfg, &metrics_fd, err, sizeof(err)) != 0) {
 		reload_error(errs, err);
 		generation_free(&next);
 		goto keep;
@@ -475,8 +359,8 @@ static int reload(struct master *m, struct conf_errors *errs)
 	dispatcher_watch(&m->dispatcher, 1);
 	m->loaded_realtime_ns = realtime_now_ns();
 	note_reload(m, 1);
-	log_serving(m, "configuration reloaded");
-	metrics_switch(m, cfg, metrics_fd);
+	master_log_serving(m, "configuration reloaded");
+	master_metrics_switch(m, cfg, metrics_fd);
 	notify_systemd("READY=1");
 	return 0;
 keep:
@@ -491,140 +375,6 @@ keep:
 
 /* ---- the control socket ---- */
 
-static unsigned view_workers(const struct master *m, struct status_worker *out)
-{
-	unsigned i, n = 0;
-
-	for (i = 0; i < MAX_SLOTS; i++) {
-		const struct slot *s = &m->slots[i];
-
-		if (s->state != SLOT_RUNNING && s->state != SLOT_DRAINING)
-			continue;
-		out[n++] = (struct status_worker){ .pid = s->pid, .slot = i,
-			.generation = s->generation, .restarts = s->restarts,
-			.draining = s->state == SLOT_DRAINING };
-	}
-	return n;
-}
-
-static void answer_status(struct master *m, uint64_t id, const struct control_request *req)
-{
-	static struct status_worker workers[MAX_SLOTS];
-	struct status_view v = {
-		.cfg = m->gen.cfg, .config_path = m->config_path, .master_pid = m->pid,
-		.started_realtime_ns = m->started_realtime_ns,
-		.loaded_realtime_ns = m->loaded_realtime_ns,
-		.uptime_ns = m->now_ns - m->started_ns, .dispatch = dispatch_name(m),
-		.stats = m->stats, .ctr = m->ctr, .n_slots = MAX_SLOTS, .workers = workers,
-	};
-	struct ctl_out o;
-	const char *body;
-
-	v.n_workers = view_workers(m, workers);
-	ctl_out_init(&o, req->json);
-	status_write(&v, req->command, &o);
-	body = ctl_out_finish(&o);
-	if (body != NULL)
-		control_reply(&m->ctl, id, CONTROL_OK, body, o.len, m->now_ns);
-	else
-		control_reply(&m->ctl, id, CONTROL_FAILED, "out of memory\n", 14, m->now_ns);
-	ctl_out_free(&o);
-}
-
-/* Every message of a failed reload, one a line, as the log has them. */
-static void answer_reload_failed(struct master *m, uint64_t id, const struct conf_errors *errs)
-{
-	struct ctl_out o;
-	size_t i;
-
-	memset(&o, 0, sizeof(o));
-	o.buf = NULL;
-	for (i = 0; i < errs->count; i++)
-		ctl_out_text_line(&o, errs->messages[i]);
-	ctl_out_text_line(&o, "reload failed; the running configuration stays in service");
-	if (o.buf != NULL && !o.failed)
-		control_reply(&m->ctl, id, CONTROL_FAILED, o.buf, o.len, m->now_ns);
-	else
-		control_reply(&m->ctl, id, CONTROL_FAILED, "reload failed\n", 14, m->now_ns);
-	ctl_out_free(&o);
-}
-
-static void control_reload(struct master *m, uint64_t id)
-{
-	struct conf_errors errs = { 0 };
-	struct pending_reload *p = &m->pending;
-
-	if (m->stopping) {
-		control_reply(&m->ctl, id, CONTROL_FAILED, "tsd is stopping\n", 16, m->now_ns);
-		return;
-	}
-	if (reload(m, &errs) != 0) {
-		answer_reload_failed(m, id, &errs);
-		conf_errors_free(&errs);
-		return;
-	}
-	conf_errors_free(&errs);
-	/* Earlier waiters now wait for this newer generation too. */
-	p->ids[p->n++] = id;
-	p->generation = m->gen.id;
-	p->deadline_ns = m->now_ns + RELOAD_SERVE_TIMEOUT_NS;
-}
-
-static void control_request(void *ctx, uint64_t id, const struct control_request *req)
-{
-	struct master *m = ctx;
-
-	if (req->command == CONTROL_RELOAD)
-		control_reload(m, id);
-	else
-		answer_status(m, id, req);
-}
-
-/* Every worker of the running generation has entered its loop. */
-static int generation_serves(const struct master *m)
-{
-	unsigned i, n = 0;
-
-	for (i = 0; i < MAX_SLOTS; i++) {
-		const struct slot *s = &m->slots[i];
-
-		if (s->generation != m->gen.id || s->state == SLOT_FREE ||
-		    s->state == SLOT_DRAINING)
-			continue;
-		if (s->state != SLOT_RUNNING || !m->ctr[i].ready)
-			return 0;
-		n++;
-	}
-	return n > 0;
-}
-
-static void answer_pending_reloads(struct master *m)
-{
-	struct pending_reload *p = &m->pending;
-	char text[160];
-	int n;
-
-	if (p->n == 0)
-		return;
-	if (generation_serves(m)) {
-		n = snprintf(text, sizeof(text), "reloaded: generation %u serves with %u workers\n",
-		             m->gen.id, m->gen.n_workers);
-		for (unsigned i = 0; i < p->n; i++)
-			control_reply(&m->ctl, p->ids[i], CONTROL_OK, text, (size_t)n, m->now_ns);
-	} else if (m->now_ns >= p->deadline_ns || m->stopping) {
-		n = snprintf(text, sizeof(text), "generation %u was started but its workers did not "
-		             "all serve within %llu s; see the log\n", m->gen.id,
-		             (unsigned long long)(RELOAD_SERVE_TIMEOUT_NS / 1000000000u));
-		for (unsigned i = 0; i < p->n; i++)
-			control_reply(&m->ctl, p->ids[i], CONTROL_FAILED, text, (size_t)n, m->now_ns);
-	} else {
-		return;
-	}
-	p->n = 0;
-}
-
-
-
 /* Close the listeners first so the port is free at once, then let every
  * worker finish within shutdown_timeout. */
 static void begin_stop(struct master *m, int status)
@@ -637,7 +387,7 @@ static void begin_stop(struct master *m, int status)
 	m->stopping = 1;
 	m->exit_status = status;
 	notify_systemd("STOPPING=1");
-	metrics_stop(m);
+	master_metrics_stop(m);
 	dispatcher_watch(&m->dispatcher, 0);
 	generation_close_sockets(&m->gen);
 	for (i = 0; i < MAX_SLOTS; i++)
@@ -690,7 +440,7 @@ static void signal_ready(struct master *m)
 			if (!m->stopping) {
 				struct conf_errors errs = { 0 };
 
-				reload(m, &errs);
+				master_reload(m, &errs);
 				conf_errors_free(&errs);
 			}
 			break;
@@ -826,37 +576,6 @@ static int open_control(struct master *m, const struct conf *cfg)
 	return 0;
 }
 
-static void join_listen(const struct conf *cfg, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < cfg->server.n_listen && used < len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", i > 0 ? ", " : "",
-		                         cfg->server.listen[i]);
-}
-
-/* What serves now: at start and after each reload, so the log alone says
- * which file, addresses, plugins and control socket are in effect. */
-static void log_serving(const struct master *m, const char *what)
-{
-	const struct conf *cfg = m->gen.cfg;
-	char addrs[512];
-
-	join_listen(cfg, addrs, sizeof(addrs));
-	log_info("%s: generation %u, %u workers; tsd %s, configuration %s%s", what, m->gen.id,
-	         m->gen.n_workers, PACKAGE_VERSION,
-	         cfg->path != NULL ? cfg->path : conf_default_path(),
-	         cfg->path != NULL ? "" : " (absent: defaults)");
-	log_info("listening on %s port %d with %u workers (dispatch %s)", addrs, cfg->port,
-	         m->gen.n_workers, dispatch_name(m));
-	log_info("plugins: clock %s, estimator %s, from %s", cfg->clock.name,
-	         cfg->estimator.name, cfg->plugin_dir);
-	log_udp(m);
-	if (m->ctl.path != NULL)
-		log_info("control socket %s", m->ctl.path);
-}
-
 static int master_start(struct master *m, struct conf *cfg)
 {
 	char err[512];
@@ -882,7 +601,7 @@ static int master_start(struct master *m, struct conf *cfg)
 	}
 	if (open_control(m, cfg) != 0)
 		return -1;
-	if (metrics_socket_for(m, cfg, &m->metrics_fd, err, sizeof(err)) != 0) {
+	if (master_metrics_socket_for(m, cfg, &m->metrics_fd, err, sizeof(err)) != 0) {
 		log_err("%s", err);
 		return -1;
 	}
@@ -896,8 +615,8 @@ static int master_start(struct master *m, struct conf *cfg)
 		return -1;
 	master_start_sync(m);
 	dispatcher_watch(&m->dispatcher, 1);
-	log_serving(m, "started");
-	metrics_switch(m, cfg, m->metrics_fd);
+	master_log_serving(m, "started");
+	master_metrics_switch(m, cfg, m->metrics_fd);
 	notify_systemd("READY=1");
 	return 0;
 }
@@ -925,7 +644,7 @@ static void master_cleanup(struct master *m)
 {
 	dispatcher_close_peers(&m->dispatcher);
 	control_close(&m->ctl, 1);
-	metrics_stop(m);
+	master_metrics_stop(m);
 	if (m->metrics_fd >= 0)
 		close(m->metrics_fd);
 	free(m->metrics_listen);
@@ -967,7 +686,7 @@ int master_run(struct conf *cfg, const char *config_path)
 	m.now_ns = monotonic_now_ns();
 	m.started_ns = m.now_ns;
 	m.started_realtime_ns = realtime_now_ns();
-	control_init(&m.ctl, control_request, &m);
+	control_init(&m.ctl, master_control_request, &m);
 	record_origin();
 	if (master_start(&m, cfg) == 0)
 		status = master_loop(&m);

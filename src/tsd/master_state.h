@@ -86,4 +86,21 @@ void master_tick_sync(struct master *m);
 /* How many worker slots are in `state`. */
 unsigned master_count_slots(const struct master *m, enum slot_state state);
 
+
+/* master.c */
+int master_reload(struct master *m, struct conf_errors *errs);
+const char *master_dispatch_name(const struct master *m);
+/* master_control.c: the control socket's requests */
+void master_control_request(void *ctx, uint64_t id, const struct control_request *req);
+void master_answer_pending_reloads(struct master *m);
+/* master_report.c: the log lines on what is served, and the metrics process */
+void master_log_udp(const struct master *m);
+void master_log_serving(const struct master *m, const char *what);
+void master_metrics_spawn(struct master *m);
+void master_metrics_stop(struct master *m);
+void master_metrics_exited(struct master *m, int status);
+int master_metrics_socket_for(const struct master *m, const struct conf *cfg, int *fd,
+                              char *err, size_t errlen);
+void master_metrics_switch(struct master *m, const struct conf *cfg, int fd);
+
 #endif
