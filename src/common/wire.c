@@ -338,3 +338,37 @@ enum wire_server_state wire_server_state(const struct ntp_packet *p, char kod[5]
 		return WIRE_SERVER_UNSYNC;
 	return WIRE_SERVER_OK;
 }
+
+/* Printable ASCII, then NUL padding if any: "INIT", "SIM". */
+static int is_refid_name(const uint8_t refid[4])
+{
+	int i = 0;
+
+	while (i < 4 && refid[i] >= 0x20 && refid[i] < 0x7f)
+		i++;
+	if (i == 0)
+		return 0;
+	while (i < 4 && refid[i] == '\0')
+		i++;
+	return i == 4;
+}
+
+void wire_refid_text(const uint8_t refid[4], int stratum, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len == 0)
+		return;
+	if (stratum > 1 && !(stratum >= NTP_STRATUM_UNSYNC && is_refid_name(refid))) {
+		snprintf(buf, len, "%u.%u.%u.%u", refid[0], refid[1], refid[2], refid[3]);
+		return;
+	}
+	for (int i = 0; i < 4 && refid[i] != '\0' && n + 1 < len; i++)
+		buf[n++] = refid[i] >= 0x20 && refid[i] < 0x7f ? (char)refid[i] : '?';
+	buf[n] = '\0';
+}
+
+void wire_refid_hex(const uint8_t refid[4], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02X%02X%02X%02X", refid[0], refid[1], refid[2], refid[3]);
+}

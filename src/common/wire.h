@@ -64,6 +64,17 @@ int wire_valid_server_reply(const struct ntp_packet *p, ntp_ts cookie);
 enum wire_server_state { WIRE_SERVER_OK = 0, WIRE_SERVER_KOD = 1, WIRE_SERVER_UNSYNC = 2 };
 enum wire_server_state wire_server_state(const struct ntp_packet *p, char kod[5]);
 
+/* A reference ID as people read it: its ASCII characters at stratum 0 or 1
+ * (a kiss code, a reference clock's name) and for a printable name like
+ * "INIT" at stratum 16, else an IPv4 address in dots (for an IPv6 upstream, the first
+ * four bytes of its address's MD5). Non-printing characters become '?'.
+ * `len` of WIRE_REFID_TEXT_LEN is enough; WIRE_REFID_HEX_LEN for the hex. */
+#define WIRE_REFID_TEXT_LEN 16
+#define WIRE_REFID_HEX_LEN 9
+void wire_refid_text(const uint8_t refid[4], int stratum, char *buf, size_t len);
+/* The reference ID as 8 upper-case hexadecimal digits, "7F000001". */
+void wire_refid_hex(const uint8_t refid[4], char *buf, size_t len);
+
 /* The first-bytes rule. Returns WIRE_NATIVE, WIRE_TEXT, or WIRE_UNDECIDED
  * when fewer than the bytes needed have arrived. */
 enum wire_kind { WIRE_UNDECIDED = 0, WIRE_NATIVE = 1, WIRE_TEXT = 2 };

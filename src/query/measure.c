@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/plural.h"
 #include "common/monotonic.h"
 #include "common/tstamp.h"
 #include "common/wire.h"
@@ -455,7 +456,8 @@ static void measure_native(struct link *l, const struct server_spec *srv, int sa
 	else
 		out->status = MEASURE_UNREACHABLE;
 	if (out->status == MEASURE_BAD_REPLY)
-		snprintf(out->why, sizeof(out->why), "%zu invalid replies, none valid", out->n_bad);
+		snprintf(out->why, sizeof(out->why), "%zu invalid %s, none valid", out->n_bad,
+		         plural(out->n_bad, "reply", "replies"));
 }
 
 /* One text exchange on its own connection: 1 sample, 0 bad reply, -1 failure. */
@@ -512,7 +514,8 @@ static void measure_text(struct link *l, const struct server_spec *srv, int samp
 		out->status = MEASURE_OK;
 	} else if (out->n_bad > 0) {
 		out->status = MEASURE_BAD_REPLY;
-		snprintf(out->why, sizeof(out->why), "%zu malformed text replies", out->n_bad);
+		snprintf(out->why, sizeof(out->why), "%zu malformed text %s", out->n_bad,
+		         plural(out->n_bad, "reply", "replies"));
 	} else {
 		out->status = MEASURE_UNREACHABLE;
 	}

@@ -32,7 +32,9 @@ struct measurement {
 	char why[256];             /* human reason when status != MEASURE_OK */
 	size_t n_samples;
 	struct tsd_sample samples[MEASURE_MAX_SAMPLES];
-	/* From the last valid reply (native and UDP). */
+	/* From the last valid reply (native and UDP), or the unsynchronised
+	 * one that ended the measurement; header_seen says they hold. */
+	int header_seen;
 	int leap;
 	int stratum;
 	double root_delay_s;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/plural.h"
 #include "common/monotonic.h"
 #include "common/nts_ef.h"
 #include "common/wire.h"
@@ -184,8 +185,8 @@ static void describe_shortfall(const struct nts_link *l, int samples, double tim
 		measure_set_why(out, "%zu of %d samples (%s)", out->n_samples, samples,
 		                out->n_bad > 0 ? "replies not authentic" : "replies lost or late");
 	else if (out->status == MEASURE_BAD_REPLY)
-		measure_set_why(out, "%zu replies from %s failed NTS authentication, none passed",
-		                out->n_bad, l->name);
+		measure_set_why(out, "%zu %s from %s failed NTS authentication, none passed",
+		                out->n_bad, plural(out->n_bad, "reply", "replies"), l->name);
 	else if (out->status == MEASURE_UNREACHABLE && out->why[0] == '\0')
 		measure_set_why(out, "no authenticated reply from %s within %.3g s", l->name, timeout_s);
 }

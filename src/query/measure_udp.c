@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/plural.h"
 #include "common/monotonic.h"
 #include "common/tstamp.h"
 #include "common/wire.h"
@@ -320,7 +321,8 @@ static void describe_shortfall(const struct udp_link *l, int samples, double tim
 		measure_set_why(out, "%zu of %d samples (%s)", out->n_samples, samples,
 		        out->n_bad > 0 ? "invalid replies" : "replies lost or late");
 	else if (out->status == MEASURE_BAD_REPLY)
-		measure_set_why(out, "%zu invalid replies from %s, none valid", out->n_bad, l->name);
+		measure_set_why(out, "%zu invalid %s from %s, none valid", out->n_bad,
+		                plural(out->n_bad, "reply", "replies"), l->name);
 	else if (out->status == MEASURE_UNREACHABLE && out->why[0] == '\0')
 		measure_set_why(out, "no reply from %s within %.3g s", l->name, timeout_s);
 }

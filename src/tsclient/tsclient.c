@@ -19,7 +19,8 @@
 #include "tsclient/correct.h"
 #include "tsclient/report.h"
 
-enum { EXIT_SYNCED = 0, EXIT_NO_SERVER = 1, EXIT_USAGE = 2 };
+/* EXIT_DEGRADED only with --strict: a result, but some server not used. */
+enum { EXIT_SYNCED = 0, EXIT_NO_SERVER = 1, EXIT_USAGE = 2, EXIT_DEGRADED = 3 };
 
 struct options {
 	const char *config_path;   /* NULL: the default file, if it exists */
@@ -28,6 +29,7 @@ struct options {
 	int verbose;
 	int json;
 	int force;                 /* --force: correct beyond client.max_step */
+	int strict;                /* --strict: EXIT_DEGRADED when a server is not used */
 	enum measure_proto proto;
 	enum correction_mode correct;
 	char **servers;            /* from the command line, else client.servers */
@@ -54,10 +56,14 @@ static void usage(FILE *f)
 	        "      --step             step the clock by the offset (clock plugin)\n"
 	        "      --slew             slew the clock by the offset (clock plugin)\n"
 	        "      --force            step or slew even beyond client.max_step\n"
+	        "      --strict           exit 3 when a result was printed but some server\n"
+	        "                         was not used (unreachable, refused, falseticker)\n"
 	        "  -h, --help             this help\n"
-	        "      --version          the version\n\n"
-	        "Without HOST, the servers come from client.servers. Exit status: 0\n"
-	        "synchronised, 1 no usable server, 2 usage or configuration error.\n",
+	        "  -V, --version          the version\n\n"
+	        "Without HOST, the servers come from client.servers. Each server not used\n"
+	        "is named on standard error with the reason. Exit status: 0 synchronised,\n"
+	        "1 no usable server, 2 usage or configuration error, 3 (--strict only)\n"
+	        "synchronised but some server not used.\n",
 	        conf_default_path());
 }
 
@@ -93,7 +99,7 @@ static int set_once(int *field, int value, const char *what)
 /* 0: go on; 1: help or version printed; -1: usage error (printed). */
 static int parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_JSON = 256, OPT_TEXT, OPT_UDP, OPT_NTS, OPT_STEP, OPT_SLEW, OPT_FORCE, OPT_VERSION };
+	enum { OPT_JSON = 256, OPT_TEXT, OPT_UDP, OPT_NTS, OPT_STEP, OPT_SLEW, OPT_FORCE, OPT_STRICT };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "samples", required_argument, NULL, 'n' },
@@ -107,20 +113,22 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "step", no_argument, NULL, OPT_STEP },
 		{ "slew", no_argument, NULL, OPT_SLEW },
 		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, proto = 0, correct = 0;
 
 	memset(opt, 0, sizeof(*opt));
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:n:e:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:n:e:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': opt->config_path = optarg; break;
 		case 'e': opt->estimator = optarg; break;
 		case 'v': opt->verbose = 1; break;
 		case OPT_JSON: opt->json = 1; break;
 		case OPT_FORCE: opt->force = 1; break;
+		case OPT_STRICT: opt->strict = 1; break;
 		case 'n':
 			if (parse_samples(optarg, &opt->samples) < 0)
 				return usage_error("-n needs a number of samples from 1 to 1024, not '%s'", optarg);
@@ -147,7 +155,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 				return -1;
 			break;
 		case 'h': usage(stdout); return 1;
-		case OPT_VERSION: printf("tsclient (tsd) %s\n", PACKAGE_VERSION); return 1;
+		case 'V': printf("tsclient %s\n", PACKAGE_VERSION); return 1;
 		case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default: return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
@@ -201,7 +209,10 @@ static struct server_spec *parse_servers(const struct options *opt, const struct
 	return list;
 }
 
-static void print_outcome(const struct options *opt, const struct outcome *o)
+/* The result on stdout, each server not used on stderr (in every format, so
+ * that a monitor learns of a dead server even when the others answer);
+ * how many were not used. */
+static size_t print_outcome(const struct options *opt, const struct outcome *o)
 {
 	if (opt->json)
 		report_json(stdout, o);
@@ -209,8 +220,8 @@ static void print_outcome(const struct options *opt, const struct outcome *o)
 		report_verbose(stdout, o);
 	else if (o->synced)
 		report_lines(stdout, o);
-	if (!o->synced)
-		report_failures(stderr, o);
+	fflush(stdout);
+	return report_failures(stderr, o);
 }
 
 /* Measure, estimate, select, correct, print: the exit status. */
@@ -243,7 +254,8 @@ static int run(const struct options *opt, const struct conf *cfg,
 	if (o.synced && opt->correct != CORRECT_NONE &&
 	    correct_clock(&o, cs, cfg->clock.name, cfg->client.max_step, opt->force) < 0)
 		status = EXIT_NO_SERVER;
-	print_outcome(opt, &o);
+	if (print_outcome(opt, &o) > 0 && opt->strict && status == EXIT_SYNCED)
+		status = EXIT_DEGRADED;
 out:
 	free(results);
 	free(m);

@@ -469,6 +469,37 @@ static void test_server_state(void **state)
 	assert_int_equal(wire_server_state(&p, kod), WIRE_SERVER_UNSYNC);
 }
 
+/* The reference ID as chronyc shows it: a name at stratum 0 and 1, a name
+ * at stratum 16 only when it reads as one, an IPv4 address otherwise. */
+static void test_refid_text(void **state)
+{
+	const uint8_t sim[4] = { 'S', 'I', 'M', 0 }, addr[4] = { 127, 0, 0, 1 };
+	const uint8_t odd[4] = { 'G', 0x01, 'S', 0 }, zero[4] = { 0 };
+	char buf[WIRE_REFID_TEXT_LEN], hex[WIRE_REFID_HEX_LEN], small[3];
+
+	(void)state;
+	wire_refid_text(sim, 1, buf, sizeof(buf));
+	assert_string_equal(buf, "SIM");
+	wire_refid_text(sim, 2, buf, sizeof(buf));
+	assert_string_equal(buf, "83.73.77.0");
+	wire_refid_text(sim, 16, buf, sizeof(buf));
+	assert_string_equal(buf, "SIM");
+	wire_refid_text(addr, 16, buf, sizeof(buf));
+	assert_string_equal(buf, "127.0.0.1");
+	wire_refid_text(addr, 3, buf, sizeof(buf));
+	assert_string_equal(buf, "127.0.0.1");
+	wire_refid_text(odd, 1, buf, sizeof(buf));
+	assert_string_equal(buf, "G?S");
+	wire_refid_text(zero, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	wire_refid_text(sim, 1, small, sizeof(small));
+	assert_string_equal(small, "SI");
+	wire_refid_hex(addr, hex, sizeof(hex));
+	assert_string_equal(hex, "7F000001");
+	wire_refid_hex(sim, hex, sizeof(hex));
+	assert_string_equal(hex, "53494D00");
+}
+
 /* ---- the on-wire quantities ---- */
 
 /* True offset +50 ms, 10 ms each way, 1 ms in the server. */
@@ -527,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_make_reply_fields),
 		cmocka_unit_test(test_make_reply_unsynchronised),
 		cmocka_unit_test(test_server_state),
+		cmocka_unit_test(test_refid_text),
 		cmocka_unit_test(test_offset_delay_known_case),
 		cmocka_unit_test(test_offset_asymmetry_and_precision),
 	};
