@@ -135,6 +135,7 @@ static void write_status(const struct status_view *v, const struct worker_counte
 	ctl_out_str(o, "dispatch", v->dispatch);
 	write_workers(v, o);
 	write_clock(v, o);
+	status_sync_write(v, o);
 	write_exchanges(t, o);
 }
 
@@ -228,7 +229,12 @@ void status_write(const struct status_view *v, enum control_command cmd, struct 
 	stats_total(v->stats, v->ctr, v->n_slots, &t, &live);
 	switch (cmd) {
 	case CONTROL_STATUS: write_status(v, &t, o); break;
-	case CONTROL_SOURCES: write_sources(v, o); break;
+	case CONTROL_SOURCES:
+		if (v->cfg->sync.enabled)
+			status_sync_sources(v, o);
+		else
+			write_sources(v, o);
+		break;
 	case CONTROL_STATS: write_stats(v, &t, live, o); break;
 	default: break;
 	}

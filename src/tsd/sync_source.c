@@ -45,10 +45,11 @@ static int same_address(const struct sockaddr_storage *a, const uint8_t refid[4]
 }
 
 /* RFC 5905: a source above stratum 1 whose reference ID is our own address
- * is synchronised to us. */
-static int is_loop(const struct measurement *m)
+ * is synchronised to us: the address it sees us at, or any other of ours. */
+static int is_loop(const struct sync_source *src, const struct measurement *m)
 {
-	return m->stratum > 1 && same_address(&m->local_addr, m->refid);
+	return m->stratum > 1 && (same_address(&m->local_addr, m->refid) ||
+	                          (src->own != NULL && refid_set_has(src->own, m->refid)));
 }
 
 static void set_state(struct sync_source *src, enum sync_source_state state, const char *why)
@@ -115,7 +116,9 @@ void sync_source_poll(struct sync_source *src, struct clock_source *cs, struct e
 		return;
 	}
 	src->reach |= 1;
-	if (is_loop(m)) {
+	memcpy(src->refid, m->refid, 4);
+	src->stratum = m->stratum;
+	if (is_loop(src, m)) {
 		set_state(src, SOURCE_LOOP, "its reference ID is our own address (a loop)");
 		return;
 	}

@@ -8,6 +8,7 @@
 #include "common/conf.h"
 #include "common/estimator.h"
 #include "query/measure.h"
+#include "tsd/refid.h"
 
 /* Exchanges per poll: the estimator keeps the best of them. */
 #define SYNC_EXCHANGES 4
@@ -25,6 +26,7 @@ struct sync_source {
 	struct server_spec spec;
 	enum sync_protocol protocol;
 	const char *nts_ca_file;   /* protocol "nts": client.nts.ca_file (NULL: system store) */
+	const struct refid_set *own;  /* this server's addresses (NULL: none known) */
 	char name[300];
 	enum sync_source_state state;
 	unsigned reach;            /* last 8 polls, 1 = answered */
@@ -38,6 +40,7 @@ struct sync_source {
 	int stratum, leap;
 	double root_delay_s, root_dispersion_s;
 	uint8_t refid_served[4];   /* what we serve when following it */
+	uint8_t refid[4];          /* its own, from its last answer */
 };
 
 /* From the configured source; -1 for an unparsable address. */
