@@ -17,8 +17,16 @@ extern "C" {
  * loader reads `size` and treats fields past it as absent.
  *
  *   1  2026-11-26  first version: clock and estimator kinds.
+ *   2  2026-12-06  clock: optional steering functions appended to struct
+ *                  tsd_clock_ops (adjust_frequency, adjust_read,
+ *                  adjust_status; with step, what sync.apply = "system"
+ *                  needs), and TSD_SHARED_FD_ENV. The loader still takes
+ *                  ABI 1 plugins: their tsd_clock_ops ends at slew, and
+ *                  the host reads no further.
  */
-#define TSD_PLUGIN_ABI_VERSION 1u
+#define TSD_PLUGIN_ABI_VERSION 2u
+/* The oldest ABI version the host still loads. */
+#define TSD_PLUGIN_ABI_OLDEST 1u
 
 /* The host's origin: the environment variable the tsd master sets, before
  * it starts any other process, to its CLOCK_REALTIME start time in decimal
@@ -28,6 +36,17 @@ extern "C" {
  * the same simulated time. Absent (tsclient): count from the plugin's own
  * start. */
 #define TSD_ORIGIN_ENV "TSD_ORIGIN_NS"
+
+/* The host's shared memory (ABI 2): the tsd master creates, before it
+ * starts any other process, a zero-filled memory file of TSD_SHARED_BYTES
+ * bytes that every process of one tsd inherits, and sets this environment
+ * variable to its descriptor number. It belongs to the clock plugin: a
+ * clock that simulates what the kernel keeps for the real clock (the sim
+ * plugin's steps and frequency) maps it MAP_SHARED, so an adjustment made
+ * by the sync process is what every worker reads. Absent or not a memory
+ * file of that size (tsclient): keep the state private. */
+#define TSD_SHARED_FD_ENV "TSD_SHARED_FD"
+#define TSD_SHARED_BYTES 4096u
 
 /* The name of the one symbol a plugin exports. */
 #define TSD_PLUGIN_SYMBOL "tsd_plugin"
@@ -93,6 +112,24 @@ struct tsd_clock_info {
 	tsd_time_ns reference_ns;
 };
 
+/* ABI 2: the steering state a clock reads back (adjust_read). */
+struct tsd_clock_adjustment {
+	double freq_ppm;           /* the frequency adjustment in force */
+	double max_freq_ppm;       /* > 0: the largest |freq_ppm| it takes */
+	int synced;                /* marked synchronised (adjust_status) */
+	enum tsd_leap leap;        /* NONE, INSERT or DELETE */
+	double error_s;            /* estimated error, >= 0 */
+	double max_error_s;        /* maximum error, >= 0 */
+};
+
+/* ABI 2: what adjust_status tells the clock. */
+struct tsd_clock_status {
+	int synced;                /* 0: mark the clock unsynchronised */
+	enum tsd_leap leap;        /* NONE, INSERT or DELETE (never UNSYNC) */
+	double error_s;            /* estimated error, >= 0 */
+	double max_error_s;        /* maximum error (the root distance), >= 0 */
+};
+
 struct tsd_clock_ops {
 	/* Required. Read the clock. Returns 0, or a negative errno. */
 	int (*now)(void *state, struct tsd_clock_reading *out);
@@ -106,6 +143,25 @@ struct tsd_clock_ops {
 	int (*step)(void *state, double offset_s);
 	/* Optional (NULL): correct offset_s gradually. */
 	int (*slew)(void *state, double offset_s);
+
+	/* ABI 2: steering, for sync.apply = "system". Optional, but as a set:
+	 * a clock with any of the three has all three and step; a clock
+	 * without them cannot be used with apply = "system" (the configuration
+	 * check says so). They act on the clock every process reads (the
+	 * kernel's, for realtime), not on this instance. Each returns 0 or a
+	 * negative errno (-EPERM: the process may not; realtime needs
+	 * CAP_SYS_TIME). */
+
+	/* Make the clock run freq_ppm faster (negative: slower) than its
+	 * oscillator, from now on: an absolute setting, not added to the
+	 * last one. A value beyond adjust_read's max_freq_ppm is clamped. */
+	int (*adjust_frequency)(void *state, double freq_ppm);
+	/* Read back what the clock's steering state is now. */
+	int (*adjust_read)(void *state, struct tsd_clock_adjustment *out);
+	/* Tell the clock, and through it other programs, whether it is
+	 * synchronised, its error estimates and the leap second announced
+	 * for the end of the UTC day. */
+	int (*adjust_status)(void *state, const struct tsd_clock_status *status);
 };
 
 /* ---- offset estimators ---- */

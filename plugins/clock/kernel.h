@@ -51,6 +51,22 @@ KERNEL_API enum tsd_leap kernel_leap(const struct timex *tx);
  * it a reference (local_stratum), so only its precision bounds it. */
 KERNEL_API double kernel_error_s(const struct timex *tx);
 
+/* ---- steering (adjust.c): clock_adjtime on a kernel clock, for
+ * sync.apply = "system". Each returns 0 or -errno (-EPERM without
+ * CAP_SYS_TIME); only the read needs no privilege. ---- */
+
+/* The kernel takes frequencies within +-500 ppm (MAXFREQ). */
+#define KERNEL_MAX_FREQ_PPM 500.0
+KERNEL_API double kernel_clamp_ppm(double freq_ppm);
+/* ADJ_FREQUENCY, clamped to KERNEL_MAX_FREQ_PPM. */
+KERNEL_API int kernel_adjust_frequency(clockid_t clock, double freq_ppm);
+/* ADJ_SETOFFSET | ADJ_NANO: the kernel adds offset_s at once. */
+KERNEL_API int kernel_adjust_step(clockid_t clock, double offset_s);
+/* ADJ_STATUS (STA_UNSYNC, STA_INS, STA_DEL; STA_PLL and STA_FLL off),
+ * ADJ_ESTERROR and ADJ_MAXERROR. */
+KERNEL_API int kernel_adjust_status(clockid_t clock, const struct tsd_clock_status *st);
+KERNEL_API int kernel_adjust_read(clockid_t clock, struct tsd_clock_adjustment *out);
+
 /* A clock's resolution in seconds; 1 ns when the kernel does not say. */
 KERNEL_API double clock_resolution_s(clockid_t clock);
 /* log2 of the resolution, rounded up: the precision NTP serves. */

@@ -1,5 +1,6 @@
 /* Clock plugin "realtime": the system clock (CLOCK_REALTIME), with the
- * kernel's own error estimate and leap second warnings. */
+ * kernel's own error estimate and leap second warnings; steered through
+ * clock_adjtime for sync.apply = "system" (adjust.c). */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -64,27 +65,13 @@ static int rt_from_realtime(void *state, tsd_time_ns realtime_ns, tsd_time_ns *o
 	return 0;
 }
 
-/* step and slew change the machine's clock: they need CAP_SYS_TIME, and the
- * errno (-EPERM) goes back unchanged so the caller can say so. */
+/* step, slew and the adjust functions change the machine's clock: they
+ * need CAP_SYS_TIME, and the errno (-EPERM) goes back unchanged so the
+ * caller can say so. */
 static int rt_step(void *state, double offset_s)
 {
-	struct timespec ts;
-	int64_t ns, offset_ns;
-
 	(void)state;
-	if (!(offset_s > -1e9 && offset_s < 1e9))
-		return -EINVAL;
-	offset_ns = (int64_t)(offset_s * 1e9);
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-		return -errno;
-	ns = timespec_ns(&ts) + offset_ns;
-	ts.tv_sec = (time_t)(ns / NS_PER_S);
-	ts.tv_nsec = (long)(ns % NS_PER_S);
-	if (ts.tv_nsec < 0) {
-		ts.tv_nsec += NS_PER_S;
-		ts.tv_sec--;
-	}
-	return clock_settime(CLOCK_REALTIME, &ts) == 0 ? 0 : -errno;
+	return kernel_adjust_step(CLOCK_REALTIME, offset_s);
 }
 
 static int rt_slew(void *state, double offset_s)
@@ -104,6 +91,26 @@ static int rt_slew(void *state, double offset_s)
 		tv.tv_sec--;
 	}
 	return adjtime(&tv, NULL) == 0 ? 0 : -errno;
+}
+
+static int rt_adjust_frequency(void *state, double freq_ppm)
+{
+	(void)state;
+	return kernel_adjust_frequency(CLOCK_REALTIME, freq_ppm);
+}
+
+static int rt_adjust_read(void *state, struct tsd_clock_adjustment *out)
+{
+	(void)state;
+	return kernel_adjust_read(CLOCK_REALTIME, out);
+}
+
+static int rt_adjust_status(void *state, const struct tsd_clock_status *status)
+{
+	struct realtime *rt = state;
+
+	rt->kernel_read_ns = 0; /* the next reading sees what changed */
+	return kernel_adjust_status(CLOCK_REALTIME, status);
 }
 
 static int rt_init(void **state, const struct tsd_setting *settings,
@@ -138,6 +145,9 @@ static const struct tsd_clock_ops realtime_ops = {
 	.from_realtime = rt_from_realtime,
 	.step = rt_step,
 	.slew = rt_slew,
+	.adjust_frequency = rt_adjust_frequency,
+	.adjust_read = rt_adjust_read,
+	.adjust_status = rt_adjust_status,
 };
 
 const struct tsd_plugin tsd_plugin = {

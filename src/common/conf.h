@@ -107,6 +107,7 @@ struct conf_sync {
 	double poll_min;                /* seconds; default 16 */
 	double poll_max;                /* seconds; default 1024 */
 	enum sync_apply apply;          /* default serve */
+	int apply_line;                 /* 0 when not set */
 	char *drift_file;               /* absolute path, or NULL: none */
 	int line;
 };

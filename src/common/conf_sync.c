@@ -194,6 +194,7 @@ static void sync_setting(struct loadctx *c, const config_setting_t *s, struct co
 		k = choice(c, s, apply_names, "\"serve\" or \"system\"");
 		if (k >= 0)
 			sy->apply = (enum sync_apply)k;
+		sy->apply_line = config_setting_source_line(s);
 	} else if (strcmp(name, "drift_file") == 0)
 		drift_file(c, s, sy);
 	else

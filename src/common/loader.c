@@ -44,18 +44,51 @@ static int valid_name(const char *name)
 	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == len;
 }
 
+/* An ABI 1 clock's functions end at slew: the steering ones are not there. */
+#define ABI1_CLOCK_OPS_SIZE \
+	(offsetof(struct tsd_clock_ops, slew) + sizeof(((struct tsd_clock_ops *)0)->slew))
+
+void loader_clock_ops(const struct tsd_plugin *desc, struct tsd_clock_ops *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (desc->clock == NULL)
+		return;
+	memcpy(out, desc->clock, desc->abi_version >= 2 ? sizeof(*out) : ABI1_CLOCK_OPS_SIZE);
+}
+
+/* Steering comes as a set (plugin.h): with any of it, all of it and step. */
+static int check_steering(const struct tsd_clock_ops *ops, const char *path,
+                          char *err, size_t errlen)
+{
+	static const char *const names[] = { "step", "adjust_frequency", "adjust_read",
+	                                     "adjust_status" };
+	int present[4] = { ops->step != NULL, ops->adjust_frequency != NULL,
+	                   ops->adjust_read != NULL, ops->adjust_status != NULL };
+
+	if (!present[1] && !present[2] && !present[3])
+		return 0;
+	for (int i = 0; i < 4; i++)
+		if (!present[i])
+			return plugin_refuse(err, errlen, "%s: clock.%s is missing: a clock that "
+			                     "steers needs step, adjust_frequency, adjust_read "
+			                     "and adjust_status", path, names[i]);
+	return 0;
+}
+
 static int check_clock_ops(const struct tsd_plugin *desc, const char *path,
                            char *err, size_t errlen)
 {
-	const struct tsd_clock_ops *ops = desc->clock;
+	struct tsd_clock_ops copy;
+	const struct tsd_clock_ops *ops = &copy;
 
-	if (ops == NULL)
+	loader_clock_ops(desc, &copy);
+	if (desc->clock == NULL)
 		return plugin_refuse(err, errlen, "%s: clock plugin has no clock functions", path);
 	if (ops->now == NULL)
 		return plugin_refuse(err, errlen, "%s: required function clock.now is missing", path);
 	if (ops->info == NULL)
 		return plugin_refuse(err, errlen, "%s: required function clock.info is missing", path);
-	return 0;
+	return check_steering(ops, path, err, errlen);
 }
 
 static int check_estimator_ops(const struct tsd_plugin *desc, const char *path,
@@ -83,9 +116,10 @@ int loader_check_descriptor(const struct tsd_plugin *desc, const char *path,
 	if (desc == NULL)
 		return plugin_refuse(err, errlen, "%s: '%s' is NULL", path, TSD_PLUGIN_SYMBOL);
 	/* abi_version and size are the two fields every version has. */
-	if (desc->abi_version != TSD_PLUGIN_ABI_VERSION)
-		return plugin_refuse(err, errlen, "%s: ABI version %u, expected %u", path,
-		              desc->abi_version, TSD_PLUGIN_ABI_VERSION);
+	if (desc->abi_version < TSD_PLUGIN_ABI_OLDEST ||
+	    desc->abi_version > TSD_PLUGIN_ABI_VERSION)
+		return plugin_refuse(err, errlen, "%s: ABI version %u, expected %u to %u", path,
+		              desc->abi_version, TSD_PLUGIN_ABI_OLDEST, TSD_PLUGIN_ABI_VERSION);
 	if (desc->size < MIN_DESCRIPTOR_SIZE)
 		return plugin_refuse(err, errlen, "%s: descriptor size %u too small, expected at least %zu",
 		              path, desc->size, MIN_DESCRIPTOR_SIZE);

@@ -20,7 +20,7 @@ const char *loader_kind_name(enum tsd_plugin_kind kind);
 
 /* Load and check a plugin. On failure returns -1 and writes one sentence
  * naming the file and the reason into err (for example
- * "/usr/lib/tsd/clock_x.so: ABI version 7, expected 1"). */
+ * "/usr/lib/tsd/clock_x.so: ABI version 7, expected 1 to 2"). */
 int loader_open(struct loaded_plugin *out, const char *plugin_dir,
                 enum tsd_plugin_kind kind, const char *name,
                 char *err, size_t errlen);
@@ -30,6 +30,10 @@ int loader_open(struct loaded_plugin *out, const char *plugin_dir,
 int loader_check_descriptor(const struct tsd_plugin *desc, const char *path,
                             enum tsd_plugin_kind kind, const char *name,
                             char *err, size_t errlen);
+
+/* A checked clock descriptor's functions as this host's struct: an ABI 1
+ * plugin's struct is shorter, and the functions it cannot have are NULL. */
+void loader_clock_ops(const struct tsd_plugin *desc, struct tsd_clock_ops *out);
 
 void loader_close(struct loaded_plugin *p);
 

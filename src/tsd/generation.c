@@ -16,16 +16,31 @@
 #include "tsd/udp.h"
 
 
+/* apply = "system" steers the clock through the plugin (plugin ABI 2). */
+static int check_steering(const struct conf *cfg, const struct clock_source *cs,
+                          struct conf_errors *errs)
+{
+	if (!cfg->sync.enabled || cfg->sync.apply != SYNC_APPLY_SYSTEM || clock_can_steer(cs))
+		return 0;
+	conf_error(errs, cfg->path, cfg->sync.apply_line,
+	           "sync.apply = \"system\": clock plugin '%s' cannot steer its clock (it has "
+	           "no adjust_frequency, adjust_read and adjust_status); use apply = \"serve\", "
+	           "or a clock that can (realtime, sim)", cfg->clock.name);
+	return -1;
+}
+
 static int check_plugins(const struct conf *cfg, struct conf_errors *errs)
 {
 	struct clock_source cs;
 	struct estimator est;
 	int rc = 0;
 
-	if (clock_source_open(&cs, cfg, errs) == 0)
+	if (clock_source_open(&cs, cfg, errs) == 0) {
+		rc = check_steering(cfg, &cs, errs);
 		clock_source_close(&cs);
-	else
+	} else {
 		rc = -1;
+	}
 	if (estimator_open(&est, cfg, NULL, errs) == 0)
 		estimator_close(&est);
 	else

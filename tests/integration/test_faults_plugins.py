@@ -14,7 +14,7 @@ import tsdtest
 
 # Built by tests/unit for the loader's unit tests.
 BAD = [
-    ("clock", "badabi", r"clock_badabi\.so: ABI version \d+, expected 1"),
+    ("clock", "badabi", r"clock_badabi\.so: ABI version \d+, expected 1 to 2"),
     ("clock", "nosym", r"clock_nosym\.so: no 'tsd_plugin' symbol"),
     ("clock", "wrongkind", r"clock_wrongkind\.so: is an estimator plugin, expected clock"),
     ("estimator", "noestimate", r"estimator_noestimate\.so: required function estimator\.estimate is missing"),

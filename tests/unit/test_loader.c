@@ -296,7 +296,7 @@ static void test_no_descriptor_symbol(void **state)
 static void test_wrong_abi_version(void **state)
 {
 	(void)state;
-	expect_refusal(plugin_dir(), TSD_PLUGIN_CLOCK, "badabi", "ABI version 7, expected 1");
+	expect_refusal(plugin_dir(), TSD_PLUGIN_CLOCK, "badabi", "ABI version 7, expected 1 to 2");
 }
 
 static void test_descriptor_too_small(void **state)
@@ -423,7 +423,7 @@ static int dummy_info(void *state, struct tsd_clock_info *out)
 /* A descriptor from a newer header, with fields appended, is accepted. */
 static void test_larger_descriptor_accepted(void **state)
 {
-	struct tsd_clock_ops ops = { dummy_now, NULL, NULL, NULL, NULL };
+	struct tsd_clock_ops ops = { .now = dummy_now };
 	struct tsd_plugin d = {
 		TSD_PLUGIN_ABI_VERSION, sizeof(struct tsd_plugin) + 64, TSD_PLUGIN_CLOCK,
 		"c", "", dummy_init, dummy_fini, &ops, NULL,
@@ -434,6 +434,69 @@ static void test_larger_descriptor_accepted(void **state)
 	                                         err, sizeof(err)), -1);
 	assert_string_equal(err, "c.so: required function clock.info is missing");
 	ops.info = dummy_info;
+	assert_int_equal(loader_check_descriptor(&d, "c.so", TSD_PLUGIN_CLOCK, "c",
+	                                         err, sizeof(err)), 0);
+}
+
+static int dummy_step(void *state, double offset_s)
+{
+	(void)state;
+	(void)offset_s;
+	return 0;
+}
+
+/* An ABI 1 clock still loads, and the host reads nothing past its slew:
+ * what follows its functions in memory is never taken for steering. */
+static void test_abi1_clock_loads_without_steering(void **state)
+{
+	struct {
+		struct { void *fn[5]; } abi1;     /* now, info, from_realtime, step, slew */
+		void *after[3];
+	} mem = { { { (void *)dummy_now, (void *)dummy_info, NULL, NULL, NULL } },
+	          { (void *)1, (void *)1, (void *)1 } };
+	struct tsd_plugin d = {
+		1, sizeof(struct tsd_plugin), TSD_PLUGIN_CLOCK, "c", "", dummy_init,
+		dummy_fini, (const struct tsd_clock_ops *)(void *)&mem, NULL,
+	};
+	struct tsd_clock_ops ops;
+
+	(void)state;
+	assert_int_equal(loader_check_descriptor(&d, "c.so", TSD_PLUGIN_CLOCK, "c",
+	                                         err, sizeof(err)), 0);
+	loader_clock_ops(&d, &ops);
+	assert_ptr_equal(ops.now, dummy_now);
+	assert_null(ops.step);
+	assert_null(ops.adjust_frequency);
+	assert_null(ops.adjust_read);
+	assert_null(ops.adjust_status);
+	d.abi_version = 0;
+	assert_int_equal(loader_check_descriptor(&d, "c.so", TSD_PLUGIN_CLOCK, "c",
+	                                         err, sizeof(err)), -1);
+	assert_string_equal(err, "c.so: ABI version 0, expected 1 to 2");
+}
+
+/* Steering comes as a set: one function alone is refused, naming the missing one. */
+static void test_partial_steering_refused(void **state)
+{
+	struct tsd_clock_ops ops = { .now = dummy_now, .info = dummy_info,
+	                             .adjust_frequency = (int (*)(void *, double))dummy_step };
+	struct tsd_plugin d = {
+		TSD_PLUGIN_ABI_VERSION, sizeof(struct tsd_plugin), TSD_PLUGIN_CLOCK,
+		"c", "", dummy_init, dummy_fini, &ops, NULL,
+	};
+
+	(void)state;
+	assert_int_equal(loader_check_descriptor(&d, "c.so", TSD_PLUGIN_CLOCK, "c",
+	                                         err, sizeof(err)), -1);
+	assert_string_equal(err, "c.so: clock.step is missing: a clock that steers needs "
+	                         "step, adjust_frequency, adjust_read and adjust_status");
+	ops.step = dummy_step;
+	assert_int_equal(loader_check_descriptor(&d, "c.so", TSD_PLUGIN_CLOCK, "c",
+	                                         err, sizeof(err)), -1);
+	assert_string_equal(err, "c.so: clock.adjust_read is missing: a clock that steers "
+	                         "needs step, adjust_frequency, adjust_read and adjust_status");
+	/* step alone (ABI 1's optional step) is no steering. */
+	ops.adjust_frequency = NULL;
 	assert_int_equal(loader_check_descriptor(&d, "c.so", TSD_PLUGIN_CLOCK, "c",
 	                                         err, sizeof(err)), 0);
 }
@@ -593,6 +656,8 @@ int main(void)
 		                                remove_tmpdir),
 		cmocka_unit_test_setup(test_no_descriptor_symbol, setup),
 		cmocka_unit_test_setup(test_wrong_abi_version, setup),
+		cmocka_unit_test(test_abi1_clock_loads_without_steering),
+		cmocka_unit_test(test_partial_steering_refused),
 		cmocka_unit_test_setup(test_descriptor_too_small, setup),
 		cmocka_unit_test_setup(test_wrong_kind, setup),
 		cmocka_unit_test_setup(test_name_mismatch, setup),
