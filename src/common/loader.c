@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/loader.h"
+#include "common/log.h"
 #include "common/plugin_file.h"
 
 #define MAX_NAME 64
@@ -21,6 +22,17 @@
  * optional and read only when `size` covers them. */
 #define MIN_DESCRIPTOR_SIZE \
 	(offsetof(struct tsd_plugin, estimator) + sizeof(((struct tsd_plugin *)0)->estimator))
+
+/* A field appended after ABI 1's last: present only when size covers it. */
+#define HAS_FIELD(desc, field) \
+	((desc)->size >= offsetof(struct tsd_plugin, field) + sizeof((desc)->field))
+
+/* The plugin's run-time messages go where the host's go. */
+static void give_log(const struct tsd_plugin *desc)
+{
+	if (HAS_FIELD(desc, set_log) && desc->set_log != NULL)
+		desc->set_log(log_msg);
+}
 
 const char *loader_kind_name(enum tsd_plugin_kind kind)
 {
@@ -327,6 +339,7 @@ int loader_start(struct loaded_plugin *p, void **state, const struct conf *cfg,
 		             loader_kind_name(kind), name != NULL ? name : "", why);
 		return -1;
 	}
+	give_log(p->desc);
 	memset(&perr, 0, sizeof(perr));
 	perr.setting_index = -1;
 	rc = p->desc->init(state, section->settings, section->n_settings, &perr);
