@@ -52,6 +52,7 @@ struct sync {
 	struct sync_state_shared *state_shared;
 	struct sync_state view;     /* what operators see (sync_state.h) */
 	struct refid_set own;       /* this server's addresses: the loop test */
+	int64_t fed_raw_ns;        /* the newest point the discipline has had */
 };
 
 static void on_stop(int sig)
@@ -298,8 +299,13 @@ static void update(struct sync *s)
 		s->synced_logged = 0;
 		return;
 	}
+	/* No source has a point newer than the last update's: nothing to learn
+	 * (a dropped poll, or sources that stopped answering). */
+	if (ch.newest_raw_ns <= s->fed_raw_ns)
+		return;
 	if (correction_read(s->shared, &old) != 0 || clock_now(&s->clock, &now) != 0)
 		return;
+	s->fed_raw_ns = ch.newest_raw_ns;
 	pt = (struct discipline_point){ ch.newest_raw_ns, ch.sel.offset_s,
 	                                fmax(ch.sel.error_s, 1e-9) };
 	discipline_update(&s->disc, &pt, &old, now.time_ns, &next, &r);

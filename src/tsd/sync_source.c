@@ -70,15 +70,26 @@ static void kod_rate(struct sync_source *src, double poll_max_s)
 	         src->name, was, src->poll_s);
 }
 
+/* 0: a new point; 1: the delay test dropped it; -1: the estimator refused. */
 static int estimate(struct sync_source *src, const struct measurement *m, struct estimator *est)
 {
 	struct tsd_estimate e;
+	double excess;
 
 	estimator_reset(est);
 	for (size_t i = 0; i < m->n_samples; i++)
 		(void)estimator_add(est, &m->samples[i]);
 	if (estimator_estimate(est, &e) != 0)
 		return -1;
+	if (!delay_filter_check(&src->delays, e.delay_s, &excess)) {
+		src->dropped++;
+		log_debug("sync: %s: delay %.1f us is %.1f us above the recent minimum; "
+		          "point %+.6f s dropped", src->name, e.delay_s * 1e6, excess * 1e6,
+		          e.offset_s);
+		return 1;
+	}
+	/* Half the excess may sit on one leg: an error the poll alone cannot see. */
+	e.error_s += excess / 2;
 	src->point_raw_ns = m->samples[m->n_samples - 1].t4_ns;
 	src->point_mono_ns = monotonic_now_ns();
 	src->offset_s = e.offset_s;
@@ -123,7 +134,7 @@ void sync_source_poll(struct sync_source *src, struct clock_source *cs, struct e
 		return;
 	}
 	take_fields(src, m);
-	if (estimate(src, m, est) != 0) {
+	if (estimate(src, m, est) < 0) {
 		set_state(src, SOURCE_BAD, "the estimator refused its samples");
 		return;
 	}

@@ -9,6 +9,7 @@
 #include "common/estimator.h"
 #include "query/measure.h"
 #include "tsd/refid.h"
+#include "tsd/delayfilter.h"
 
 /* Exchanges per poll: the estimator keeps the best of them. */
 #define SYNC_EXCHANGES 4
@@ -41,6 +42,8 @@ struct sync_source {
 	double root_delay_s, root_dispersion_s;
 	uint8_t refid_served[4];   /* what we serve when following it */
 	uint8_t refid[4];          /* its own, from its last answer */
+	struct delay_filter delays; /* the recent best delays, for the delay test */
+	unsigned long dropped;     /* polls the delay test dropped */
 };
 
 /* From the configured source; -1 for an unparsable address. */
@@ -48,7 +51,8 @@ int sync_source_init(struct sync_source *src, const struct conf_sync_source *cfg
                      int tcp_port, double poll_s);
 
 /* Poll: SYNC_EXCHANGES exchanges through the raw clock `cs`, reduced by the
- * estimator to one point. m is scratch room (it is large). Logs changes of
+ * estimator to one point, which the delay test may drop (the point of the
+ * last poll then stays). m is scratch room (it is large). Logs changes of
  * state once. */
 void sync_source_poll(struct sync_source *src, struct clock_source *cs, struct estimator *est,
                       double timeout_s, double poll_max_s, struct measurement *m);
