@@ -8,6 +8,7 @@
 #include "common/conf.h"
 #include "common/estimator.h"
 #include "query/measure.h"
+#include "query/nts_client.h"
 
 /* Exchanges per poll: the estimator keeps the best of them. */
 #define SYNC_EXCHANGES 4
@@ -38,6 +39,10 @@ struct sync_source {
 	int stratum, leap;
 	double root_delay_s, root_dispersion_s;
 	uint8_t refid_served[4];   /* what we serve when following it */
+	/* protocol "nts": keys and cookies kept from poll to poll, so a key
+	 * exchange is made only when the cookies run out or a NAK comes. */
+	struct nts_session nts;
+	int nts_tcp;               /* NTS over tsd's TCP protocol (protocol "nts-tcp") */
 };
 
 /* From the configured source; -1 for an unparsable address. */

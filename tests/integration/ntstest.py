@@ -94,7 +94,8 @@ class TsdNts:
 def parse_stats(log):
     """The last statistics lines of NTS as {"ke_served": N, ...}."""
     out = {}
-    for prefix, line_re in (("ke_", r"statistics: nts-ke (.*)"), ("udp_", r"statistics: nts-udp (.*)")):
+    for prefix, line_re in (("ke_", r"statistics: nts-ke (.*)"), ("udp_", r"statistics: nts-udp (.*)"),
+                            ("tcp_", r"statistics: nts-tcp (.*)")):
         lines = re.findall(line_re, log)
         if not lines:
             continue
