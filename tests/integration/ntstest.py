@@ -24,16 +24,17 @@ def need_openssl():
         sys.exit(77)
 
 
-def make_cert(directory, name="server", cn="nts.test"):
-    """A P-256 self-signed certificate for localhost and 127.0.0.1:
-    (cert path, key path)."""
+def make_cert(directory, name="server", cn="nts.test", more_ips=()):
+    """A P-256 self-signed certificate for localhost, 127.0.0.1 and
+    more_ips: (cert path, key path)."""
     need_openssl()
     cert = os.path.join(directory, name + ".pem")
     key = os.path.join(directory, name + "-key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30",
                     "-keyout", key, "-out", cert, "-subj", "/CN=" + cn,
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1" +
+                    "".join(",IP:" + ip for ip in more_ips)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return cert, key
 
