@@ -183,12 +183,40 @@ enum wire_kind wire_classify(const uint8_t *buf, size_t len)
 {
 	if (len < 1)
 		return WIRE_UNDECIDED;
+	if (buf[0] == WIRE_EXT_MARK) {
+		if (len < 2)
+			return WIRE_UNDECIDED;
+		return buf[1] == WIRE_EXT_TYPE_NTP ? WIRE_NATIVE : WIRE_TEXT;
+	}
 	if ((buf[0] & 7) != NTP_MODE_CLIENT || !version_ok((buf[0] >> 3) & 7))
 		return WIRE_TEXT;
 	if (len < 2)
 		return WIRE_UNDECIDED;
 	/* Every printable character is above 16, so text never passes. */
 	return buf[1] <= NTP_STRATUM_UNSYNC ? WIRE_NATIVE : WIRE_TEXT;
+}
+
+int wire_ext_frame(const uint8_t *buf, size_t len, size_t *packet_len)
+{
+	size_t n;
+
+	if (len < WIRE_EXT_HEADER)
+		return 0;
+	if (buf[0] != WIRE_EXT_MARK || buf[1] != WIRE_EXT_TYPE_NTP)
+		return -1;
+	n = (size_t)buf[2] << 8 | buf[3];
+	if (n < WIRE_EXT_PACKET_MIN || n > WIRE_EXT_PACKET_MAX || n % 4 != 0)
+		return -1;
+	*packet_len = n;
+	return 1;
+}
+
+void wire_ext_put_header(uint8_t out[WIRE_EXT_HEADER], size_t packet_len)
+{
+	out[0] = WIRE_EXT_MARK;
+	out[1] = WIRE_EXT_TYPE_NTP;
+	out[2] = (uint8_t)(packet_len >> 8);
+	out[3] = (uint8_t)packet_len;
 }
 
 /* ---- the text protocol ---- */

@@ -138,7 +138,8 @@ fail:
 	return -err;
 }
 
-static int open_link(struct link *l, const struct server_spec *srv, char *why, size_t whylen)
+int measure_connect_tcp(const struct server_spec *srv, int64_t deadline_ns, char *why,
+                        size_t whylen)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res, *ai;
@@ -152,7 +153,7 @@ static int open_link(struct link *l, const struct server_spec *srv, char *why, s
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = connect_addr(ai, l->deadline_ns);
+		fd = connect_addr(ai, deadline_ns);
 		if (fd >= 0 || fd == -ETIMEDOUT)
 			break;
 	}
@@ -162,6 +163,15 @@ static int open_link(struct link *l, const struct server_spec *srv, char *why, s
 		         fd == -ETIMEDOUT ? "no answer within the timeout" : strerror(-fd));
 		return -1;
 	}
+	return fd;
+}
+
+static int open_link(struct link *l, const struct server_spec *srv, char *why, size_t whylen)
+{
+	int fd = measure_connect_tcp(srv, l->deadline_ns, why, whylen);
+
+	if (fd < 0)
+		return -1;
 	l->fd = fd;
 	tstamp_enable(fd, &l->ts);
 	return 0;

@@ -139,8 +139,9 @@ static void verbose_server(FILE *f, const struct server_result *r)
 		fprintf(f, " (%s)", r->reason);
 	fprintf(f, "\n");
 	if (m->authenticated_aead != 0)
-		fprintf(f, "  authenticated: NTS, AEAD %s (%d), NTP server %s port %d\n",
-		        NTS_AEAD_NAME, m->authenticated_aead, m->nts_ntp.host, m->nts_ntp.port);
+		fprintf(f, "  authenticated: NTS, AEAD %s (%d), NTP server %s %s port %d\n",
+		        NTS_AEAD_NAME, m->authenticated_aead, m->nts_ntp.host,
+		        m->nts_tcp ? "TCP" : "UDP", m->nts_ntp.port);
 	else
 		fprintf(f, "  authenticated: no\n");
 	verbose_header(f, m);

@@ -82,7 +82,8 @@ static void json_server(FILE *f, const struct server_result *r)
 		fprintf(f, ", \"nts\": {\"aead\": \"%s\", \"aead_id\": %d, \"ntp_host\": ",
 		        NTS_AEAD_NAME, m->authenticated_aead);
 		json_string(f, m->nts_ntp.host);
-		fprintf(f, ", \"ntp_port\": %d}", m->nts_ntp.port);
+		fprintf(f, ", \"ntp_port\": %d, \"ntp_transport\": \"%s\"}", m->nts_ntp.port,
+		        m->nts_tcp ? "tcp" : "udp");
 	}
 	json_header(f, m);
 	json_exchanges(f, m);

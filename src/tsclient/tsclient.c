@@ -35,6 +35,7 @@ struct options {
 	char **servers;            /* from the command line, else client.servers */
 	size_t n_servers;
 	char *nts_server;          /* --nts HOST[:PORT]: the NTS-KE server */
+	int tcp;                   /* --tcp: tsd's TCP protocol (with --nts: NTS over it) */
 };
 
 static void usage(FILE *f)
@@ -53,6 +54,8 @@ static void usage(FILE *f)
 	        "      --nts HOST[:PORT]  NTS: key exchange with HOST (default port 4460), then\n"
 	        "                         authenticated NTP only (certificate checked against\n"
 	        "                         client.nts.ca_file or the system's trust store)\n"
+	        "      --tcp              tsd's TCP protocol (the default; with --nts,\n"
+	        "                         authenticated NTP over it instead of UDP)\n"
 	        "      --step             step the clock by the offset (clock plugin)\n"
 	        "      --slew             slew the clock by the offset (clock plugin)\n"
 	        "      --force            step or slew even beyond client.max_step\n"
@@ -99,7 +102,8 @@ static int set_once(int *field, int value, const char *what)
 /* 0: go on; 1: help or version printed; -1: usage error (printed). */
 static int parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_JSON = 256, OPT_TEXT, OPT_UDP, OPT_NTS, OPT_STEP, OPT_SLEW, OPT_FORCE, OPT_STRICT };
+	enum { OPT_JSON = 256, OPT_TEXT, OPT_UDP, OPT_TCP, OPT_NTS, OPT_STEP, OPT_SLEW, OPT_FORCE,
+	       OPT_STRICT };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "samples", required_argument, NULL, 'n' },
@@ -109,6 +113,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "text", no_argument, NULL, OPT_TEXT },
 		{ "udp", no_argument, NULL, OPT_UDP },
+		{ "tcp", no_argument, NULL, OPT_TCP },
 		{ "nts", required_argument, NULL, OPT_NTS },
 		{ "step", no_argument, NULL, OPT_STEP },
 		{ "slew", no_argument, NULL, OPT_SLEW },
@@ -129,6 +134,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		case OPT_JSON: opt->json = 1; break;
 		case OPT_FORCE: opt->force = 1; break;
 		case OPT_STRICT: opt->strict = 1; break;
+		case OPT_TCP: opt->tcp = 1; break;
 		case 'n':
 			if (parse_samples(optarg, &opt->samples) < 0)
 				return usage_error("-n needs a number of samples from 1 to 1024, not '%s'", optarg);
@@ -162,6 +168,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	}
 	if (opt->force && correct == 0)
 		return usage_error("%s", "--force goes with --step or --slew");
+	if (opt->tcp && (proto == PROTO_TEXT || proto == PROTO_UDP))
+		return usage_error("%s", "--tcp excludes --text and --udp");
 	opt->proto = (enum measure_proto)proto;
 	opt->correct = (enum correction_mode)correct;
 	opt->servers = argv + optind;
@@ -240,14 +248,17 @@ static int run(const struct options *opt, const struct conf *cfg,
 		fprintf(stderr, "tsclient: out of memory\n");
 		goto out;
 	}
-	if (opt->proto == PROTO_NTS)
-		measure_server_nts(&list[0], cfg->client.nts_ca_file,
+	if (opt->proto == PROTO_NTS) {
+		struct nts_options nts = { .ca_file = cfg->client.nts_ca_file, .tcp = opt->tcp };
+
+		measure_server_nts(&list[0], &nts, NULL,
 		                   opt->samples ? opt->samples : cfg->client.samples,
 		                   cfg->client.timeout, cs, &m[0]);
-	else
+	} else {
 		gather_measurements(list, n, opt->proto,
 		                    opt->samples ? opt->samples : cfg->client.samples,
 		                    cfg->client.timeout, cs, m);
+	}
 	if (outcome_build(&o, results, m, n, est) == 0)
 		status = EXIT_SYNCED;
 	o.corr.mode = opt->correct;

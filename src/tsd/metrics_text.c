@@ -63,6 +63,7 @@ static void exchanges(struct metrics_page *p, const struct worker_counters *t)
 	counter(p, "tsd_exchanges_total", "{protocol=\"text\"}", t->text_requests);
 	counter(p, "tsd_exchanges_total", "{protocol=\"udp\"}", t->udp_served);
 	counter(p, "tsd_exchanges_total", "{protocol=\"nts\"}", t->nts_udp_served);
+	counter(p, "tsd_exchanges_total", "{protocol=\"nts-tcp\"}", t->nts_tcp_served);
 	metrics_help(p, "tsd_requests_refused_total", "counter", "Requests refused, by reason.");
 	counter(p, "tsd_requests_refused_total", "{reason=\"overload\"}", t->refused_overload);
 	counter(p, "tsd_requests_refused_total", "{reason=\"request_timeout\"}",

@@ -106,6 +106,7 @@ static void write_exchanges(const struct worker_counters *t, struct ctl_out *o)
 	ctl_out_uint(o, "text", t->text_requests);
 	ctl_out_uint(o, "udp", t->udp_served);
 	ctl_out_uint(o, "nts", t->nts_udp_served);     /* authenticated UDP replies */
+	ctl_out_uint(o, "nts_tcp", t->nts_tcp_served); /* authenticated TCP replies */
 	ctl_out_end(o);
 }
 
@@ -202,6 +203,7 @@ static void write_stats(const struct status_view *v, const struct worker_counter
 	ctl_out_uint(o, "ke_timeout", t->nts_ke_timeout);
 	ctl_out_uint(o, "ke_closed", t->nts_ke_closed);
 	ctl_out_uint(o, "udp_served", t->nts_udp_served);
+	ctl_out_uint(o, "tcp_served", t->nts_tcp_served);
 	ctl_out_uint(o, "udp_nak", t->nts_udp_nak);
 	ctl_out_uint(o, "udp_bad", t->nts_udp_bad);
 	ctl_out_uint(o, "udp_auth_failed", t->nts_udp_auth_failed);

@@ -19,14 +19,15 @@
 int sync_source_init(struct sync_source *src, const struct conf_sync_source *cfg,
                      int tcp_port, double poll_s)
 {
-	static const char *const names[] = { "udp", "tcp", "nts" };
-	int port = cfg->protocol == SYNC_PROTO_TCP ? tcp_port
-	         : cfg->protocol == SYNC_PROTO_NTS ? NTS_KE_PORT : NTP_PORT;
+	static const char *const names[] = { "udp", "tcp", "nts", "nts-tcp" };
+	int nts = cfg->protocol == SYNC_PROTO_NTS || cfg->protocol == SYNC_PROTO_NTS_TCP;
+	int port = cfg->protocol == SYNC_PROTO_TCP ? tcp_port : nts ? NTS_KE_PORT : NTP_PORT;
 
 	memset(src, 0, sizeof(*src));
 	if (measure_parse_spec(cfg->address, port, &src->spec) != 0)
 		return -1;
-	src->protocol = cfg->protocol;
+	src->protocol = nts ? SYNC_PROTO_NTS : cfg->protocol;
+	src->nts_tcp = cfg->protocol == SYNC_PROTO_NTS_TCP;
 	src->poll_s = poll_s;
 	snprintf(src->name, sizeof(src->name), "%s (%s)", cfg->address, names[cfg->protocol]);
 	return 0;
@@ -109,12 +110,27 @@ static void take_fields(struct sync_source *src, const struct measurement *m)
 		memset(src->refid_served, 0, 4);
 }
 
+/* NTS: the session's cookies, a key exchange only when they ran out or a
+ * NAK came (logged with the count, which tests read), then authenticated
+ * NTP only. */
+static void poll_nts(struct sync_source *src, struct clock_source *cs, double timeout_s,
+                     struct measurement *m)
+{
+	struct nts_options opt = { .ca_file = src->nts_ca_file, .tcp = src->nts_tcp };
+	uint64_t before = src->nts.key_exchanges, naks = src->nts.naks;
+
+	measure_server_nts(&src->spec, &opt, &src->nts, SYNC_EXCHANGES, timeout_s, cs, m);
+	if (src->nts.key_exchanges != before)
+		log_info("sync: source %s: NTS key exchange %llu%s (%d cookies)", src->name,
+		         (unsigned long long)src->nts.key_exchanges,
+		         src->nts.naks != naks ? " after an NTS NAK" : "", src->nts.client.n_cookies);
+}
+
 void sync_source_poll(struct sync_source *src, struct clock_source *cs, struct estimator *est,
                       double timeout_s, double poll_max_s, struct measurement *m)
 {
-	/* NTS: a key exchange each poll, then authenticated NTP only. */
 	if (src->protocol == SYNC_PROTO_NTS)
-		measure_server_nts(&src->spec, src->nts_ca_file, SYNC_EXCHANGES, timeout_s, cs, m);
+		poll_nts(src, cs, timeout_s, m);
 	else
 		measure_server(&src->spec, proto_of(src->protocol), SYNC_EXCHANGES, timeout_s, cs, m);
 	src->reach = (src->reach << 1) & 0xff;

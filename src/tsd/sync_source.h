@@ -10,6 +10,7 @@
 #include "query/measure.h"
 #include "tsd/refid.h"
 #include "tsd/delayfilter.h"
+#include "query/nts_client.h"
 
 /* Exchanges per poll: the estimator keeps the best of them. */
 #define SYNC_EXCHANGES 4
@@ -44,6 +45,10 @@ struct sync_source {
 	uint8_t refid[4];          /* its own, from its last answer */
 	struct delay_filter delays; /* the recent best delays, for the delay test */
 	unsigned long dropped;     /* polls the delay test dropped */
+	/* protocol "nts": keys and cookies kept from poll to poll, so a key
+	 * exchange is made only when the cookies run out or a NAK comes. */
+	struct nts_session nts;
+	int nts_tcp;               /* NTS over tsd's TCP protocol (protocol "nts-tcp") */
 };
 
 /* From the configured source; -1 for an unparsable address. */

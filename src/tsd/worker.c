@@ -500,10 +500,12 @@ static int start_nts(struct worker *w, const struct conf *cfg)
 	if (!cfg->server.nts.enable || a->nts_tls == NULL || a->nts_keys == NULL)
 		return 0;
 	w->nts_ke = nts_ke_server_new(a->nts_tls, a->nts_keys, w->epfd, w->max_conns,
-	                              w->env.request_timeout_ns, cfg->server.udp.port, w->ctr);
+	                              w->env.request_timeout_ns, cfg->server.udp.port, cfg->port,
+	                              w->ctr);
 	if (w->nts_ke == NULL)
 		return -1;
 	w->nts_udp.keys = a->nts_keys;
+	w->env.nts = &w->nts_udp;               /* NTS over TCP: extended frames */
 	if (w->limiter != NULL)
 		udp_limiter_set_nts(w->limiter, &w->nts_udp);
 	return 0;

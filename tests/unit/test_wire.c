@@ -288,6 +288,40 @@ static void test_classify_undecided(void **state)
 	assert_int_equal(wire_classify((const uint8_t *)"\xe3", 1), WIRE_UNDECIDED);
 }
 
+/* An extended frame opens a native connection; any other byte 1 after a
+ * zero byte 0 is text, as it always was. */
+static void test_classify_extended_frame(void **state)
+{
+	(void)state;
+	assert_int_equal(wire_classify((const uint8_t *)"\0", 1), WIRE_UNDECIDED);
+	assert_int_equal(wire_classify((const uint8_t *)"\0\1\0\x44", 4), WIRE_NATIVE);
+	assert_int_equal(wire_classify((const uint8_t *)"\0\2", 2), WIRE_TEXT);
+	assert_int_equal(wire_classify((const uint8_t *)"\0a", 2), WIRE_TEXT);
+}
+
+static void test_ext_frame_header(void **state)
+{
+	uint8_t h[WIRE_EXT_HEADER];
+	size_t len = 0;
+
+	(void)state;
+	wire_ext_put_header(h, 228);
+	assert_memory_equal(h, "\0\1\0\xe4", 4);
+	assert_int_equal(wire_ext_frame(h, 3, &len), 0);
+	assert_int_equal(wire_ext_frame(h, 4, &len), 1);
+	assert_int_equal(len, 228);
+	wire_ext_put_header(h, WIRE_EXT_PACKET_MAX);
+	assert_int_equal(wire_ext_frame(h, 4, &len), 1);
+	wire_ext_put_header(h, WIRE_EXT_PACKET_MAX + 4);        /* too long */
+	assert_int_equal(wire_ext_frame(h, 4, &len), -1);
+	wire_ext_put_header(h, WIRE_EXT_PACKET_MIN - 4);        /* no room for a field */
+	assert_int_equal(wire_ext_frame(h, 4, &len), -1);
+	wire_ext_put_header(h, 230);                            /* not a multiple of 4 */
+	assert_int_equal(wire_ext_frame(h, 4, &len), -1);
+	assert_int_equal(wire_ext_frame((const uint8_t *)"\0\2\0\xe4", 4, &len), -1);
+	assert_int_equal(wire_ext_frame((const uint8_t *)"\x23\0\0\0", 4, &len), -1);
+}
+
 /* ---- the text reply ---- */
 
 static void test_text_reply_exact(void **state)
@@ -549,6 +583,8 @@ int main(void)
 		cmocka_unit_test(test_classify_native),
 		cmocka_unit_test(test_classify_text),
 		cmocka_unit_test(test_classify_undecided),
+		cmocka_unit_test(test_classify_extended_frame),
+		cmocka_unit_test(test_ext_frame_header),
 		cmocka_unit_test(test_text_reply_exact),
 		cmocka_unit_test(test_text_reply_small_buffer),
 		cmocka_unit_test(test_parse_text_reply_accepts),
