@@ -51,6 +51,7 @@ struct conf_udp {
 struct conf_nts {
 	int enable;                     /* default 0 */
 	int port;                       /* NTS-KE over TCP; default 4460 */
+	int port_line;                  /* its line in the file, 0 if default */
 	char *certificate;              /* PEM chain; required with enable */
 	char *key;                      /* PEM private key; required with enable */
 	double rotate;                  /* seconds between master keys; default 86400 */
