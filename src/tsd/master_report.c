@@ -15,7 +15,9 @@
 #include "common/log.h"
 #include "tsd/master_state.h"
 #include "tsd/metrics.h"
+#include "tsd/privileges.h"
 #include "tsd/proctitle.h"
+#include "tsd/sandbox.h"
 
 /* ---- what it serves ---- */
 
@@ -94,6 +96,11 @@ static void master_metrics_child(struct master *m)
 	close_range(4, ~0u, 0);
 	log_reopen();
 	proctitle_set("tsd: metrics");
+	if (privileges_final() != 0)
+		_exit(1);
+	if (m->gen.cfg->server.seccomp &&
+	    sandbox_enter(SANDBOX_METRICS, m->gen.cfg->server.log_syslog) != 0)
+		_exit(1);
 	_exit(metrics_run(3, &src));
 }
 

@@ -21,6 +21,7 @@
 #include "tsd/driftfile.h"
 #include "tsd/refid.h"
 #include "tsd/sync_publish.h"
+#include "tsd/sandbox.h"
 #include "tsd/sync_source.h"
 #include "tsd/worker.h"
 
@@ -406,7 +407,9 @@ int sync_run(const struct sync_args *args)
 	setup_signals();
 	if (getppid() != args->master_pid)
 		return 0;
-	if (sync_init(&s, args) != 0)
+	if (sync_init(&s, args) != 0 ||
+	    (args->cfg->server.seccomp &&
+	     sandbox_enter(SANDBOX_SYNC, args->cfg->server.log_syslog) != 0))
 		status = WORKER_EXIT_FATAL_CONFIG;
 	else
 		sync_loop(&s);
