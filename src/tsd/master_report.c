@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "tsd/master_state.h"
 #include "tsd/metrics.h"
+#include "tsd/privileges.h"
 #include "tsd/proctitle.h"
 
 /* ---- what it serves ---- */
@@ -91,6 +92,7 @@ static void master_metrics_child(struct master *m)
 		_exit(1);
 	close_range(4, ~0u, 0);
 	log_reopen();
+	privileges_drop_sys_time();
 	proctitle_set("tsd: metrics");
 	_exit(metrics_run(3, &src));
 }

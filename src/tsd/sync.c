@@ -1,6 +1,8 @@
 /* The sync process: poll the sources when they are due, select and
  * combine them, run the discipline loop, publish the correction and the
- * hierarchy fields, keep the drift file. It serves nothing itself. */
+ * hierarchy fields (or, with apply = "system", steer the clock through
+ * steer.c and publish the fields alone), keep the drift file. It serves
+ * nothing itself. */
 #include "tsd/sync.h"
 
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include "query/select.h"
 #include "tsd/discipline.h"
 #include "tsd/driftfile.h"
+#include "tsd/steer.h"
 #include "tsd/sync_source.h"
 #include "tsd/worker.h"
 
@@ -47,6 +50,9 @@ struct sync {
 	uint64_t drift_written_ns;
 	double drift_written_ppm;
 	int drift_ever_written;
+	struct steer steer;         /* apply = "system" */
+	int steering;
+	int exit_status;            /* set when the loop must end with it */
 };
 
 static void on_stop(int sig)
@@ -120,15 +126,15 @@ static int open_sources(struct sync *s)
 
 /* The frequency to start from: the drift file, else the correction in
  * force (an earlier sync process of this tsd), else none. */
-static void start_discipline(struct sync *s)
+static void start_discipline(struct sync *s, double clock_freq)
 {
 	const struct conf_sync *sy = &s->cfg->sync;
 	struct correction_params now;
-	double ppm = 0, freq = 0;
+	double ppm = 0, freq = clock_freq;
 	int started = 0;
 
 	if (correction_read(s->shared, &now) == 0 && now.synced) {
-		freq = now.freq;
+		freq = s->steering ? clock_freq : now.freq;
 		started = 1;
 	}
 	if (sy->drift_file != NULL && driftfile_read(sy->drift_file, &ppm) == 0) {
@@ -139,31 +145,56 @@ static void start_discipline(struct sync *s)
 	s->drift_written_ppm = freq * 1e6;
 }
 
+/* A refusal from the clock, said once. Without the privilege nothing
+ * changes until the operator grants it: the process ends with the status
+ * the master does not restart (until a reload); any other error ends it
+ * with 1, and the master restarts it, throttled. */
+static int steer_failed(struct sync *s, const char *what, int rc)
+{
+	if (rc == -EPERM || rc == -EACCES) {
+		log_err("sync: %s: the clock plugin '%s' may not adjust the clock (%s): "
+		        "apply = \"system\" needs CAP_SYS_TIME in the sync process; see tsd(8), "
+		        "CAPABILITIES", what, s->cfg->clock.name, strerror(-rc));
+		return WORKER_EXIT_FATAL_CONFIG;
+	}
+	log_err("sync: %s: the clock plugin '%s' failed: %s", what, s->cfg->clock.name,
+	        strerror(-rc));
+	return 1;
+}
+
+/* Returns 0, or the status to exit with. */
 static int sync_init(struct sync *s, const struct sync_args *args)
 {
+	double clock_freq = 0;
+	int rc;
+
 	s->cfg = args->cfg;
 	s->shared = args->shared;
 	s->master_pid = args->master_pid;
-	if (s->cfg->sync.apply == SYNC_APPLY_SYSTEM) {
-		log_err("sync: apply = \"system\" needs the clock adjustment functions that "
-		        "this version's plugins do not have; use apply = \"serve\"");
-		return -1;
-	}
 	s->scratch = malloc(sizeof(*s->scratch));
 	if (s->scratch == NULL) {
 		log_err("sync: out of memory");
-		return -1;
+		return 1;
 	}
 	if (open_plugins(s) != 0 || open_sources(s) != 0)
-		return -1;
-	start_discipline(s);
-	log_info("sync: following %zu source%s, poll %g..%g s", s->n_sources,
-	         s->n_sources == 1 ? "" : "s", s->cfg->sync.poll_min, s->cfg->sync.poll_max);
+		return WORKER_EXIT_FATAL_CONFIG;
+	if (s->cfg->sync.apply == SYNC_APPLY_SYSTEM) {
+		rc = steer_open(&s->steer, &s->clock, &clock_freq);
+		if (rc < 0)
+			return steer_failed(s, "start", rc);
+		s->steering = 1;
+	}
+	start_discipline(s, clock_freq);
+	log_info("sync: following %zu source%s, poll %g..%g s, %s", s->n_sources,
+	         s->n_sources == 1 ? "" : "s", s->cfg->sync.poll_min, s->cfg->sync.poll_max,
+	         s->steering ? "steering the clock" : "serving a correction");
 	return 0;
 }
 
 static void sync_fini(struct sync *s)
 {
+	if (s->steering)
+		steer_close(&s->steer);
 	if (s->est_open)
 		estimator_close(&s->est);
 	if (s->clock_open)
@@ -262,11 +293,46 @@ static void log_update(struct sync *s, const struct chosen *ch,
                        const struct discipline_result *r, const struct correction_params *p)
 {
 	if (r->action == DISCIPLINE_STEP)
-		log_info("sync: stepped the served time by %+.6f s", r->phase_s);
+		log_info("sync: stepped the %s by %+.6f s", s->steering ? "clock" : "served time",
+		         r->phase_s);
 	if (!s->synced_logged)
 		log_info("sync: synchronised to %s, stratum %d, frequency %+.3f ppm",
 		         ch->best->name, p->stratum, p->freq * 1e6);
 	s->synced_logged = 1;
+}
+
+/* The correction in force and the raw clock now. With apply = "system"
+ * it is what was done to the clock, and always counts as set: the clock
+ * keeps its time, and the first update steps it only past the threshold. */
+static int in_force(struct sync *s, struct correction_params *old,
+                    struct tsd_clock_reading *now, uint64_t mono)
+{
+	if (clock_now(&s->clock, now) != 0)
+		return -1;
+	if (!s->steering)
+		return correction_read(s->shared, old);
+	steer_in_force(&s->steer, now->time_ns, mono, old);
+	return 0;
+}
+
+/* apply = "system": the clock takes the correction; the workers serve it
+ * as it is, so what they add is zero and only the fields are published. */
+static int steer(struct sync *s, struct correction_params *next,
+                 const struct discipline_result *r, int64_t now_raw_ns, uint64_t mono)
+{
+	int rc = steer_apply(&s->steer, next, r->action, now_raw_ns, mono);
+
+	if (rc == 0)
+		rc = steer_status(&s->steer, next, r->error_s);
+	if (rc < 0) {
+		s->exit_status = steer_failed(s, "update", rc);
+		return -1;
+	}
+	next->offset_ns = 0;
+	next->freq = 0;
+	next->slew_s = 0;
+	next->slew_rate = 0;
+	return 0;
 }
 
 static void update(struct sync *s)
@@ -284,7 +350,7 @@ static void update(struct sync *s)
 		s->synced_logged = 0;
 		return;
 	}
-	if (correction_read(s->shared, &old) != 0 || clock_now(&s->clock, &now) != 0)
+	if (in_force(s, &old, &now, mono) != 0)
 		return;
 	pt = (struct discipline_point){ ch.newest_raw_ns, ch.sel.offset_s,
 	                                fmax(ch.sel.error_s, 1e-9) };
@@ -297,12 +363,26 @@ static void update(struct sync *s)
 	if (r.action == DISCIPLINE_NONE)
 		return;
 	fill_fields(&next, &ch, &r, now.time_ns);
+	if (s->steering && steer(s, &next, &r, now.time_ns, mono) != 0)
+		return;
 	correction_publish(s->shared, &next);
 	log_update(s, &ch, &r, &next);
 	keep_drift(s);
 }
 
 /* ---- the loop ---- */
+
+/* apply = "system": a slew ends on time, between polls too. */
+static void steer_due(struct sync *s)
+{
+	int rc;
+
+	if (!s->steering || s->exit_status != 0)
+		return;
+	rc = steer_tick(&s->steer, monotonic_now_ns());
+	if (rc < 0)
+		s->exit_status = steer_failed(s, "end of a slew", rc);
+}
 
 static double interval_s(const struct sync *s, const struct sync_source *src)
 {
@@ -321,6 +401,7 @@ static int poll_due(struct sync *s)
 		if (src->next_poll_ns > monotonic_now_ns())
 			continue;
 		sync_source_poll(src, &s->clock, &s->est, timeout, s->cfg->sync.poll_max, s->scratch);
+		steer_due(s);
 		src->next_poll_ns = monotonic_now_ns() + (uint64_t)(interval_s(s, src) * NS_PER_S);
 		polled = 1;
 	}
@@ -329,7 +410,8 @@ static int poll_due(struct sync *s)
 
 static void sleep_until_due(const struct sync *s)
 {
-	uint64_t next = UINT64_MAX, now = monotonic_now_ns();
+	uint64_t next = s->steering ? steer_due_ns(&s->steer) : UINT64_MAX;
+	uint64_t now = monotonic_now_ns();
 	struct timespec ts;
 	uint64_t wait;
 
@@ -347,10 +429,12 @@ static void sleep_until_due(const struct sync *s)
 
 static void sync_loop(struct sync *s)
 {
-	while (!stop_requested && getppid() == s->master_pid) {
+	while (!stop_requested && s->exit_status == 0 && getppid() == s->master_pid) {
 		if (poll_due(s))
 			update(s);
-		sleep_until_due(s);
+		steer_due(s);
+		if (s->exit_status == 0)
+			sleep_until_due(s);
 	}
 }
 
@@ -364,10 +448,11 @@ int sync_run(const struct sync_args *args)
 	setup_signals();
 	if (getppid() != args->master_pid)
 		return 0;
-	if (sync_init(&s, args) != 0)
-		status = WORKER_EXIT_FATAL_CONFIG;
-	else
+	status = sync_init(&s, args);
+	if (status == 0) {
 		sync_loop(&s);
+		status = s.exit_status;
+	}
 	sync_fini(&s);
 	return status;
 }
