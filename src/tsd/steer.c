@@ -52,10 +52,15 @@ int steer_open(struct steer *st, struct clock_source *cs, double *freq_out)
 	return 0;
 }
 
+/* A slew cut short must not leave the clock running fast for good. */
 void steer_close(struct steer *st)
 {
-	if (st->clock != NULL)
-		st->clock->removed = NULL;
+	if (st->clock == NULL)
+		return;
+	if (st->slew_end_mono_ns != 0)
+		clock_adjust_frequency(st->clock, st->base_freq * 1e6);
+	st->slew_end_mono_ns = 0;
+	st->clock->removed = NULL;
 }
 
 void steer_in_force(const struct steer *st, int64_t now_raw_ns, uint64_t now_mono_ns,

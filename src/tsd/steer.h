@@ -29,6 +29,8 @@ struct steer {
  * start. *freq_out: the frequency in force (a fraction). Returns 0 or a
  * negative errno. */
 int steer_open(struct steer *st, struct clock_source *cs, double *freq_out);
+/* At exit: a slew in progress is ended (the base frequency set again), so
+ * the clock keeps the learned frequency and nothing more. */
 void steer_close(struct steer *st);
 
 /* The correction in force at raw reading now_raw_ns, as the discipline

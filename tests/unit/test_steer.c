@@ -196,6 +196,23 @@ static void test_slew_through_frequency(void **state)
 	assert_int_equal(steer_due_ns(&st), UINT64_MAX);
 }
 
+/* Stopping mid-slew leaves the clock at the learned frequency. */
+static void test_close_ends_slew(void **state)
+{
+	struct correction_params p;
+	int64_t raw;
+
+	(void)state;
+	raw = raw_now();
+	p = next_at(raw, 0, 50e-6, -0.01, 1e-4);
+	assert_int_equal(steer_apply(&st, &p, DISCIPLINE_SLEW, raw, mono_ns), 0);
+	assert_true(fabs(freq_ppm + 50) < 1e-9);      /* 50 - 100 */
+	advance(1);
+	steer_close(&st);
+	assert_true(fabs(freq_ppm - 50) < 1e-9);
+	assert_null(cs.removed);
+}
+
 /* Synchronised, with the leap and the root distance. */
 static void test_status(void **state)
 {
@@ -222,6 +239,7 @@ int main(void)
 		cmocka_unit_test_setup(test_readings_leave_out_what_was_done, setup),
 		cmocka_unit_test_setup(test_step, setup),
 		cmocka_unit_test_setup(test_slew_through_frequency, setup),
+		cmocka_unit_test_setup(test_close_ends_slew, setup),
 		cmocka_unit_test_setup(test_status, setup),
 	};
 
