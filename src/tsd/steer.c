@@ -28,7 +28,7 @@ static int set_frequency(struct steer *st, double freq, int64_t raw_ns, int64_t 
 	return 0;
 }
 
-int steer_open(struct steer *st, struct clock_source *cs, double *freq_out)
+int steer_open(struct steer *st, struct clock_source *cs, struct tsd_clock_adjustment *found)
 {
 	struct tsd_clock_adjustment a;
 	struct tsd_clock_reading now;
@@ -48,7 +48,8 @@ int steer_open(struct steer *st, struct clock_source *cs, double *freq_out)
 	if (rc < 0)
 		return rc;
 	cs->removed = &st->done;
-	*freq_out = st->base_freq;
+	*found = a;
+	found->freq_ppm = st->base_freq * 1e6;
 	return 0;
 }
 

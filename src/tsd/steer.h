@@ -24,11 +24,10 @@ struct steer {
 	uint64_t slew_end_mono_ns;  /* 0: no slew in progress */
 };
 
-/* Read the clock's state back and set its frequency again to what it is:
- * a process that may not steer the clock (-EPERM) learns it here, at
- * start. *freq_out: the frequency in force (a fraction). Returns 0 or a
- * negative errno. */
-int steer_open(struct steer *st, struct clock_source *cs, double *freq_out);
+/* Read the clock's state back (into *found) and set its frequency again to
+ * what it is: a process that may not steer the clock (-EPERM) learns it
+ * here, at start. Returns 0 or a negative errno. */
+int steer_open(struct steer *st, struct clock_source *cs, struct tsd_clock_adjustment *found);
 /* At exit: a slew in progress is ended (the base frequency set again), so
  * the clock keeps the learned frequency and nothing more. */
 void steer_close(struct steer *st);

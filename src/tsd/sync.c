@@ -125,16 +125,21 @@ static int open_sources(struct sync *s)
 }
 
 /* The frequency to start from: the drift file, else the correction in
- * force (an earlier sync process of this tsd), else none. */
-static void start_discipline(struct sync *s, double clock_freq)
+ * force (an earlier sync process of this tsd), else none. Steering, the
+ * clock's own: its frequency, and whether it is marked synchronised (by an
+ * earlier steering sync process; a clock only served so far is not). */
+static void start_discipline(struct sync *s, const struct tsd_clock_adjustment *clock)
 {
 	const struct conf_sync *sy = &s->cfg->sync;
 	struct correction_params now;
-	double ppm = 0, freq = clock_freq;
+	double ppm = 0, freq = 0;
 	int started = 0;
 
-	if (correction_read(s->shared, &now) == 0 && now.synced) {
-		freq = s->steering ? clock_freq : now.freq;
+	if (s->steering) {
+		freq = clock->freq_ppm * 1e-6;
+		started = clock->synced;
+	} else if (correction_read(s->shared, &now) == 0 && now.synced) {
+		freq = now.freq;
 		started = 1;
 	}
 	if (sy->drift_file != NULL && driftfile_read(sy->drift_file, &ppm) == 0) {
@@ -165,9 +170,10 @@ static int steer_failed(struct sync *s, const char *what, int rc)
 /* Returns 0, or the status to exit with. */
 static int sync_init(struct sync *s, const struct sync_args *args)
 {
-	double clock_freq = 0;
+	struct tsd_clock_adjustment clock;
 	int rc;
 
+	memset(&clock, 0, sizeof(clock));
 	s->cfg = args->cfg;
 	s->shared = args->shared;
 	s->master_pid = args->master_pid;
@@ -179,12 +185,12 @@ static int sync_init(struct sync *s, const struct sync_args *args)
 	if (open_plugins(s) != 0 || open_sources(s) != 0)
 		return WORKER_EXIT_FATAL_CONFIG;
 	if (s->cfg->sync.apply == SYNC_APPLY_SYSTEM) {
-		rc = steer_open(&s->steer, &s->clock, &clock_freq);
+		rc = steer_open(&s->steer, &s->clock, &clock);
 		if (rc < 0)
 			return steer_failed(s, "start", rc);
 		s->steering = 1;
 	}
-	start_discipline(s, clock_freq);
+	start_discipline(s, &clock);
 	log_info("sync: following %zu source%s, poll %g..%g s, %s", s->n_sources,
 	         s->n_sources == 1 ? "" : "s", s->cfg->sync.poll_min, s->cfg->sync.poll_max,
 	         s->steering ? "steering the clock" : "serving a correction");

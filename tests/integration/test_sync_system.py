@@ -14,10 +14,13 @@ clock): tsdtest refuses any other clock with apply = "system".
 - A clock that refuses (EPERM, as realtime without CAP_SYS_TIME): one clear
   log line, the sync process is not restarted, the workers serve leap 3.
 - As root with server.user: the sync process keeps CAP_SYS_TIME and nothing
-  else; the workers have no capability."""
+  else; the workers have no capability.
+- A SIGHUP from apply = "serve" to "system": stepped once (the clock had
+  only been served corrected), and the served time stays within 5 ms."""
 
 import os
 import shutil
+import signal
 import tempfile
 import time
 
@@ -47,6 +50,26 @@ def follow():
             assert abs(ppm + 100) < 5, ppm
             print("apply = system: synchronised (error %+.1f us), worst %.1f us over 6 s, "
                   "frequency %+.3f ppm" % (first * 1e6, worst * 1e6, ppm))
+
+
+def reload_into_system():
+    """From serving a correction to steering the clock, by SIGHUP: the clock
+    was never steered, so it is stepped once; what is served stays within
+    HOLD_S across the change."""
+    with synctest.upstream() as up:
+        with synctest.follower([synctest.source(up)], extra='apply = "serve";') as fol:
+            synctest.wait_synced(fol, up, BOUND_S)
+            with open(fol.tsd.conf_path) as f:
+                text = f.read().replace('apply = "serve";', 'apply = "system";')
+            tsdtest.refuse_real_clock_steering(text)
+            with open(fol.tsd.conf_path, "w") as f:
+                f.write(text)
+            os.kill(fol.tsd.pid, signal.SIGHUP)
+            assert tsdtest.wait_for(lambda: "steering the clock" in fol.log(), 10.0), fol.log()
+            worst = synctest.hold_within(fol, up, HOLD_S, 6.0)
+            assert synctest.log_count(fol, "stepped the clock by") == 1, fol.log()
+            print("serve -> system by SIGHUP: stepped once, worst %.1f us over 6 s"
+                  % (worst * 1e6))
 
 
 def check_config_refuses_tai():
@@ -135,6 +158,7 @@ def test():
     refused()
     capabilities()
     follow()
+    reload_into_system()
 
 
 if __name__ == "__main__":

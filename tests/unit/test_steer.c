@@ -96,7 +96,7 @@ static int64_t raw_now(void)
 
 static int setup(void **state)
 {
-	double freq = 0;
+	struct tsd_clock_adjustment found;
 
 	(void)state;
 	memset(&cs, 0, sizeof(cs));
@@ -110,8 +110,9 @@ static int setup(void **state)
 	freq_ref_ns = true_ns - INT64_C(1000000000000);  /* running at +20 ppm for a while */
 	phase_ns = -freq_ppm * 1e-6 * 1e12;     /* ... and reading true time now */
 	steps = freq_sets = 0;
-	assert_int_equal(steer_open(&st, &cs, &freq), 0);
-	assert_true(fabs(freq - 20e-6) < 1e-15);
+	assert_int_equal(steer_open(&st, &cs, &found), 0);
+	assert_true(fabs(found.freq_ppm - 20) < 1e-9);
+	assert_true(found.max_freq_ppm == 500);
 	assert_int_equal(freq_sets, 1);         /* the privilege probe */
 	assert_true(freq_ppm == 20);
 	return 0;
