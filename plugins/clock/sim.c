@@ -1,11 +1,16 @@
 /* Clock plugin "sim": a simulated clock for tests and demonstrations. Real
  * time plus a configured offset, drift, jitter and one scheduled step; its
- * step and slew change only this plugin's state, never the machine's clock. */
+ * step, slew and steering change only the simulation, never the machine's
+ * clock. What they change is kept as a kernel keeps it for the real clock:
+ * in the host's shared memory (TSD_SHARED_FD_ENV), so the sync process's
+ * adjustments are what every worker serves. */
 
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "tsd/plugin.h"
@@ -14,6 +19,8 @@
 
 /* adjtime's rate: a slew never moves the clock faster than this. */
 #define SLEW_RATE 500e-6
+/* The frequency adjustments it takes, as the kernel's (+-500 ppm). */
+#define MAX_FREQ_PPM 500.0
 /* Offsets beyond this many seconds (about three years) are refused, so the
  * sums below stay far from int64 nanoseconds' limits. */
 #define MAX_OFFSET_S 1e8
@@ -32,18 +39,42 @@ struct sim_config {
 	double error_s;
 };
 
+/* What the simulated kernel keeps: every change made through the plugin. */
+struct sim_adjust {
+	double stepped_s;        /* sum of step() calls */
+	double slewed_s;         /* slews already folded in */
+	int64_t slew_start_ns;   /* real time the slew in progress began */
+	double slew_total_s;     /* the slew in progress */
+	int64_t freq_ref_ns;     /* real time the frequency was last set */
+	double freq_phase_s;     /* what the frequencies added before freq_ref_ns */
+	double freq_ppm;         /* the frequency adjustment in force */
+	int synced;              /* adjust_status, read back by adjust_read */
+	int leap;
+	double error_s, max_error_s;
+};
+
+/* One writer (the sync process), readers in every process: two copies, as
+ * src/common/correction.c keeps the served correction, so a reader never
+ * waits and a writer killed half-way leaves one copy whole. Zero-filled is
+ * the state of a clock nothing has changed. */
+struct sim_kernel {
+	uint32_t seq;            /* even: copy 0 is whole; odd: copy 1 */
+	uint32_t pad;
+	struct sim_adjust copy[2];
+};
+
+_Static_assert(sizeof(struct sim_kernel) <= TSD_SHARED_BYTES, "the host shares TSD_SHARED_BYTES");
+
 struct sim {
 	struct sim_config cfg;
+	struct sim_kernel *kernel; /* shared, or private */
+	int kernel_shared;
 	int gaussian;            /* jitter shape: gaussian (default) or uniform */
 	int has_step_at;
 	int has_step_by;
 	int has_error;
 	int precision_log2;
 	int64_t start_ns;        /* the host's origin (or init): drift and step_at count from it */
-	double stepped_s;        /* sum of step() calls */
-	double slewed_s;         /* slews already folded in */
-	int64_t slew_start_ns;
-	double slew_total_s;     /* the slew in progress */
 	uint64_t rng;
 	struct wander wander;    /* the frequency's random walk, a function of seed and time */
 };
@@ -84,15 +115,62 @@ static double jitter_s(struct sim *s)
 	return z / 3 * s->cfg.jitter_s;
 }
 
+/* ---- the simulated kernel ---- */
+
+static void kernel_read_adjust(const struct sim *s, struct sim_adjust *out)
+{
+	const struct sim_kernel *k = s->kernel;
+
+	for (int i = 0; i < 64; i++) {
+		uint32_t before = __atomic_load_n(&k->seq, __ATOMIC_ACQUIRE);
+
+		memcpy(out, &k->copy[before & 1], sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&k->seq, __ATOMIC_RELAXED) == before)
+			return;
+	}
+}
+
+static void set_seq(struct sim_kernel *k, uint32_t seq)
+{
+	__atomic_store_n(&k->seq, seq, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static void kernel_write_adjust(struct sim *s, const struct sim_adjust *a)
+{
+	struct sim_kernel *k = s->kernel;
+	uint32_t seq = __atomic_load_n(&k->seq, __ATOMIC_RELAXED);
+
+	if ((seq & 1) == 0)
+		set_seq(k, ++seq);
+	memcpy(&k->copy[0], a, sizeof(*a));
+	set_seq(k, ++seq);
+	memcpy(&k->copy[1], a, sizeof(*a));
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
 /* ---- the simulated time scale ---- */
 
-static double slew_done_s(const struct sim *s, int64_t real_ns)
+/* The phase the frequency adjustments add by real_ns. They act on the
+ * simulated oscillator, which runs drift_ppm off real time, as the kernel's
+ * act on the hardware's. */
+static double freq_phase_s(const struct sim *s, const struct sim_adjust *a, int64_t real_ns)
 {
-	double moved_s, total = s->slew_total_s;
+	double since_s = (double)(real_ns - a->freq_ref_ns) / NS_PER_S;
 
-	if (real_ns <= s->slew_start_ns || total == 0)
+	if (a->freq_ppm == 0)
+		return a->freq_phase_s;
+	return a->freq_phase_s + a->freq_ppm * 1e-6 * since_s * (1 + s->cfg.drift_ppm * 1e-6);
+}
+
+static double slew_done_s(const struct sim_adjust *a, int64_t real_ns)
+{
+	double moved_s, total = a->slew_total_s;
+
+	if (real_ns <= a->slew_start_ns || total == 0)
 		return 0;
-	moved_s = SLEW_RATE * (double)(real_ns - s->slew_start_ns) / NS_PER_S;
+	moved_s = SLEW_RATE * (double)(real_ns - a->slew_start_ns) / NS_PER_S;
 	if (total > 0)
 		return moved_s < total ? moved_s : total;
 	return -moved_s > total ? -moved_s : total;
@@ -103,13 +181,16 @@ static double sim_offset_s(struct sim *s, int64_t real_ns)
 {
 	double elapsed_s = (double)(real_ns - s->start_ns) / NS_PER_S;
 	double offset = s->cfg.offset_s + s->cfg.drift_ppm * 1e-6 * elapsed_s, walked;
+	struct sim_adjust a;
 
 	wander_at(&s->wander, elapsed_s, &walked, NULL);
 	offset += walked;
 
 	if (s->has_step_at && elapsed_s >= s->cfg.step_at_s)
 		offset += s->cfg.step_by_s;
-	return offset + s->stepped_s + s->slewed_s + slew_done_s(s, real_ns);
+	kernel_read_adjust(s, &a);
+	return offset + a.stepped_s + a.slewed_s + slew_done_s(&a, real_ns) +
+	       freq_phase_s(s, &a, real_ns);
 }
 
 static int64_t seconds_to_ns(double seconds)
@@ -170,11 +251,15 @@ static int sim_info(void *state, struct tsd_clock_info *out)
 static int sim_step(void *state, double offset_s)
 {
 	struct sim *s = state;
-	double total = s->stepped_s + offset_s;
+	struct sim_adjust a;
+	double total;
 
+	kernel_read_adjust(s, &a);
+	total = a.stepped_s + offset_s;
 	if (!(total > -MAX_OFFSET_S && total < MAX_OFFSET_S))
 		return -ERANGE;
-	s->stepped_s = total;
+	a.stepped_s = total;
+	kernel_write_adjust(s, &a);
 	return 0;
 }
 
@@ -182,6 +267,7 @@ static int sim_step(void *state, double offset_s)
 static int sim_slew(void *state, double offset_s)
 {
 	struct sim *s = state;
+	struct sim_adjust a;
 	int64_t real_ns = 0;
 	int rc;
 
@@ -190,9 +276,61 @@ static int sim_slew(void *state, double offset_s)
 	rc = read_real_ns(&real_ns);
 	if (rc != 0)
 		return rc;
-	s->slewed_s += slew_done_s(s, real_ns);
-	s->slew_start_ns = real_ns;
-	s->slew_total_s = offset_s;
+	kernel_read_adjust(s, &a);
+	a.slewed_s += slew_done_s(&a, real_ns);
+	a.slew_start_ns = real_ns;
+	a.slew_total_s = offset_s;
+	kernel_write_adjust(s, &a);
+	return 0;
+}
+
+/* As ADJ_FREQUENCY: from now on, clamped to what the kernel takes. */
+static int sim_adjust_frequency(void *state, double freq_ppm)
+{
+	struct sim *s = state;
+	struct sim_adjust a;
+	int64_t real_ns = 0;
+	int rc = read_real_ns(&real_ns);
+
+	if (rc != 0)
+		return rc;
+	if (freq_ppm != freq_ppm)
+		return -EINVAL;
+	kernel_read_adjust(s, &a);
+	a.freq_phase_s = freq_phase_s(s, &a, real_ns);
+	a.freq_ref_ns = real_ns;
+	a.freq_ppm = freq_ppm > MAX_FREQ_PPM ? MAX_FREQ_PPM
+	           : freq_ppm < -MAX_FREQ_PPM ? -MAX_FREQ_PPM : freq_ppm;
+	kernel_write_adjust(s, &a);
+	return 0;
+}
+
+static int sim_adjust_read(void *state, struct tsd_clock_adjustment *out)
+{
+	struct sim *s = state;
+	struct sim_adjust a;
+
+	kernel_read_adjust(s, &a);
+	out->freq_ppm = a.freq_ppm;
+	out->max_freq_ppm = MAX_FREQ_PPM;
+	out->synced = a.synced;
+	out->leap = (enum tsd_leap)a.leap;
+	out->error_s = a.error_s;
+	out->max_error_s = a.max_error_s;
+	return 0;
+}
+
+static int sim_adjust_status(void *state, const struct tsd_clock_status *status)
+{
+	struct sim *s = state;
+	struct sim_adjust a;
+
+	kernel_read_adjust(s, &a);
+	a.synced = status->synced;
+	a.leap = (int)status->leap;
+	a.error_s = status->error_s;
+	a.max_error_s = status->max_error_s;
+	kernel_write_adjust(s, &a);
 	return 0;
 }
 
@@ -309,6 +447,43 @@ static int origin_ns(int64_t *out)
 	return read_real_ns(out);
 }
 
+/* The host's shared memory when it gives one (a tsd), else private
+ * memory (tsclient): the same layout either way. */
+static int open_kernel(struct sim *s)
+{
+	const char *text = getenv(TSD_SHARED_FD_ENV);
+	struct stat st;
+	char *end = NULL;
+	long fd;
+	void *p;
+
+	if (text != NULL && *text != '\0') {
+		errno = 0;
+		fd = strtol(text, &end, 10);
+		if (errno == 0 && *end == '\0' && fd > 2 && fd < 1 << 20 &&
+		    fstat((int)fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_size == (off_t)TSD_SHARED_BYTES) {
+			p = mmap(NULL, TSD_SHARED_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+			         (int)fd, 0);
+			if (p != MAP_FAILED) {
+				s->kernel = p;
+				s->kernel_shared = 1;
+				return 0;
+			}
+		}
+	}
+	s->kernel = calloc(1, sizeof(*s->kernel));
+	return s->kernel != NULL ? 0 : -ENOMEM;
+}
+
+static void close_kernel(struct sim *s)
+{
+	if (s->kernel_shared)
+		munmap(s->kernel, TSD_SHARED_BYTES);
+	else
+		free(s->kernel);
+}
+
 static int sim_init(void **state, const struct tsd_setting *settings,
                     size_t n_settings, struct tsd_plugin_error *err)
 {
@@ -323,6 +498,8 @@ static int sim_init(void **state, const struct tsd_setting *settings,
 	rc = apply_settings(s, settings, n_settings, err);
 	if (rc == 0 && origin_ns(&s->start_ns) != 0)
 		rc = tsd_plugin_fail(err, -1, -errno, "cannot read CLOCK_REALTIME");
+	if (rc == 0 && open_kernel(s) != 0)
+		rc = tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
 	if (rc != 0) {
 		free(s);
 		return rc;
@@ -336,6 +513,7 @@ static int sim_init(void **state, const struct tsd_setting *settings,
 
 static void sim_fini(void *state)
 {
+	close_kernel(state);
 	free(state);
 }
 
@@ -345,6 +523,9 @@ static const struct tsd_clock_ops sim_ops = {
 	.from_realtime = sim_from_realtime,
 	.step = sim_step,
 	.slew = sim_slew,
+	.adjust_frequency = sim_adjust_frequency,
+	.adjust_read = sim_adjust_read,
+	.adjust_status = sim_adjust_status,
 };
 
 const struct tsd_plugin tsd_plugin = {
@@ -353,7 +534,7 @@ const struct tsd_plugin tsd_plugin = {
 	.kind = TSD_PLUGIN_CLOCK,
 	.name = "sim",
 	.description = "a simulated clock (offset, drift_ppm, wander, bounded jitter, a scheduled step); "
-	               "step and slew change only the simulation",
+	               "step, slew and steering change only the simulation",
 	.init = sim_init,
 	.fini = sim_fini,
 	.clock = &sim_ops,

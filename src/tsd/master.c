@@ -24,6 +24,7 @@
 #include "common/correction.h"
 #include "common/log.h"
 #include "common/monotonic.h"
+#include "tsd/clockshare.h"
 #include "tsd/control.h"
 #include "tsd/counters.h"
 #include "tsd/dispatcher.h"
@@ -659,19 +660,6 @@ static void master_cleanup(struct master *m)
 		close(m->epfd);
 }
 
-/* Every process of this tsd counts simulated time from one instant (see
- * TSD_ORIGIN_ENV): the master's start, unless the caller chose one. */
-static void record_origin(void)
-{
-	struct timespec ts;
-	char text[32];
-
-	if (getenv(TSD_ORIGIN_ENV) != NULL || clock_gettime(CLOCK_REALTIME, &ts) != 0)
-		return;
-	snprintf(text, sizeof(text), "%lld", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
-	setenv(TSD_ORIGIN_ENV, text, 0);
-}
-
 int master_run(struct conf *cfg, const char *config_path)
 {
 	static struct master m;
@@ -687,7 +675,7 @@ int master_run(struct conf *cfg, const char *config_path)
 	m.started_ns = m.now_ns;
 	m.started_realtime_ns = realtime_now_ns();
 	control_init(&m.ctl, master_control_request, &m);
-	record_origin();
+	clockshare_setup();
 	if (master_start(&m, cfg) == 0)
 		status = master_loop(&m);
 	else

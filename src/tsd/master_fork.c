@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/monotonic.h"
+#include "tsd/clockshare.h"
 #include "tsd/master_state.h"
 #include "tsd/proctitle.h"
 #include "tsd/worker.h"
@@ -67,7 +68,9 @@ static void child_run(struct master *m, unsigned i, unsigned shard, int handoff_
 		.nts_keys = m->nts_keys,
 	};
 
-	if (m->gen.cfg->sync.enabled && m->gen.cfg->sync.apply == SYNC_APPLY_SERVE)
+	/* apply = "system" publishes no timing (zero), only the fields the
+	 * sync process knows: stratum, reference ID, root delay and dispersion. */
+	if (m->gen.cfg->sync.enabled)
 		args.correction = m->correction;
 
 	child_close_master_fds(m, shard);
@@ -114,14 +117,30 @@ int master_spawn(struct master *m, unsigned i, unsigned shard)
 	return 0;
 }
 
+static void close_from_to(unsigned first, unsigned last)
+{
+	if (first > last)
+		return;
+	if (syscall(SYS_close_range, first, last, 0u) != 0)
+		for (unsigned fd = first; fd <= last && fd < 65536; fd++)
+			close((int)fd);
+}
+
 /* In the new sync process: it needs none of the master's descriptors (the
- * listeners, the workers' sockets, the signalfd); only the standard three. */
+ * listeners, the workers' sockets, the signalfd); only the standard three
+ * and the clock's shared memory, where its steering of a simulated clock
+ * is kept. */
 static void sync_child_prepare(void *ctx)
 {
+	int keep = clockshare_fd();
+
 	(void)ctx;
-	if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
-		for (int fd = 3; fd < 65536; fd++)
-			close(fd);
+	if (keep < 3) {
+		close_from_to(3, ~0u);
+	} else {
+		close_from_to(3, (unsigned)keep - 1);
+		close_from_to((unsigned)keep + 1, ~0u);
+	}
 	log_reopen();
 }
 

@@ -95,6 +95,7 @@ static void master_metrics_child(struct master *m)
 		_exit(1);
 	close_range(4, ~0u, 0);
 	log_reopen();
+	privileges_drop_sys_time();
 	proctitle_set("tsd: metrics");
 	if (privileges_final() != 0)
 		_exit(1);

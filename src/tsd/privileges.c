@@ -6,10 +6,12 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -84,17 +86,74 @@ int privileges_drop(const char *user)
 	return 0;
 }
 
-int privileges_final(void)
+/* keep_caps: the permitted capabilities survive the change of user (the
+ * effective ones never do; limit_caps sets them again). */
+static int final_ids(int keep_caps)
 {
 	uid_t r, e, s;
+	int rc = 0;
 
 	if (getresuid(&r, &e, &s) != 0 || (r == e && s == e))
 		return 0;
+	if (keep_caps)
+		prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
 	if (setresuid(e, e, e) != 0) {
 		log_err("cannot give up root for good: %s", strerror(errno));
+		rc = -1;
+	}
+	if (keep_caps)
+		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	return rc;
+}
+
+/* CAP_SYS_TIME alone (only): what the steering sync process keeps. Else
+ * everything but CAP_SYS_TIME: no other process of tsd may set the clock,
+ * even when systemd gave tsd the capability (AmbientCapabilities), since
+ * the ambient set loses what the permitted set loses. */
+static int limit_caps(int only)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	uint32_t time_bit = CAP_TO_MASK(CAP_SYS_TIME);
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) != 0)
+		return 0;
+	if (only) {
+		time_bit &= d[CAP_TO_INDEX(CAP_SYS_TIME)].permitted;
+		memset(d, 0, sizeof(d));
+		d[CAP_TO_INDEX(CAP_SYS_TIME)].permitted = time_bit;
+		d[CAP_TO_INDEX(CAP_SYS_TIME)].effective = time_bit;
+	} else {
+		for (int i = 0; i < 2; i++)
+			d[i].inheritable = 0;
+		d[CAP_TO_INDEX(CAP_SYS_TIME)].permitted &= ~time_bit;
+		d[CAP_TO_INDEX(CAP_SYS_TIME)].effective &= ~time_bit;
+	}
+	if (syscall(SYS_capset, &h, d) != 0) {
+		log_err("cannot limit capabilities: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+int privileges_final(void)
+{
+	if (final_ids(0) != 0)
+		return -1;
+	return limit_caps(0);
+}
+
+int privileges_final_steering(void)
+{
+	if (final_ids(1) != 0)
+		return -1;
+	return limit_caps(1);
+}
+
+void privileges_drop_sys_time(void)
+{
+	limit_caps(0);
 }
 
 void privileges_regain_at_exit(void)

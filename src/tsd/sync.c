@@ -1,6 +1,8 @@
 /* The sync process: poll the sources when they are due, select and
  * combine them, run the discipline loop, publish the correction and the
- * hierarchy fields, keep the drift file. It serves nothing itself. */
+ * hierarchy fields (or, with apply = "system", steer the clock through
+ * steer.c and publish the fields alone), keep the drift file. It serves
+ * nothing itself. */
 #include "tsd/sync.h"
 
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include "tsd/refid.h"
 #include "tsd/sync_publish.h"
 #include "tsd/sandbox.h"
+#include "tsd/steer.h"
 #include "tsd/sync_source.h"
 #include "tsd/worker.h"
 
@@ -54,6 +57,9 @@ struct sync {
 	struct sync_state view;     /* what operators see (sync_state.h) */
 	struct refid_set own;       /* this server's addresses: the loop test */
 	int64_t fed_raw_ns;        /* the newest point the discipline has had */
+	struct steer steer;         /* apply = "system" */
+	int steering;
+	int exit_status;            /* set when the loop must end with it */
 };
 
 static void on_stop(int sig)
@@ -128,15 +134,20 @@ static int open_sources(struct sync *s)
 }
 
 /* The frequency to start from: the drift file, else the correction in
- * force (an earlier sync process of this tsd), else none. */
-static void start_discipline(struct sync *s)
+ * force (an earlier sync process of this tsd), else none. Steering, the
+ * clock's own: its frequency, and whether it is marked synchronised (by an
+ * earlier steering sync process; a clock only served so far is not). */
+static void start_discipline(struct sync *s, const struct tsd_clock_adjustment *clock)
 {
 	const struct conf_sync *sy = &s->cfg->sync;
 	struct correction_params now;
 	double ppm = 0, freq = 0;
 	int started = 0;
 
-	if (correction_read(s->shared, &now) == 0 && now.synced) {
+	if (s->steering) {
+		freq = clock->freq_ppm * 1e-6;
+		started = clock->synced;
+	} else if (correction_read(s->shared, &now) == 0 && now.synced) {
 		freq = now.freq;
 		started = 1;
 	}
@@ -148,8 +159,30 @@ static void start_discipline(struct sync *s)
 	s->drift_written_ppm = freq * 1e6;
 }
 
+/* A refusal from the clock, said once. Without the privilege nothing
+ * changes until the operator grants it: the process ends with the status
+ * the master does not restart (until a reload); any other error ends it
+ * with 1, and the master restarts it, throttled. */
+static int steer_failed(struct sync *s, const char *what, int rc)
+{
+	if (rc == -EPERM || rc == -EACCES) {
+		log_err("sync: %s: the clock plugin '%s' may not adjust the clock (%s): "
+		        "apply = \"system\" needs CAP_SYS_TIME in the sync process; see tsd(8), "
+		        "CAPABILITIES", what, s->cfg->clock.name, strerror(-rc));
+		return WORKER_EXIT_FATAL_CONFIG;
+	}
+	log_err("sync: %s: the clock plugin '%s' failed: %s", what, s->cfg->clock.name,
+	        strerror(-rc));
+	return 1;
+}
+
+/* Returns 0, or the status to exit with. */
 static int sync_init(struct sync *s, const struct sync_args *args)
 {
+	struct tsd_clock_adjustment clock;
+	int rc;
+
+	memset(&clock, 0, sizeof(clock));
 	s->cfg = args->cfg;
 	s->shared = args->shared;
 	s->master_pid = args->master_pid;
@@ -157,26 +190,30 @@ static int sync_init(struct sync *s, const struct sync_args *args)
 	s->view.writer_pid = (int32_t)getpid();
 	s->view.started_mono_ns = (int64_t)monotonic_now_ns();
 	refid_own_set(&s->own, s->cfg->server.listen, s->cfg->server.n_listen);
-	if (s->cfg->sync.apply == SYNC_APPLY_SYSTEM) {
-		log_err("sync: apply = \"system\" needs the clock adjustment functions that "
-		        "this version's plugins do not have; use apply = \"serve\"");
-		return -1;
-	}
 	s->scratch = malloc(sizeof(*s->scratch));
 	if (s->scratch == NULL) {
 		log_err("sync: out of memory");
-		return -1;
+		return 1;
 	}
 	if (open_plugins(s) != 0 || open_sources(s) != 0)
-		return -1;
-	start_discipline(s);
-	log_info("sync: following %zu source%s, poll %g..%g s", s->n_sources,
-	         s->n_sources == 1 ? "" : "s", s->cfg->sync.poll_min, s->cfg->sync.poll_max);
+		return WORKER_EXIT_FATAL_CONFIG;
+	if (s->cfg->sync.apply == SYNC_APPLY_SYSTEM) {
+		rc = steer_open(&s->steer, &s->clock, &clock);
+		if (rc < 0)
+			return steer_failed(s, "start", rc);
+		s->steering = 1;
+	}
+	start_discipline(s, &clock);
+	log_info("sync: following %zu source%s, poll %g..%g s, %s", s->n_sources,
+	         s->n_sources == 1 ? "" : "s", s->cfg->sync.poll_min, s->cfg->sync.poll_max,
+	         s->steering ? "steering the clock" : "serving a correction");
 	return 0;
 }
 
 static void sync_fini(struct sync *s)
 {
+	if (s->steering)
+		steer_close(&s->steer);
 	if (s->est_open)
 		estimator_close(&s->est);
 	if (s->clock_open)
@@ -278,11 +315,46 @@ static void log_update(struct sync *s, const struct chosen *ch,
                        const struct discipline_result *r, const struct correction_params *p)
 {
 	if (r->action == DISCIPLINE_STEP)
-		log_info("sync: stepped the served time by %+.6f s", r->phase_s);
+		log_info("sync: stepped the %s by %+.6f s", s->steering ? "clock" : "served time",
+		         r->phase_s);
 	if (!s->synced_logged)
 		log_info("sync: synchronised to %s, stratum %d, frequency %+.3f ppm",
 		         ch->best->name, p->stratum, p->freq * 1e6);
 	s->synced_logged = 1;
+}
+
+/* The correction in force and the raw clock now. With apply = "system"
+ * it is what was done to the clock, and always counts as set: the clock
+ * keeps its time, and the first update steps it only past the threshold. */
+static int in_force(struct sync *s, struct correction_params *old,
+                    struct tsd_clock_reading *now, uint64_t mono)
+{
+	if (clock_now(&s->clock, now) != 0)
+		return -1;
+	if (!s->steering)
+		return correction_read(s->shared, old);
+	steer_in_force(&s->steer, now->time_ns, mono, old);
+	return 0;
+}
+
+/* apply = "system": the clock takes the correction; the workers serve it
+ * as it is, so what they add is zero and only the fields are published. */
+static int steer(struct sync *s, struct correction_params *next,
+                 const struct discipline_result *r, int64_t now_raw_ns, uint64_t mono)
+{
+	int rc = steer_apply(&s->steer, next, r->action, now_raw_ns, mono);
+
+	if (rc == 0)
+		rc = steer_status(&s->steer, next, r->error_s);
+	if (rc < 0) {
+		s->exit_status = steer_failed(s, "update", rc);
+		return -1;
+	}
+	next->offset_ns = 0;
+	next->freq = 0;
+	next->slew_s = 0;
+	next->slew_rate = 0;
+	return 0;
 }
 
 static void update(struct sync *s)
@@ -304,7 +376,7 @@ static void update(struct sync *s)
 	 * (a dropped poll, or sources that stopped answering). */
 	if (ch.newest_raw_ns <= s->fed_raw_ns)
 		return;
-	if (correction_read(s->shared, &old) != 0 || clock_now(&s->clock, &now) != 0)
+	if (in_force(s, &old, &now, mono) != 0)
 		return;
 	s->fed_raw_ns = ch.newest_raw_ns;
 	pt = (struct discipline_point){ ch.newest_raw_ns, ch.sel.offset_s,
@@ -319,12 +391,26 @@ static void update(struct sync *s)
 		return;
 	s->view.last_offset_s = r.phase_s;
 	fill_fields(&next, &ch, &r, now.time_ns);
+	if (s->steering && steer(s, &next, &r, now.time_ns, mono) != 0)
+		return;
 	correction_publish(s->shared, &next);
 	log_update(s, &ch, &r, &next);
 	keep_drift(s);
 }
 
 /* ---- the loop ---- */
+
+/* apply = "system": a slew ends on time, between polls too. */
+static void steer_due(struct sync *s)
+{
+	int rc;
+
+	if (!s->steering || s->exit_status != 0)
+		return;
+	rc = steer_tick(&s->steer, monotonic_now_ns());
+	if (rc < 0)
+		s->exit_status = steer_failed(s, "end of a slew", rc);
+}
 
 static double interval_s(const struct sync *s, const struct sync_source *src)
 {
@@ -363,6 +449,7 @@ static int poll_due(struct sync *s)
 		sync_source_poll(src, &s->clock, &s->est, timeout, s->cfg->sync.poll_max, s->scratch);
 		sync_publish_polled(&s->view, i, src);
 		publish_state(s);
+		steer_due(s);
 		src->next_poll_ns = monotonic_now_ns() + (uint64_t)(interval_s(s, src) * NS_PER_S);
 		polled = 1;
 	}
@@ -371,7 +458,8 @@ static int poll_due(struct sync *s)
 
 static void sleep_until_due(const struct sync *s)
 {
-	uint64_t next = UINT64_MAX, now = monotonic_now_ns();
+	uint64_t next = s->steering ? steer_due_ns(&s->steer) : UINT64_MAX;
+	uint64_t now = monotonic_now_ns();
 	struct timespec ts;
 	uint64_t wait;
 
@@ -389,11 +477,13 @@ static void sleep_until_due(const struct sync *s)
 
 static void sync_loop(struct sync *s)
 {
-	while (!stop_requested && getppid() == s->master_pid) {
+	while (!stop_requested && s->exit_status == 0 && getppid() == s->master_pid) {
 		if (poll_due(s))
 			update(s);
 		publish_state(s);
-		sleep_until_due(s);
+		steer_due(s);
+		if (s->exit_status == 0)
+			sleep_until_due(s);
 	}
 }
 
@@ -407,12 +497,14 @@ int sync_run(const struct sync_args *args)
 	setup_signals();
 	if (getppid() != args->master_pid)
 		return 0;
-	if (sync_init(&s, args) != 0 ||
-	    (args->cfg->server.seccomp &&
-	     sandbox_enter(SANDBOX_SYNC, args->cfg->server.log_syslog) != 0))
+	status = sync_init(&s, args);
+	if (status == 0 && args->cfg->server.seccomp &&
+	    sandbox_enter(SANDBOX_SYNC, args->cfg->server.log_syslog) != 0)
 		status = WORKER_EXIT_FATAL_CONFIG;
-	else
+	if (status == 0) {
 		sync_loop(&s);
+		status = s.exit_status;
+	}
 	if (status == 0) {
 		s.view.stopped = 1;
 		publish_state(&s);

@@ -36,7 +36,8 @@ void sync_child_start(struct sync_child *sc, const struct conf *cfg,
 	}
 	if (pid == 0) {
 		prepare(ctx);
-		if (privileges_final() != 0)
+		if ((cfg->sync.apply == SYNC_APPLY_SYSTEM ? privileges_final_steering()
+		                                          : privileges_final()) != 0)
 			_exit(1);
 		proctitle_set("tsd: sync");
 		_exit(sync_run(&args));

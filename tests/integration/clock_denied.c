@@ -1,6 +1,8 @@
-/* Test clock plugin "denied": the system clock read-only, whose step and slew
- * fail with -EPERM as the realtime clock's do without CAP_SYS_TIME. Lets the
- * tests see tsclient's refusal without ever touching the machine's clock. */
+/* Test clock plugin "denied": the system clock read-only, whose step, slew
+ * and steering fail with -EPERM as the realtime clock's do without
+ * CAP_SYS_TIME (the read back works, as the kernel's does). Lets the tests
+ * see tsclient's and the sync process's refusal without ever touching the
+ * machine's clock. */
 
 #include <errno.h>
 #include <stddef.h>
@@ -54,11 +56,36 @@ static int denied_change(void *state, double offset_s)
 	return -EPERM;
 }
 
+static int denied_frequency(void *state, double freq_ppm)
+{
+	(void)state;
+	(void)freq_ppm;
+	return -EPERM;
+}
+
+static int denied_read(void *state, struct tsd_clock_adjustment *out)
+{
+	(void)state;
+	memset(out, 0, sizeof(*out));
+	out->max_freq_ppm = 500;
+	return 0;
+}
+
+static int denied_status(void *state, const struct tsd_clock_status *status)
+{
+	(void)state;
+	(void)status;
+	return -EPERM;
+}
+
 static const struct tsd_clock_ops denied_ops = {
 	.now = denied_now,
 	.info = denied_info,
 	.step = denied_change,
 	.slew = denied_change,
+	.adjust_frequency = denied_frequency,
+	.adjust_read = denied_read,
+	.adjust_status = denied_status,
 };
 
 const struct tsd_plugin tsd_plugin = {
@@ -66,7 +93,7 @@ const struct tsd_plugin tsd_plugin = {
 	.size = sizeof(struct tsd_plugin),
 	.kind = TSD_PLUGIN_CLOCK,
 	.name = "denied",
-	.description = "test clock: the system clock, step and slew refused (EPERM)",
+	.description = "test clock: the system clock, step, slew and steering refused (EPERM)",
 	.init = denied_init,
 	.fini = denied_fini,
 	.clock = &denied_ops,

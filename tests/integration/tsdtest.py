@@ -148,6 +148,21 @@ def plugins_readable_by_all():
 DEFAULT_CLOCK = 'clock = { plugin = "realtime"; local_stratum = 1; };\n'
 
 
+# The clocks a test may steer with sync.apply = "system": simulated or
+# refusing. Never realtime (the default clock above), tai or phc: the tests
+# run as root, and tsd would steer this machine's clock.
+STEERABLE_IN_TESTS = ("sim", "denied")
+
+
+def refuse_real_clock_steering(conf):
+    """Fail a test whose configuration would steer a real clock."""
+    if not re.search(r'apply\s*=\s*"system"', conf):
+        return
+    m = re.search(r'^\s*clock\s*=\s*\{[^}]*plugin\s*=\s*"([a-z0-9_]+)"', conf, re.M)
+    assert m and m.group(1) in STEERABLE_IN_TESTS, \
+        'apply = "system" in a test needs clock plugin sim or denied:\n%s' % conf
+
+
 class Tsd:
     """The built tsd on a free port in a temporary directory. Started by
     the constructor (start=False to start later); `with` stops it and
@@ -173,6 +188,7 @@ class Tsd:
 
     def write_conf(self, conf):
         """(Re)write the configuration file with this port."""
+        refuse_real_clock_steering(conf)
         with open(self.conf_path, "w") as f:
             f.write("port = %d;\n" % self.port)
             if not re.search(r"^\s*plugin_dir\s*=", conf, re.M):
