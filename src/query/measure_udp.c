@@ -1,6 +1,7 @@
-/* tsclient's measurement of one server over NTP/UDP: any NTP server
- * (tsd, chronyd, ntpd) answers. A random cookie in the transmit field ties
- * each reply to its request. */
+/* tsclient's (and the sync process's) measurement of one server over
+ * NTP/UDP: any NTP server (tsd, chronyd, ntpd) answers. A random cookie in
+ * the transmit field ties each reply to its request. T1 and T4 are the
+ * kernel's transmit and receive stamps when it gives them. */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +49,8 @@ struct udp_link {
 	char name[300];                 /* "host:port" or "[v6]:port" for messages */
 	struct clock_source *cs;
 	int use_kernel;                 /* the clock converts kernel (realtime) stamps */
+	struct tstamp ts;               /* receive and transmit stamps, when the kernel gives them */
+	uint32_t n_sent;                /* datagrams sent: the key of the next transmit stamp */
 	int64_t deadline_ns;            /* CLOCK_MONOTONIC, the whole measurement */
 };
 
@@ -71,7 +74,6 @@ static int kernel_stamps_usable(struct clock_source *cs)
 
 static int open_socket(struct udp_link *l, const struct addrinfo *ai)
 {
-	int one = 1;
 	int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -84,7 +86,15 @@ static int open_socket(struct udp_link *l, const struct addrinfo *ai)
 		close(fd);
 		return -err;
 	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	/* Receive stamps for T4 and, keyed by datagram (OPT_ID), transmit
+	 * stamps for T1: a client descheduled between reading its clock and
+	 * the send no longer adds that wait to the outbound leg. */
+	tstamp_enable(fd, &l->ts);
+	if (!l->ts.rx_enabled) {
+		int one = 1;
+
+		(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	}
 	memcpy(&l->server, ai->ai_addr, ai->ai_addrlen);
 	l->server_len = ai->ai_addrlen;
 	l->fd = fd;
@@ -153,6 +163,23 @@ static void kernel_t4(const struct udp_link *l, struct msghdr *h, struct tsd_sam
 	}
 }
 
+/* The kernel's transmit stamp of the request just sent as T1, when it lies
+ * between the clock reading before the send and one after it. */
+static int kernel_t1(struct udp_link *l, uint32_t key, struct tsd_sample *s)
+{
+	struct tsd_clock_reading after;
+	tsd_time_ns rt_ns, t1;
+
+	if (!l->use_kernel || !l->ts.tx_enabled)
+		return 0;
+	tstamp_drain_to(l->fd, &l->ts, key);
+	if (tstamp_tx(&l->ts, key, &rt_ns) != 0 || clock_from_realtime(l->cs, rt_ns, &t1) != 0 ||
+	    clock_now(l->cs, &after) != 0 || t1 < s->t1_ns || t1 > after.time_ns)
+		return 0;
+	s->t1_ns = t1;
+	return 1;
+}
+
 /* Take a valid reply into a sample. 1: added; 0: bad; -2: unsynchronised. */
 static int accept_reply(const struct ntp_packet *rep,
                         struct tsd_sample *s, struct measurement *out)
@@ -183,8 +210,12 @@ static int read_reply(struct udp_link *l, ntp_ts cookie, struct tsd_sample *s,
 	struct ntp_packet rep;
 	ssize_t n = recvmsg(l->fd, &h, MSG_DONTWAIT);
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		/* A late transmit stamp would keep poll() saying POLLERR. */
+		if (l->ts.tx_enabled)
+			(void)tstamp_drain(l->fd, &l->ts);
 		return 0;
+	}
 	if (n < 0) {
 		measure_set_why(out, "no NTP server at %s: %s", l->name, strerror(errno));
 		return -1;
@@ -227,7 +258,7 @@ static int exchange(struct udp_link *l, int64_t wait_until_ns, struct measuremen
 	struct tsd_sample s = { 0 };
 	struct tsd_clock_reading t1;
 	uint8_t buf[NTP_PACKET_SIZE];
-	int rc = 0;
+	int rc = 0, tx;
 
 	if (random_cookie(&req.transmit) < 0) {
 		measure_set_why(out, "getrandom: %s", strerror(errno));
@@ -243,6 +274,7 @@ static int exchange(struct udp_link *l, int64_t wait_until_ns, struct measuremen
 		measure_set_why(out, "cannot send to %s: %s", l->name, strerror(errno));
 		return -1;
 	}
+	tx = kernel_t1(l, l->n_sent++, &s);
 	while (rc == 0) {
 		int ready = wait_readable(l->fd, wait_until_ns);
 
@@ -250,6 +282,8 @@ static int exchange(struct udp_link *l, int64_t wait_until_ns, struct measuremen
 			return ready;
 		rc = read_reply(l, req.transmit, &s, out);
 	}
+	if (rc == 1 && tx)
+		out->n_kernel_tx++;
 	return rc;
 }
 
