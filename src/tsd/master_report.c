@@ -100,7 +100,7 @@ static void master_metrics_child(struct master *m)
 	if (privileges_final() != 0)
 		_exit(1);
 	if (m->gen.cfg->server.seccomp &&
-	    sandbox_enter(SANDBOX_METRICS, m->gen.cfg->server.log_syslog) != 0)
+	    sandbox_enter(SANDBOX_METRICS, sandbox_needs(m->gen.cfg)) != 0)
 		_exit(1);
 	_exit(metrics_run(3, &src));
 }

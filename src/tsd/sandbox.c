@@ -15,6 +15,7 @@
 #include <valgrind/valgrind.h>
 #endif
 
+#include "common/conf.h"
 #include "common/log.h"
 #include "tsd/sandbox.h"
 
@@ -80,6 +81,14 @@ static const char *const syslog_calls[] = {
 	"connect", END_OF_LIST
 };
 
+/* follow_chronyd: the clock's own Unix datagram socket, bound in its
+ * directory (a stale one unlinked first), made writable for chronyd's
+ * replies and connected to chronyd's; made again when chronyd restarts.
+ * socket is allowed only for AF_UNIX below. */
+static const char *const local_client_calls[] = {
+	"bind", "connect", "unlink", "chmod", "fchmodat", END_OF_LIST
+};
+
 /* Only in builds for the sanitizers and under valgrind: their runtimes
  * report an error by reading /proc/self/maps, starting a symbolizer and
  * signalling themselves; valgrind blocks and restores signals around each
@@ -94,6 +103,16 @@ static const char *const instrumented_calls[] = {
 };
 
 static const char *role_name = "worker";
+
+unsigned sandbox_needs(const struct conf *cfg)
+{
+	unsigned needs = cfg->server.log_syslog ? SANDBOX_SYSLOG : 0;
+
+	for (size_t i = 0; i < cfg->clock.n_settings; i++)
+		if (strcmp(cfg->clock.settings[i].name, "follow_chronyd") == 0)
+			needs |= SANDBOX_LOCAL_CLIENT;
+	return needs;
+}
 
 const char *sandbox_role_name(enum sandbox_role role)
 {
@@ -198,30 +217,52 @@ static int instrumented(void)
 #endif
 }
 
-static int add_rules(scmp_filter_ctx ctx, enum sandbox_role role, int syslog)
+static int allow_unix_socket(scmp_filter_ctx ctx)
 {
-	int rc;
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	                          SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+
+	if (rc != 0)
+		log_err("seccomp: allowing socket: %s", strerror(-rc));
+	return rc == 0 ? 0 : -1;
+}
+
+/* The metrics process: libmicrohttpd names its thread, and whether the
+ * sync process still lives is asked with signal 0, which sends nothing. */
+static int allow_metrics_extras(scmp_filter_ctx ctx)
+{
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+	                          SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+		                      SCMP_A1(SCMP_CMP_EQ, 0));
+	if (rc != 0)
+		log_err("seccomp: allowing prctl and kill: %s", strerror(-rc));
+	return rc == 0 ? 0 : -1;
+}
+
+static int add_rules(scmp_filter_ctx ctx, enum sandbox_role role, unsigned needs)
+{
+	int unix_socket = 0;
 
 	if (allow_list(ctx, common_calls) != 0 || allow_list(ctx, role_calls(role)) != 0)
 		return -1;
 	if (instrumented() && allow_list(ctx, instrumented_calls) != 0)
 		return -1;
-	/* libmicrohttpd names its thread. */
-	if (role == SANDBOX_METRICS &&
-	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-	                           SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME))) != 0) {
-		log_err("seccomp: allowing prctl: %s", strerror(-rc));
+	if (role == SANDBOX_METRICS && allow_metrics_extras(ctx) != 0)
 		return -1;
+	if ((needs & SANDBOX_SYSLOG) && role != SANDBOX_SYNC) {
+		if (allow_list(ctx, syslog_calls) != 0)
+			return -1;
+		unix_socket = 1;
 	}
-	if (!syslog || role == SANDBOX_SYNC)
-		return 0;
-	if (allow_list(ctx, syslog_calls) != 0)
-		return -1;
-	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	                      SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-	if (rc != 0)
-		log_err("seccomp: allowing socket: %s", strerror(-rc));
-	return rc == 0 ? 0 : -1;
+	if ((needs & SANDBOX_LOCAL_CLIENT) && role == SANDBOX_WORKER) {
+		if (allow_list(ctx, local_client_calls) != 0)
+			return -1;
+		unix_socket = 1;
+	}
+	return unix_socket ? allow_unix_socket(ctx) : 0;
 }
 
 /* The lists name x86_64's calls and were checked there; elsewhere a call
@@ -254,7 +295,7 @@ static int trap_forbidden_calls(void)
 	return 0;
 }
 
-int sandbox_enter(enum sandbox_role role, int syslog)
+int sandbox_enter(enum sandbox_role role, unsigned needs)
 {
 	scmp_filter_ctx ctx;
 	int rc;
@@ -269,7 +310,7 @@ int sandbox_enter(enum sandbox_role role, int syslog)
 	}
 	/* Every thread of the process (libmicrohttpd's in metrics). */
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-	if (rc == 0 && add_rules(ctx, role, syslog) != 0)
+	if (rc == 0 && add_rules(ctx, role, needs) != 0)
 		rc = -EINVAL;
 	if (rc == 0)
 		rc = seccomp_load(ctx);

@@ -499,7 +499,7 @@ int sync_run(const struct sync_args *args)
 		return 0;
 	status = sync_init(&s, args);
 	if (status == 0 && args->cfg->server.seccomp &&
-	    sandbox_enter(SANDBOX_SYNC, args->cfg->server.log_syslog) != 0)
+	    sandbox_enter(SANDBOX_SYNC, sandbox_needs(args->cfg)) != 0)
 		status = WORKER_EXIT_FATAL_CONFIG;
 	if (status == 0) {
 		sync_loop(&s);

@@ -592,7 +592,7 @@ int worker_run(const struct worker_args *args)
 	status = worker_init(&w, args);
 	/* Everything is open: from here only the calls of serving. */
 	if (status == 0 && args->cfg->server.seccomp &&
-	    sandbox_enter(SANDBOX_WORKER, args->cfg->server.log_syslog) != 0)
+	    sandbox_enter(SANDBOX_WORKER, sandbox_needs(args->cfg)) != 0)
 		status = WORKER_EXIT_FATAL_CONFIG;
 	if (status == 0) {
 		w.ctr->ready = 1;
