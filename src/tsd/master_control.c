@@ -138,8 +138,8 @@ void master_answer_pending_reloads(struct master *m)
 	if (p->n == 0)
 		return;
 	if (generation_serves(m)) {
-		n = snprintf(text, sizeof(text), "reloaded: generation %u serves with %u workers\n",
-		             m->gen.id, m->gen.n_workers);
+		n = snprintf(text, sizeof(text), "reloaded: generation %u serves with %u worker%s\n",
+		             m->gen.id, m->gen.n_workers, m->gen.n_workers == 1 ? "" : "s");
 		for (unsigned i = 0; i < p->n; i++)
 			control_reply(&m->ctl, p->ids[i], CONTROL_OK, text, (size_t)n, m->now_ns);
 	} else if (m->now_ns >= p->deadline_ns || m->stopping) {

@@ -441,7 +441,9 @@ static void count_sent(struct udp_batch *b, unsigned from, unsigned to, tsd_time
 			ctr->udp_kod++;
 			continue;
 		}
-		ctr->udp_served++;
+		/* NTS replies have their own counters: the protocols add up. */
+		if (!s->sealed)
+			ctr->udp_served++;
 		counters_add_proc_time(ctr, t3_ns - s->t2_ns);
 	}
 }

@@ -7,6 +7,7 @@ serves a renewed certificate without dropping a key exchange in progress."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -51,6 +52,9 @@ def offset_and_auth():
         assert "authenticated: NTS, AEAD AES-SIV-CMAC-256" in p.stdout, p.stdout
         st = t.stats()
         assert st["ke_served"] == 2 and st["udp_served"] >= 12, st
+        # Each exchange counts under one protocol: NTS replies are not plain UDP.
+        plain = re.findall(r"statistics: udp served (\d+),", t.tsd.log())
+        assert plain and int(plain[-1]) == 0, plain
 
 
 def reload_count(t):
