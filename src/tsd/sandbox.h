@@ -14,7 +14,8 @@ enum sandbox_role {
  * filter logs one line naming it on stderr and kills the process with
  * SIGSYS. Returns 0, or -1 after logging why (an architecture the lists
  * were not written for, or libseccomp failing): the caller exits rather
- * than run unfiltered. */
+ * than run unfiltered. Under valgrind, which cannot run a filtered
+ * process, it logs that and installs nothing. */
 int sandbox_enter(enum sandbox_role role, int syslog);
 
 /* The role's name in log lines: "worker", "sync", "metrics". */
