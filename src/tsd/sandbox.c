@@ -89,6 +89,7 @@ static const char *const instrumented_calls[] = {
 	"pipe", "pipe2", "dup", "dup2", "dup3", "clone", "clone3", "fork",
 	"vfork", "execve", "wait4", "sched_yield", "prctl", "prlimit64",
 	"getrlimit", "getrusage", "pread64", "uname", "sysinfo", "getdents64",
+	"sched_getaffinity",
 	END_OF_LIST
 };
 

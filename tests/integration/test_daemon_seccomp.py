@@ -61,6 +61,8 @@ def serving(seccomp, want_mode):
     with tsd.start():
         tsd.wait_workers(4, 10)     # 2 workers, metrics, sync
         titles = children_by_title(tsd)
+        tsdtest.wait_for(lambda: all(seccomp_mode(p) == want_mode for p in titles),
+                         10 * tsdtest.slow_factor())
         print("seccomp %r: %r" % (seccomp or "default", titles))
         for kind in ("worker", "metrics", "sync"):
             assert any(("tsd: " + kind) in t for t in titles.values()), (kind, titles)
@@ -104,7 +106,9 @@ def forbidden_call(filtered):
             # The master starts another worker (it dies too at its first request).
             again = tsd.wait_workers(1, 10)
             assert again != first, (first, again)
-            assert seccomp_mode(again[0]) == 2
+            # Filtered once set up: a worker just forked is not yet.
+            assert tsdtest.wait_for(lambda: seccomp_mode(again[0]) == 2,
+                                    10 * tsdtest.slow_factor()), seccomp_mode(again[0])
         log = tsd.log()
         assert tsd.stop() == 0, log
     return log
