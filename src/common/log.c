@@ -36,6 +36,11 @@ void log_init(const char *ident, enum log_target target, int verbose)
 		snprintf(log_ident, sizeof(log_ident), "%s", slash ? slash + 1 : ident);
 	}
 	log_verbose = verbose;
+	/* Load the time zone now, in the master: the C library reads
+	 * /etc/localtime at a process's first strftime (or syslog line), and a
+	 * worker's first log line came after its seccomp filter, which has no
+	 * openat (test_faults_clock.py). Forked processes inherit it. */
+	tzset();
 	log_set_target(target);
 }
 

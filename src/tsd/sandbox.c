@@ -81,24 +81,24 @@ static const char *const syslog_calls[] = {
 	"connect", END_OF_LIST
 };
 
-/* follow_chronyd: the clock's own Unix datagram socket, bound in its
- * directory (a stale one unlinked first), made writable for chronyd's
- * replies and connected to chronyd's; made again when chronyd restarts.
- * socket is allowed only for AF_UNIX below. */
+/* A worker whose clock follows chronyd (the realtime and tai clocks'
+ * follow_chronyd): its socket is made and bound before the filter; under
+ * it the worker connects again after chronyd restarted, and removes the
+ * socket's file at the end. */
 static const char *const local_client_calls[] = {
-	"bind", "connect", "unlink", "chmod", "fchmodat", END_OF_LIST
+	"connect", "unlink", END_OF_LIST
 };
 
-/* Only in builds for the sanitizers and under valgrind: their runtimes
- * report an error by reading /proc/self/maps, starting a symbolizer and
- * signalling themselves; valgrind blocks and restores signals around each
- * call it runs for us. Never in a production build. */
+/* Only in builds for the sanitizers: their runtimes report an error by
+ * reading /proc/self/maps, starting a symbolizer and signalling
+ * themselves. Never in a production build. */
 static const char *const instrumented_calls[] = {
 	"rt_sigaction", "sigaltstack", "tgkill", "tkill", "kill",
 	"open", "openat", "readlink", "readlinkat", "stat", "lstat", "access",
 	"pipe", "pipe2", "dup", "dup2", "dup3", "clone", "clone3", "fork",
 	"vfork", "execve", "wait4", "sched_yield", "prctl", "prlimit64",
 	"getrlimit", "getrusage", "pread64", "uname", "sysinfo", "getdents64",
+	"sched_getaffinity",
 	END_OF_LIST
 };
 
@@ -206,63 +206,67 @@ static const char *const *role_calls(enum sandbox_role role)
 	return worker_calls;
 }
 
-static int instrumented(void)
+static int sanitized(void)
 {
 #if defined(TSD_SANITIZED)
 	return 1;
-#elif defined(HAVE_VALGRIND_VALGRIND_H)
+#else
+	return 0;
+#endif
+}
+
+/* valgrind does not implement seccomp() (it stops with "unhandled syscall
+ * 317"), and a filter would apply to valgrind's own calls too. */
+static int under_valgrind(void)
+{
+#if defined(HAVE_VALGRIND_VALGRIND_H)
 	return RUNNING_ON_VALGRIND != 0;
 #else
 	return 0;
 #endif
 }
 
-static int allow_unix_socket(scmp_filter_ctx ctx)
+/* `nr` only when its first argument is `value`. */
+static int allow_if_arg0(scmp_filter_ctx ctx, int nr, const char *name, scmp_datum_t value)
 {
-	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	                          SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, value, 0));
 
 	if (rc != 0)
-		log_err("seccomp: allowing socket: %s", strerror(-rc));
+		log_err("seccomp: allowing %s: %s", name, strerror(-rc));
 	return rc == 0 ? 0 : -1;
 }
 
 /* The metrics process: libmicrohttpd names its thread, and whether the
- * sync process still lives is asked with signal 0, which sends nothing. */
+ * sync process that wrote the sync state still lives is asked with signal
+ * 0, which sends nothing. */
 static int allow_metrics_extras(scmp_filter_ctx ctx)
 {
-	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-	                          SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+	int rc;
 
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
-		                      SCMP_A1(SCMP_CMP_EQ, 0));
+	if (allow_if_arg0(ctx, SCMP_SYS(prctl), "prctl", PR_SET_NAME) != 0)
+		return -1;
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, SCMP_A1(SCMP_CMP_EQ, 0, 0));
 	if (rc != 0)
-		log_err("seccomp: allowing prctl and kill: %s", strerror(-rc));
+		log_err("seccomp: allowing kill: %s", strerror(-rc));
 	return rc == 0 ? 0 : -1;
 }
 
 static int add_rules(scmp_filter_ctx ctx, enum sandbox_role role, unsigned needs)
 {
-	int unix_socket = 0;
-
 	if (allow_list(ctx, common_calls) != 0 || allow_list(ctx, role_calls(role)) != 0)
 		return -1;
-	if (instrumented() && allow_list(ctx, instrumented_calls) != 0)
+	if (sanitized() && allow_list(ctx, instrumented_calls) != 0)
 		return -1;
 	if (role == SANDBOX_METRICS && allow_metrics_extras(ctx) != 0)
 		return -1;
-	if ((needs & SANDBOX_SYSLOG) && role != SANDBOX_SYNC) {
-		if (allow_list(ctx, syslog_calls) != 0)
-			return -1;
-		unix_socket = 1;
-	}
-	if ((needs & SANDBOX_LOCAL_CLIENT) && role == SANDBOX_WORKER) {
-		if (allow_list(ctx, local_client_calls) != 0)
-			return -1;
-		unix_socket = 1;
-	}
-	return unix_socket ? allow_unix_socket(ctx) : 0;
+	if ((needs & SANDBOX_LOCAL_CLIENT) && role == SANDBOX_WORKER &&
+	    allow_list(ctx, local_client_calls) != 0)
+		return -1;
+	if (!(needs & SANDBOX_SYSLOG) || role == SANDBOX_SYNC)
+		return 0;
+	if (allow_list(ctx, syslog_calls) != 0)
+		return -1;
+	return allow_if_arg0(ctx, SCMP_SYS(socket), "socket", AF_UNIX);
 }
 
 /* The lists name x86_64's calls and were checked there; elsewhere a call
@@ -301,6 +305,10 @@ int sandbox_enter(enum sandbox_role role, unsigned needs)
 	int rc;
 
 	role_name = sandbox_role_name(role);
+	if (under_valgrind()) {
+		log_info("seccomp: no %s filter under valgrind, which cannot run one", role_name);
+		return 0;
+	}
 	if (!architecture_ok() || trap_forbidden_calls() != 0)
 		return -1;
 	ctx = seccomp_init(SCMP_ACT_TRAP);

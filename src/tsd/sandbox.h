@@ -12,8 +12,9 @@ enum sandbox_role {
 /* What a process needs beyond its role's list. */
 enum {
 	SANDBOX_SYSLOG = 1,       /* log = "syslog": reconnecting to /dev/log */
-	SANDBOX_LOCAL_CLIENT = 2, /* the clock asks a local daemon over a Unix
-	                           * datagram socket of its own (follow_chronyd) */
+	SANDBOX_LOCAL_CLIENT = 2, /* the clock talks to a local daemon over a
+	                           * socket it made before the filter
+	                           * (follow_chronyd) */
 };
 
 /* Install the filter of `role` in this process (server.seccomp = true),
@@ -21,7 +22,8 @@ enum {
  * filter logs one line naming it on stderr and kills the process with
  * SIGSYS. Returns 0, or -1 after logging why (an architecture the lists
  * were not written for, or libseccomp failing): the caller exits rather
- * than run unfiltered. */
+ * than run unfiltered. Under valgrind, which cannot run a filtered
+ * process, it logs that and installs nothing. */
 int sandbox_enter(enum sandbox_role role, unsigned needs);
 
 struct conf;

@@ -30,6 +30,9 @@
  * before the worker's event loop gets the CPU back. */
 #define UDP_BATCH 32
 #define UDP_MAX_PER_CALL 64
+/* The rate limit charges a packet at most this long before the batch that
+ * reads it (see arrival_ns). */
+#define ARRIVAL_MAX_AGE_NS 1000000000ull
 /* Replies per sendmmsg: each chunk gets a fresh T3 (see send_replies). */
 #define UDP_SEND_CHUNK 4
 /* Room for an NTS request (extension fields); longer requests arrive
@@ -89,6 +92,7 @@ struct udp_batch {
 	tsd_time_ns after_recv_ns;      /* the clock soon after recvmmsg, if needed */
 	int after_recv_state;           /* 0 not read yet, 1 read, -1 refused */
 	uint64_t now_ns;                /* monotonic, for the rate limiter */
+	int64_t mono_minus_real_ns;     /* CLOCK_MONOTONIC - CLOCK_REALTIME at now_ns */
 	int ready;                      /* the headers point into the slots */
 };
 
@@ -293,6 +297,27 @@ static int peer_port(const union listen_addr *p, socklen_t len)
 
 enum udp_action { UDP_IGNORE, UDP_ANSWER, UDP_KOD };
 
+/* When a packet arrived, on the monotonic clock: its kernel stamp where it
+ * has one. A worker that falls behind (a loaded machine) must not count
+ * the time a flood waited in its queue as time between the packets: that
+ * refilled the bucket and let more through than the client's rate allows.
+ * Never later than the batch's reading, nor more than a second before it
+ * (the real-time clock may have been stepped). */
+static uint64_t arrival_ns(const struct udp_batch *b, struct msghdr *h)
+{
+	tsd_time_ns rt_ns;
+	int64_t mono_ns;
+
+	if (tstamp_find(h, &rt_ns) != 0)
+		return b->now_ns;
+	mono_ns = rt_ns + b->mono_minus_real_ns;
+	if (mono_ns <= 0 || (uint64_t)mono_ns > b->now_ns)
+		return b->now_ns;
+	if (b->now_ns - (uint64_t)mono_ns > ARRIVAL_MAX_AGE_NS)
+		return b->now_ns - ARRIVAL_MAX_AGE_NS;
+	return (uint64_t)mono_ns;
+}
+
 /* Decide what one packet gets, counting the ones that get nothing. */
 static enum udp_action classify(struct udp_batch *b, int i, struct ntp_packet *req,
                                 struct udp_limiter *rl, struct worker_counters *ctr)
@@ -308,7 +333,7 @@ static enum udp_action classify(struct udp_batch *b, int i, struct ntp_packet *r
 	}
 	if (rl == NULL || rl->table == NULL)
 		return UDP_ANSWER;
-	switch (ratelimit_check(rl->table, &s->peer.sa, b->now_ns)) {
+	switch (ratelimit_check(rl->table, &s->peer.sa, arrival_ns(b, &m->msg_hdr))) {
 	case RATELIMIT_PASS:
 		return UDP_ANSWER;
 	case RATELIMIT_LEAK:
@@ -577,6 +602,16 @@ static void reset_rx(struct udp_batch *b, int n)
 	}
 }
 
+static void note_batch_time(struct udp_batch *b)
+{
+	struct timespec rt;
+
+	b->now_ns = monotonic_now_ns();
+	clock_gettime(CLOCK_REALTIME, &rt);
+	b->mono_minus_real_ns = (int64_t)b->now_ns -
+	                        ((int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec);
+}
+
 /* One recvmmsg and its replies. Returns the packets received. */
 static int serve_batch(struct udp_batch *b, int fd, struct clock_source *cs,
                        struct udp_limiter *rl, struct worker_counters *ctr)
@@ -593,7 +628,7 @@ static int serve_batch(struct udp_batch *b, int fd, struct clock_source *cs,
 	if (b->have_info)
 		counters_note_clock(ctr, &b->info);
 	if (rl != NULL && rl->table != NULL)
-		b->now_ns = monotonic_now_ns();
+		note_batch_time(b);
 	b->n_tx = 0;
 	for (int i = 0; i < n; i++)
 		handle_packet(b, i, cs, rl, ctr);
