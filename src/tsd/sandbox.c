@@ -74,6 +74,15 @@ static const char *const metrics_calls[] = {
 	END_OF_LIST
 };
 
+/* A worker whose clock follows chronyd (the realtime and tai clocks'
+ * follow_chronyd): its socket is made and bound before the filter; then it
+ * connects again after chronyd restarted, and removes the socket's file at
+ * the end. */
+static const char *const chronyd_client_calls[] = {
+	"connect", "unlink", END_OF_LIST
+};
+static int with_chronyd_client;
+
 /* With log = "syslog": reconnecting to /dev/log after SIGUSR1 or a
  * restarted syslogd (socket is allowed only for AF_UNIX below). */
 static const char *const syslog_calls[] = {
@@ -94,6 +103,11 @@ static const char *const instrumented_calls[] = {
 };
 
 static const char *role_name = "worker";
+
+void sandbox_allow_chronyd_client(void)
+{
+	with_chronyd_client = 1;
+}
 
 const char *sandbox_role_name(enum sandbox_role role)
 {
@@ -205,6 +219,9 @@ static int add_rules(scmp_filter_ctx ctx, enum sandbox_role role, int syslog)
 	if (allow_list(ctx, common_calls) != 0 || allow_list(ctx, role_calls(role)) != 0)
 		return -1;
 	if (instrumented() && allow_list(ctx, instrumented_calls) != 0)
+		return -1;
+	if (role == SANDBOX_WORKER && with_chronyd_client &&
+	    allow_list(ctx, chronyd_client_calls) != 0)
 		return -1;
 	/* libmicrohttpd names its thread. */
 	if (role == SANDBOX_METRICS &&

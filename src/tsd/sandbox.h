@@ -17,6 +17,10 @@ enum sandbox_role {
  * than run unfiltered. */
 int sandbox_enter(enum sandbox_role role, int syslog);
 
+/* Before a worker's sandbox_enter: its clock follows chronyd, so it also
+ * needs connect and unlink (doc/security.md, "Following chronyd"). */
+void sandbox_allow_chronyd_client(void);
+
 /* The role's name in log lines: "worker", "sync", "metrics". */
 const char *sandbox_role_name(enum sandbox_role role);
 

@@ -575,6 +575,16 @@ static void worker_fini(struct worker *w)
 		clock_source_close(&w->clock);
 }
 
+/* The realtime and tai clocks' follow_chronyd: the worker keeps talking to
+ * chronyd under its system call filter. */
+static int clock_follows_chronyd(const struct conf_plugin *clock)
+{
+	for (size_t i = 0; i < clock->n_settings; i++)
+		if (strcmp(clock->settings[i].name, "follow_chronyd") == 0)
+			return 1;
+	return 0;
+}
+
 int worker_run(const struct worker_args *args)
 {
 	struct worker w;
@@ -590,6 +600,8 @@ int worker_run(const struct worker_args *args)
 	if (getppid() != args->master_pid)
 		return 0;
 	status = worker_init(&w, args);
+	if (clock_follows_chronyd(&args->cfg->clock))
+		sandbox_allow_chronyd_client();
 	/* Everything is open: from here only the calls of serving. */
 	if (status == 0 && args->cfg->server.seccomp &&
 	    sandbox_enter(SANDBOX_WORKER, args->cfg->server.log_syslog) != 0)
