@@ -41,6 +41,8 @@ struct chronyd_follow {
 	 * limit keeps it within SUN_PATH_MAX. */
 	char own_path[SUN_PATH_MAX + OWN_NAME_EXTRA + 8];
 	int fd;
+	int opened;                   /* open_socket ran (it runs once) */
+	int connected;                /* to chronyd's socket as it is now */
 	pid_t owner;                  /* the process that bound own_path */
 	uint32_t sequence;
 	int pending;                  /* a request is out */
@@ -210,7 +212,11 @@ static void note_report(struct chronyd_follow *f)
 	f->logged_stratum = t->stratum;
 }
 
-/* ---- the socket ---- */
+/* ---- the socket ----
+ *
+ * Made and bound once, at the worker's first info() (before its system
+ * call filter); from then on only connect (again, after chronyd
+ * restarted), send, recv, and close and unlink at the end. */
 
 static void close_socket(struct chronyd_follow *f)
 {
@@ -219,6 +225,7 @@ static void close_socket(struct chronyd_follow *f)
 	close(f->fd);
 	f->fd = -1;
 	f->pending = 0;
+	f->connected = 0;
 	if (f->owner == getpid())
 		unlink(f->own_path);
 }
@@ -233,43 +240,44 @@ static void unix_address(struct sockaddr_un *sa, const char *path)
 	memcpy(sa->sun_path, path, len < sizeof(sa->sun_path) ? len : sizeof(sa->sun_path) - 1);
 }
 
-/* Bound in our directory, writable by chronyd's user (chronyd drops root),
- * and connected: only chronyd's socket can send to it. */
-static int bind_and_connect(struct chronyd_follow *f, int fd)
-{
-	struct sockaddr_un own, server;
-
-	unix_address(&server, f->server_path);
-	unix_address(&own, f->own_path);
-	unlink(f->own_path); /* left by a process that had our pid and crashed */
-	if (bind(fd, (struct sockaddr *)&own, sizeof(own)) != 0) {
-		problem(f, "cannot bind %s: %s", f->own_path, strerror(errno));
-		return -1;
-	}
-	f->owner = getpid();
-	if (chmod(f->own_path, 0666) != 0 ||
-	    connect(fd, (struct sockaddr *)&server, sizeof(server)) != 0) {
-		problem(f, "cannot reach it: %s", strerror(errno));
-		unlink(f->own_path);
-		return -1;
-	}
-	return 0;
-}
-
+/* Bound in our directory and writable by chronyd's user (chronyd drops
+ * root). A failure here is the configuration's (follow_chronyd_dir) and is
+ * not retried: a worker under its filter may not make sockets. */
 static int open_socket(struct chronyd_follow *f)
 {
+	struct sockaddr_un own;
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	if (fd < 0) {
-		problem(f, "socket: %s", strerror(errno));
-		return -1;
-	}
+	f->opened = 1;
 	snprintf(f->own_path, sizeof(f->own_path), OWN_NAME_FMT, f->dir, (long)getpid());
-	if (bind_and_connect(f, fd) != 0) {
-		close(fd);
+	unix_address(&own, f->own_path);
+	unlink(f->own_path); /* left by a process that had our pid and crashed */
+	if (fd < 0 || bind(fd, (struct sockaddr *)&own, sizeof(own)) != 0 ||
+	    chmod(f->own_path, 0666) != 0) {
+		problem(f, "cannot bind %s: %s (not retried: serving unsynchronised)",
+		        f->own_path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(f->own_path);
+		}
 		return -1;
 	}
 	f->fd = fd;
+	f->owner = getpid();
+	return 0;
+}
+
+/* Connected, only chronyd's socket can send to ours. */
+static int connect_server(struct chronyd_follow *f)
+{
+	struct sockaddr_un server;
+
+	unix_address(&server, f->server_path);
+	if (connect(f->fd, (struct sockaddr *)&server, sizeof(server)) != 0) {
+		problem(f, "cannot reach it: %s", strerror(errno));
+		return -1;
+	}
+	f->connected = 1;
 	return 0;
 }
 
@@ -288,7 +296,9 @@ static void send_query(struct chronyd_follow *f, int64_t now_ns)
 	uint8_t req[CHRONYD_TRACKING_LEN];
 
 	f->next_query_ns = now_ns + CHRONYD_QUERY_INTERVAL_NS;
-	if (f->fd < 0 && open_socket(f) != 0)
+	if (!f->opened && open_socket(f) != 0)
+		return;
+	if (f->fd < 0 || (!f->connected && connect_server(f) != 0))
 		return;
 	f->sequence++;
 	chronyd_tracking_request(req, f->sequence);
@@ -296,7 +306,7 @@ static void send_query(struct chronyd_follow *f, int64_t now_ns)
 		/* ECONNREFUSED: chronyd closed its socket (stopped or
 		 * restarted); the next query connects again. */
 		problem(f, "cannot send: %s", strerror(errno));
-		close_socket(f);
+		f->connected = 0;
 		return;
 	}
 	f->pending = 1;
@@ -339,7 +349,8 @@ static void look_for_answer(struct chronyd_follow *f, int64_t now_ns)
 			break;
 		if (n < 0) {
 			problem(f, "cannot receive: %s", strerror(errno));
-			close_socket(f);
+			f->pending = 0;
+			f->connected = 0;
 			return;
 		}
 		take(f, buf, (size_t)n);

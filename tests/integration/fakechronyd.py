@@ -13,6 +13,7 @@ import struct
 import subprocess
 import tempfile
 import threading
+import time
 
 PROTO_VERSION = 6
 REQ_TRACKING = 33
@@ -79,14 +80,28 @@ class FakeChronyd:
             return tracking_reply(seq + 1, **self.report)
         return tracking_reply(seq, **self.report)
 
+    def restart(self):
+        """As chronyd restarting: a new socket at the same path, the old
+        one closed (its clients' sends are then refused)."""
+        new = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        new.bind(self.path + ".new")
+        os.rename(self.path + ".new", self.path)
+        new.settimeout(0.2)
+        old, self.sock = self.sock, new
+        time.sleep(0.5)     # the loop has left the old socket's recvfrom
+        old.close()
+
     def loop(self):
         while self.running:
+            sock = self.sock
             try:
-                data, peer = self.sock.recvfrom(4096)
+                data, peer = sock.recvfrom(4096)
             except socket.timeout:
                 continue
             except OSError:
-                return
+                if sock is self.sock:
+                    return
+                continue
             if len(data) != TRACKING_LEN:
                 continue
             version, _, _, _, command, _, seq, _, _ = struct.unpack(REQUEST_HEADER, data[:20])
@@ -96,7 +111,7 @@ class FakeChronyd:
             reply = self.answer(seq)
             if reply is not None and peer:
                 try:
-                    self.sock.sendto(reply, peer)
+                    sock.sendto(reply, peer)
                 except OSError:
                     pass
 

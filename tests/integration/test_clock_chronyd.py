@@ -11,7 +11,8 @@ dispersion and leap, read from chronyd's command socket (`tracking`).
    served exactly, the dispersion grows with the report's age, an
    unsynchronised chronyd is not followed (local_stratum then decides), and
    oversized, wrong-version and wrong-sequence replies are refused with a
-   log line each while tsd goes on serving."""
+   log line each while tsd goes on serving, and a restarted chronyd is
+   followed again (the workers connect again under their seccomp filter)."""
 
 import os
 import shutil
@@ -213,6 +214,22 @@ def unsynchronised(fake, t):
         assert s[0] == 16 and s[1] == 3, s
 
 
+def restarted(fake, t):
+    """chronyd restarted (a new socket at its path): each worker connects
+    again, under its system call filter, and follows it."""
+    phrase = "following: stratum 4"
+    before = t.log().count(phrase)
+    pids = sorted(t.tsd.workers())
+    fake.report.update(FAKE_REPORT)
+    fake.restart()
+    ok = tsdtest.wait_for(lambda: t.log().count(phrase) >= before + 2,
+                          3 * QUERY_INTERVAL_S + 2, 0.1)
+    assert ok, t.log()
+    assert "cannot send: Connection refused" in t.log(), t.log()
+    assert sorted(t.tsd.workers()) == pids, "a worker died\n%s" % t.log()
+    wait_served(t, 4, 1, 1.0)
+
+
 def fake_chronyd():
     with fakechronyd.FakeChronyd() as fake:
         fake.report.update(FAKE_REPORT)
@@ -223,6 +240,7 @@ def fake_chronyd():
                 aging(fake, t)
                 refusals(fake, t)
                 unsynchronised(fake, t)
+                restarted(fake, t)
         finally:
             shutil.rmtree(t.own_dir, ignore_errors=True)
         fake.report.update(stratum=0, leap=3)
