@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,8 +28,51 @@ struct ke_conn {
 	int fd;
 	gnutls_session_t tls;
 	gnutls_certificate_credentials_t creds;
+	int own_creds;                  /* allocated here, not an nts_trust's */
 	int64_t deadline_ns;
 };
+
+struct nts_trust {
+	gnutls_certificate_credentials_t creds;
+};
+
+/* The authorities of ca_file, or the system's when it is NULL or empty. */
+static int load_trust(gnutls_certificate_credentials_t *creds, const char *ca_file)
+{
+	if (gnutls_certificate_allocate_credentials(creds) < 0)
+		return GNUTLS_E_MEMORY_ERROR;
+	return ca_file != NULL && ca_file[0] != '\0'
+	       ? gnutls_certificate_set_x509_trust_file(*creds, ca_file, GNUTLS_X509_FMT_PEM)
+	       : gnutls_certificate_set_x509_system_trust(*creds);
+}
+
+struct nts_trust *nts_trust_load(const char *ca_file, char *why, size_t whylen)
+{
+	struct nts_trust *t = calloc(1, sizeof(*t));
+	int r;
+
+	if (t == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	r = load_trust(&t->creds, ca_file);
+	if (r < 0) {
+		snprintf(why, whylen, "TLS trust%s%s: %s", ca_file ? " from " : "",
+		         ca_file ? ca_file : "", gnutls_strerror(r));
+		nts_trust_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void nts_trust_free(struct nts_trust *t)
+{
+	if (t == NULL)
+		return;
+	if (t->creds != NULL)
+		gnutls_certificate_free_credentials(t->creds);
+	free(t);
+}
 
 static int ms_left(const struct ke_conn *k)
 {
@@ -97,18 +141,19 @@ static int is_ip_literal(const char *host)
 	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
-static int tls_setup(const struct server_spec *ke, const char *ca_file, struct ke_conn *k)
+static int tls_setup(const struct server_spec *ke, const char *ca_file,
+                     const struct nts_trust *trust, struct ke_conn *k)
 {
 	static const gnutls_datum_t alpn = { (unsigned char *)NTS_KE_ALPN, sizeof(NTS_KE_ALPN) - 1 };
 	int r;
 
-	if (gnutls_certificate_allocate_credentials(&k->creds) < 0)
-		return GNUTLS_E_MEMORY_ERROR;
-	r = ca_file != NULL && ca_file[0] != '\0'
-	    ? gnutls_certificate_set_x509_trust_file(k->creds, ca_file, GNUTLS_X509_FMT_PEM)
-	    : gnutls_certificate_set_x509_system_trust(k->creds);
-	if (r < 0)
-		return r;
+	if (trust != NULL) {
+		k->creds = trust->creds;
+	} else {
+		k->own_creds = 1;
+		if ((r = load_trust(&k->creds, ca_file)) < 0)
+			return r;
+	}
 	if ((r = gnutls_init(&k->tls, GNUTLS_CLIENT | GNUTLS_NO_TICKETS)) < 0 ||
 	    (r = gnutls_priority_set_direct(k->tls, TLS_PRIORITY, NULL)) < 0 ||
 	    (r = gnutls_credentials_set(k->tls, GNUTLS_CRD_CERTIFICATE, k->creds)) < 0 ||
@@ -249,7 +294,7 @@ static void ke_close(struct ke_conn *k)
 		gnutls_bye(k->tls, GNUTLS_SHUT_WR);
 		gnutls_deinit(k->tls);
 	}
-	if (k->creds != NULL)
+	if (k->creds != NULL && k->own_creds)
 		gnutls_certificate_free_credentials(k->creds);
 	if (k->fd >= 0)
 		close(k->fd);
@@ -270,12 +315,13 @@ int nts_client_key_exchange(const struct server_spec *ke, const char *ca_file,
                             int64_t deadline_ns, int ask_tcp, struct nts_client *c, char *why,
                             size_t whylen)
 {
-	return nts_client_key_exchange_ex(ke, ca_file, deadline_ns, ask_tcp, 0, c, why, whylen);
+	return nts_client_key_exchange_ex(ke, ca_file, NULL, deadline_ns, ask_tcp, 0, c, why,
+	                                  whylen);
 }
 
 int nts_client_key_exchange_ex(const struct server_spec *ke, const char *ca_file,
-                               int64_t deadline_ns, int ask_tcp, int wait_close,
-                               struct nts_client *c, char *why, size_t whylen)
+                               const struct nts_trust *trust, int64_t deadline_ns, int ask_tcp,
+                               int wait_close, struct nts_client *c, char *why, size_t whylen)
 {
 	struct nts_ke_msg msg;          /* 2.3 KiB: on the stack, so threads may share this */
 	struct ke_conn k = { .fd = -1, .deadline_ns = deadline_ns };
@@ -285,7 +331,7 @@ int nts_client_key_exchange_ex(const struct server_spec *ke, const char *ca_file
 	memset(c, 0, sizeof(*c));
 	if (ke_connect(ke, &k, why, whylen) != 0)
 		goto out;
-	if ((r = tls_setup(ke, ca_file, &k)) < 0) {
+	if ((r = tls_setup(ke, ca_file, trust, &k)) < 0) {
 		snprintf(why, whylen, "TLS setup%s%s: %s", ca_file ? " with " : "", ca_file ? ca_file : "",
 		         gnutls_strerror(r));
 		goto out;

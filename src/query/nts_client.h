@@ -31,12 +31,19 @@ struct nts_client {
 int nts_client_key_exchange(const struct server_spec *ke, const char *ca_file,
                             int64_t deadline_ns, int ask_tcp, struct nts_client *c, char *why,
                             size_t whylen);
-/* The same, and with wait_close, read on until the server closes (its
+/* The authorities a client trusts, loaded once for many key exchanges (as
+ * a long-running client such as chronyd does); NULL with the reason. */
+struct nts_trust;
+struct nts_trust *nts_trust_load(const char *ca_file, char *why, size_t whylen);
+void nts_trust_free(struct nts_trust *t);
+
+/* The same, with trust (when not NULL) in place of loading ca_file for this
+ * one exchange, and with wait_close, read on until the server closes (its
  * close_notify or EOF) before closing, as chronyd's client does: the
  * session time then includes the server's close (a benchmark's view). */
 int nts_client_key_exchange_ex(const struct server_spec *ke, const char *ca_file,
-                               int64_t deadline_ns, int ask_tcp, int wait_close,
-                               struct nts_client *c, char *why, size_t whylen);
+                               const struct nts_trust *trust, int64_t deadline_ns, int ask_tcp,
+                               int wait_close, struct nts_client *c, char *why, size_t whylen);
 
 /* An NTS request around header (48 bytes, encoded), using one cookie and
  * asking for enough to have eight again; uid is made fresh. The length,

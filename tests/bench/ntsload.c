@@ -3,7 +3,10 @@
  *   ntsload ke  HOST PORT CAFILE THREADS SECONDS
  *       key exchanges back to back in THREADS threads, each read until the
  *       server closes (as chronyd's client does): sessions per second and
- *       the mean session time (connect to the server's close);
+ *       the mean session time (connect to the server's close). CAFILE is
+ *       loaded once and shared by the sessions, each of which verifies the
+ *       certificate; NTSLOAD_TRUST_PER_SESSION in the environment loads it
+ *       for every session instead (what the generator did before);
  *   ntsload ntp HOST PORT CAFILE WINDOW SECONDS
  *       one key exchange, then NTS-protected NTP with WINDOW requests in
  *       flight, every reply checked (identifier, authenticator) and its
@@ -33,6 +36,7 @@ struct ke_thread {
 	pthread_t id;
 	struct server_spec srv;
 	const char *ca;
+	const struct nts_trust *trust;  /* NULL: ca loaded again for each session */
 	int64_t end_ns;
 	long sessions, failures;
 	double busy_s;
@@ -47,8 +51,8 @@ static void *ke_loop(void *arg)
 	while ((int64_t)monotonic_now_ns() < t->end_ns) {
 		int64_t start = (int64_t)monotonic_now_ns();
 
-		if (nts_client_key_exchange_ex(&t->srv, t->ca, start + 5000000000LL, 0, 1, &c, why,
-		                               sizeof(why)) == 0)
+		if (nts_client_key_exchange_ex(&t->srv, t->ca, t->trust, start + 5000000000LL, 0, 1,
+		                               &c, why, sizeof(why)) == 0)
 			t->sessions++;
 		else if (t->failures++ == 0)
 			fprintf(stderr, "ntsload: %s\n", why);
@@ -65,8 +69,18 @@ static int run_ke(const struct server_spec *srv, const char *ca, int threads, do
 	double busy = 0, elapsed;
 	int i;
 
+	struct nts_trust *trust = NULL;
+	char why[256];
+
+	/* The authorities are loaded once, as a long-running client (chronyd)
+	 * does; every session still verifies the server's certificate. */
+	if (getenv("NTSLOAD_TRUST_PER_SESSION") == NULL &&
+	    (trust = nts_trust_load(ca, why, sizeof(why))) == NULL) {
+		fprintf(stderr, "ntsload: %s\n", why);
+		return 1;
+	}
 	for (i = 0; i < threads; i++) {
-		t[i] = (struct ke_thread){ .srv = *srv, .ca = ca,
+		t[i] = (struct ke_thread){ .srv = *srv, .ca = ca, .trust = trust,
 		                           .end_ns = start + (int64_t)(seconds * 1e9) };
 		pthread_create(&t[i].id, NULL, ke_loop, &t[i]);
 	}
@@ -76,6 +90,7 @@ static int run_ke(const struct server_spec *srv, const char *ca, int threads, do
 		failures += t[i].failures;
 		busy += t[i].busy_s;
 	}
+	nts_trust_free(trust);
 	elapsed = (double)((int64_t)monotonic_now_ns() - start) / 1e9;
 	printf("{\"mode\": \"ke\", \"threads\": %d, \"sessions\": %ld, \"failures\": %ld, "
 	       "\"seconds\": %.3f, \"per_second\": %.1f, \"mean_session_ms\": %.3f}\n",
