@@ -197,6 +197,10 @@ struct tsd_estimator_ops {
 
 /* ---- the descriptor ---- */
 
+/* The host's logger: priority as syslog(3) (LOG_ERR, LOG_WARNING,
+ * LOG_INFO), printf format, one line without a newline. */
+typedef void (*tsd_log_fn)(int priority, const char *fmt, ...);
+
 struct tsd_plugin {
 	uint32_t abi_version;      /* TSD_PLUGIN_ABI_VERSION */
 	uint32_t size;             /* sizeof(struct tsd_plugin) */
@@ -213,6 +217,13 @@ struct tsd_plugin {
 
 	const struct tsd_clock_ops *clock;         /* kind == CLOCK */
 	const struct tsd_estimator_ops *estimator; /* kind == ESTIMATOR */
+
+	/* Optional (NULL), appended in ABI 1 (2026-12-06) and read only when
+	 * `size` covers it: the host calls it once, before init, with its
+	 * logger, for what a plugin finds at run time (the realtime clock:
+	 * what chronyd answers). The pointer stays valid while the plugin is
+	 * loaded. */
+	void (*set_log)(tsd_log_fn log);
 };
 
 /* Convenience for plugin authors: fill a tsd_plugin_error. */

@@ -167,23 +167,28 @@ int clock_set_refid(struct clock_identity *id, const struct tsd_setting *s,
 	return 0;
 }
 
+int clock_identity_setting(struct clock_identity *id, const struct tsd_setting *s,
+                           int index, struct tsd_plugin_error *err)
+{
+	if (strcmp(s->name, "stratum") == 0)
+		return clock_set_stratum(id, s, index, err);
+	if (strcmp(s->name, "refid") == 0)
+		return clock_set_refid(id, s, index, err);
+	if (strcmp(s->name, "local_stratum") == 0)
+		return clock_set_local_stratum(id, s, index, err);
+	return 1;
+}
+
 int clock_identity_settings(struct clock_identity *id, const struct tsd_setting *settings,
                             size_t n, struct tsd_plugin_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		const struct tsd_setting *s = &settings[i];
-		int rc;
+		int rc = clock_identity_setting(id, &settings[i], (int)i, err);
 
-		if (strcmp(s->name, "stratum") == 0)
-			rc = clock_set_stratum(id, s, (int)i, err);
-		else if (strcmp(s->name, "refid") == 0)
-			rc = clock_set_refid(id, s, (int)i, err);
-		else if (strcmp(s->name, "local_stratum") == 0)
-			rc = clock_set_local_stratum(id, s, (int)i, err);
-		else
+		if (rc > 0)
 			rc = tsd_plugin_fail(err, (int)i, -EINVAL,
 			                     "unknown setting \"%s\" (known: stratum, refid, "
-			                     "local_stratum)", s->name);
+			                     "local_stratum)", settings[i].name);
 		if (rc != 0)
 			return rc;
 	}

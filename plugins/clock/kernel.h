@@ -92,6 +92,10 @@ KERNEL_API int clock_set_refid(struct clock_identity *id, const struct tsd_setti
 /* `local_stratum` (1..15), for the clocks the kernel disciplines. */
 KERNEL_API int clock_set_local_stratum(struct clock_identity *id, const struct tsd_setting *s,
                                        int index, struct tsd_plugin_error *err);
+/* One of stratum, refid and local_stratum: 0, a negative errno (err
+ * filled), or 1 when the setting is none of them. */
+KERNEL_API int clock_identity_setting(struct clock_identity *id, const struct tsd_setting *s,
+                                      int index, struct tsd_plugin_error *err);
 /* stratum, refid and local_stratum, for a kernel clock that knows no other
  * settings: any other name is refused. */
 KERNEL_API int clock_identity_settings(struct clock_identity *id,

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "tsd/plugin.h"
+#include "chronyd_follow.h"
 #include "kernel.h"
 
 struct realtime {
@@ -18,6 +19,8 @@ struct realtime {
 	 * request's path and the kernel's estimate changes slowly. */
 	int64_t kernel_read_ns;
 	struct kernel_state kernel;
+	/* follow_chronyd: chronyd's hierarchy fields, or NULL. */
+	struct chronyd_follow *chronyd;
 };
 
 static void refresh_kernel(struct realtime *rt, int64_t now_ns)
@@ -52,6 +55,10 @@ static int rt_info(void *state, struct tsd_clock_info *out)
 	struct realtime *rt = state;
 	struct timespec ts;
 
+	if (rt->chronyd != NULL) {
+		chronyd_follow_info(rt->chronyd, &rt->id, chronyd_follow_now_ns(), out);
+		return 0;
+	}
 	if (clock_gettime(CLOCK_REALTIME, &ts) == 0)
 		maybe_refresh(rt, timespec_ns(&ts));
 	clock_identity_kernel_info(&rt->id, &rt->kernel, out);
@@ -123,7 +130,7 @@ static int rt_init(void **state, const struct tsd_setting *settings,
 		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
 	rt->id.stratum = 1;
 	memcpy(rt->id.refid, "LOCL", 4);
-	rc = clock_identity_settings(&rt->id, settings, n_settings, err);
+	rc = chronyd_follow_settings(&rt->id, settings, n_settings, &rt->chronyd, err);
 	if (rc != 0) {
 		free(rt);
 		return rc;
@@ -136,7 +143,10 @@ static int rt_init(void **state, const struct tsd_setting *settings,
 
 static void rt_fini(void *state)
 {
-	free(state);
+	struct realtime *rt = state;
+
+	chronyd_follow_free(rt->chronyd);
+	free(rt);
 }
 
 static const struct tsd_clock_ops realtime_ops = {
@@ -160,4 +170,5 @@ const struct tsd_plugin tsd_plugin = {
 	.fini = rt_fini,
 	.clock = &realtime_ops,
 	.estimator = NULL,
+	.set_log = chronyd_follow_set_log,
 };

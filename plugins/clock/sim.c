@@ -15,6 +15,7 @@
 
 #include "tsd/plugin.h"
 #include "kernel.h"
+#include "sim_wander.h"
 
 /* adjtime's rate: a slew never moves the clock faster than this. */
 #define SLEW_RATE 500e-6
@@ -28,6 +29,7 @@
 struct sim_config {
 	double offset_s;
 	double drift_ppm;
+	double wander;
 	double jitter_s;
 	double seed;
 	double step_at_s;
@@ -74,6 +76,7 @@ struct sim {
 	int precision_log2;
 	int64_t start_ns;        /* the host's origin (or init): drift and step_at count from it */
 	uint64_t rng;
+	struct wander wander;    /* the frequency's random walk, a function of seed and time */
 };
 
 /* ---- a small seeded PRNG (splitmix64): reproducible, no libm ---- */
@@ -174,11 +177,14 @@ static double slew_done_s(const struct sim_adjust *a, int64_t real_ns)
 }
 
 /* Simulated minus real time at a real instant, without jitter. */
-static double sim_offset_s(const struct sim *s, int64_t real_ns)
+static double sim_offset_s(struct sim *s, int64_t real_ns)
 {
 	double elapsed_s = (double)(real_ns - s->start_ns) / NS_PER_S;
-	double offset = s->cfg.offset_s + s->cfg.drift_ppm * 1e-6 * elapsed_s;
+	double offset = s->cfg.offset_s + s->cfg.drift_ppm * 1e-6 * elapsed_s, walked;
 	struct sim_adjust a;
+
+	wander_at(&s->wander, elapsed_s, &walked, NULL);
+	offset += walked;
 
 	if (s->has_step_at && elapsed_s >= s->cfg.step_at_s)
 		offset += s->cfg.step_by_s;
@@ -219,7 +225,7 @@ static int sim_now(void *state, struct tsd_clock_reading *out)
 
 static int sim_from_realtime(void *state, tsd_time_ns realtime_ns, tsd_time_ns *out)
 {
-	const struct sim *s = state;
+	struct sim *s = state;
 
 	/* 1970..2116: the elapsed time and the sum below cannot overflow. */
 	if (realtime_ns < 0 || realtime_ns > INT64_C(1) << 62)
@@ -340,6 +346,7 @@ struct numeric_setting {
 static const struct numeric_setting numeric_settings[] = {
 	{ "offset", offsetof(struct sim_config, offset_s), -MAX_OFFSET_S, MAX_OFFSET_S, 0 },
 	{ "drift_ppm", offsetof(struct sim_config, drift_ppm), -10000, 10000, 0 },
+	{ "wander", offsetof(struct sim_config, wander), 0, 1e-4, 0 },
 	{ "jitter", offsetof(struct sim_config, jitter_s), 0, 10, 0 },
 	{ "seed", offsetof(struct sim_config, seed), 0, 9007199254740992.0, 1 },
 	{ "step_at", offsetof(struct sim_config, step_at_s), 0, MAX_OFFSET_S, 0 },
@@ -395,7 +402,7 @@ static int apply_setting(struct sim *s, const struct tsd_setting *set, int i,
 		if (strcmp(set->name, numeric_settings[k].name) == 0)
 			return set_numeric(s, &numeric_settings[k], set, i, err);
 	return tsd_plugin_fail(err, i, -EINVAL,
-	                       "unknown setting \"%s\" (known: offset, drift_ppm, jitter, "
+	                       "unknown setting \"%s\" (known: offset, drift_ppm, wander, jitter, "
 	                       "jitter_distribution, seed, step_at, step_by, stratum, leap, error)",
 	                       set->name);
 }
@@ -498,6 +505,7 @@ static int sim_init(void **state, const struct tsd_setting *settings,
 		return rc;
 	}
 	s->rng = (uint64_t)s->cfg.seed;
+	wander_init(&s->wander, s->cfg.wander, (uint64_t)s->cfg.seed);
 	s->precision_log2 = clock_precision_log2(clock_resolution_s(CLOCK_REALTIME));
 	*state = s;
 	return 0;
@@ -525,7 +533,7 @@ const struct tsd_plugin tsd_plugin = {
 	.size = sizeof(struct tsd_plugin),
 	.kind = TSD_PLUGIN_CLOCK,
 	.name = "sim",
-	.description = "a simulated clock (offset, drift_ppm, bounded jitter, a scheduled step); "
+	.description = "a simulated clock (offset, drift_ppm, wander, bounded jitter, a scheduled step); "
 	               "step, slew and steering change only the simulation",
 	.init = sim_init,
 	.fini = sim_fini,

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "tsd/plugin.h"
+#include "chronyd_follow.h"
 #include "kernel.h"
 
 /* Reads of the offset that straddle a leap second are retried this often. */
@@ -25,6 +26,8 @@
  */
 struct tai {
 	struct clock_identity id;
+	/* follow_chronyd: chronyd's hierarchy fields, or NULL. */
+	struct chronyd_follow *chronyd;
 };
 
 /* CLOCK_TAI between two reads of the offset: if a leap second changed the
@@ -66,9 +69,13 @@ static int tai_now(void *state, struct tsd_clock_reading *out)
 
 static int tai_info(void *state, struct tsd_clock_info *out)
 {
-	const struct tai *t = state;
+	struct tai *t = state;
 	struct kernel_state ks;
 
+	if (t->chronyd != NULL) {
+		chronyd_follow_info(t->chronyd, &t->id, chronyd_follow_now_ns(), out);
+		return 0;
+	}
 	kernel_state_read(&ks);
 	clock_identity_kernel_info(&t->id, &ks, out);
 	return 0;
@@ -85,11 +92,12 @@ static int tai_init(void **state, const struct tsd_setting *settings,
 		return tsd_plugin_fail(err, -1, -ENOMEM, "out of memory");
 	t->id.stratum = 1;
 	memcpy(t->id.refid, "TAI", 4);
-	rc = clock_identity_settings(&t->id, settings, n_settings, err);
+	rc = chronyd_follow_settings(&t->id, settings, n_settings, &t->chronyd, err);
 	if (rc == 0 && clock_gettime(CLOCK_TAI, &ts) != 0)
 		rc = tsd_plugin_fail(err, -1, -errno, "cannot read CLOCK_TAI: %s",
 		                     strerror(errno));
 	if (rc != 0) {
+		chronyd_follow_free(t->chronyd);
 		free(t);
 		return rc;
 	}
@@ -100,7 +108,10 @@ static int tai_init(void **state, const struct tsd_setting *settings,
 
 static void tai_fini(void *state)
 {
-	free(state);
+	struct tai *t = state;
+
+	chronyd_follow_free(t->chronyd);
+	free(t);
 }
 
 /* The kernel keeps CLOCK_TAI = CLOCK_REALTIME + tai, so a kernel packet
@@ -133,4 +144,5 @@ const struct tsd_plugin tsd_plugin = {
 	.fini = tai_fini,
 	.clock = &tai_ops,
 	.estimator = NULL,
+	.set_log = chronyd_follow_set_log,
 };

@@ -51,6 +51,7 @@ struct conf_udp {
 struct conf_nts {
 	int enable;                     /* default 0 */
 	int port;                       /* NTS-KE over TCP; default 4460 */
+	int port_line;                  /* its line in the file, 0 if default */
 	char *certificate;              /* PEM chain; required with enable */
 	char *key;                      /* PEM private key; required with enable */
 	double rotate;                  /* seconds between master keys; default 86400 */
@@ -88,7 +89,10 @@ struct conf_client {
 
 /* How a source is asked. A new protocol (NTS) is one more value here, one
  * more name in conf_sync.c and one more case in the sync process's poll. */
-enum sync_protocol { SYNC_PROTO_UDP = 0, SYNC_PROTO_TCP = 1, SYNC_PROTO_NTS = 2 };
+/* nts: NTS-KE, then NTP over UDP; nts-tcp: NTS-KE, then NTP over tsd's
+ * TCP protocol (doc/protocol.md). */
+enum sync_protocol { SYNC_PROTO_UDP = 0, SYNC_PROTO_TCP = 1, SYNC_PROTO_NTS = 2,
+                     SYNC_PROTO_NTS_TCP = 3 };
 
 /* "serve": the workers add the correction to what they serve; "system":
  * the sync process steers the clock through the clock plugin. */

@@ -423,6 +423,14 @@ static void udp_port_setting(struct loadctx *c, const config_setting_t *s)
 		udp->port_line = config_setting_source_line(s);
 }
 
+static void nts_port_setting(struct loadctx *c, const config_setting_t *s)
+{
+	struct conf_nts *nts = &c->cfg->server.nts;
+
+	if (get_int(c, s, 1, 65535, &nts->port) == 0)
+		nts->port_line = config_setting_source_line(s);
+}
+
 static void watchdog_setting(struct loadctx *c, const config_setting_t *s)
 {
 	double v;
@@ -489,7 +497,7 @@ static const struct field udp_fields[] = {
 
 static const struct field nts_fields[] = {
 	{ "enable", F_BOOL, OFF(server.nts.enable), 0, 0, NULL, NULL, NULL },
-	{ "port", F_INT, OFF(server.nts.port), 1, 65535, NULL, NULL, NULL },
+	{ "port", F_CUSTOM, 0, 0, 0, NULL, NULL, nts_port_setting },
 	{ "certificate", F_STRING, OFF(server.nts.certificate), 0, 0, NULL, NULL, NULL },
 	{ "key", F_STRING, OFF(server.nts.key), 0, 0, NULL, NULL, NULL },
 	{ "rotate", F_CUSTOM, 0, 0, 0, NULL, NULL, nts_rotate_setting },

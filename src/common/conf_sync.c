@@ -15,7 +15,7 @@
 #define POLL_MIN_S 0.1
 #define POLL_MAX_S 131072.0
 
-static const char *const protocol_names[] = { "udp", "tcp", "nts", NULL };
+static const char *const protocol_names[] = { "udp", "tcp", "nts", "nts-tcp", NULL };
 static const char *const apply_names[] = { "serve", "system", NULL };
 
 void conf_sync_clear(struct conf_sync *sy)
@@ -96,7 +96,7 @@ static void source_entry(struct loadctx *c, const config_setting_t *g,
 		if (strcmp(name, "address") == 0)
 			source_address(c, s, src);
 		else if (strcmp(name, "protocol") == 0) {
-			k = choice(c, s, protocol_names, "\"udp\", \"tcp\" or \"nts\"");
+			k = choice(c, s, protocol_names, "\"udp\", \"tcp\", \"nts\" or \"nts-tcp\"");
 			if (k >= 0)
 				src->protocol = (enum sync_protocol)k;
 		} else

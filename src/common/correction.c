@@ -2,15 +2,13 @@
  * arithmetic from a raw clock reading to the time and fields served. */
 #include "common/correction.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "common/latch.h"
+
 #define NS_PER_S 1000000000.0
-/* A reader gives up after this many torn reads: a writer updates a few
- * times a second at most, so even one retry is rare. */
-#define READ_TRIES 64
 
 struct correction_shared *correction_create(void)
 {
@@ -27,39 +25,14 @@ void correction_destroy(struct correction_shared *sh)
 		munmap(sh, sizeof(*sh));
 }
 
-static void set_seq(struct correction_shared *sh, uint32_t seq)
-{
-	__atomic_store_n(&sh->seq, seq, __ATOMIC_RELEASE);
-	/* The copy written next must not become visible before seq. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-}
-
-/* Readers use copy[seq & 1]: write the copy they are not using, switch
- * them to it, then bring the other copy up to date. An odd seq left by a
- * writer that died means readers are on copy 1 already. */
 void correction_publish(struct correction_shared *sh, const struct correction_params *p)
 {
-	uint32_t seq = __atomic_load_n(&sh->seq, __ATOMIC_RELAXED);
-
-	if ((seq & 1) == 0)
-		set_seq(sh, ++seq);
-	memcpy(&sh->copy[0], p, sizeof(*p));
-	set_seq(sh, ++seq);
-	memcpy(&sh->copy[1], p, sizeof(*p));
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	latch_publish(&sh->seq, sh->copy, sizeof(*p), p);
 }
 
 int correction_read(const struct correction_shared *sh, struct correction_params *out)
 {
-	for (int i = 0; i < READ_TRIES; i++) {
-		uint32_t before = __atomic_load_n(&sh->seq, __ATOMIC_ACQUIRE);
-
-		memcpy(out, &sh->copy[before & 1], sizeof(*out));
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&sh->seq, __ATOMIC_RELAXED) == before)
-			return 0;
-	}
-	return -EAGAIN;
+	return latch_read(&sh->seq, sh->copy, sizeof(*out), out);
 }
 
 double correction_slew_done_s(const struct correction_params *p, int64_t raw_ns)

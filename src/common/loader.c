@@ -2,15 +2,18 @@
  * its descriptor completely before anything in it is called. */
 #include "common/conf.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/loader.h"
+#include "common/log.h"
 #include "common/plugin_file.h"
 
 #define MAX_NAME 64
@@ -19,6 +22,17 @@
  * optional and read only when `size` covers them. */
 #define MIN_DESCRIPTOR_SIZE \
 	(offsetof(struct tsd_plugin, estimator) + sizeof(((struct tsd_plugin *)0)->estimator))
+
+/* A field appended after ABI 1's last: present only when size covers it. */
+#define HAS_FIELD(desc, field) \
+	((desc)->size >= offsetof(struct tsd_plugin, field) + sizeof((desc)->field))
+
+/* The plugin's run-time messages go where the host's go. */
+static void give_log(const struct tsd_plugin *desc)
+{
+	if (HAS_FIELD(desc, set_log) && desc->set_log != NULL)
+		desc->set_log(log_msg);
+}
 
 const char *loader_kind_name(enum tsd_plugin_kind kind)
 {
@@ -173,6 +187,65 @@ static int open_checked(struct loaded_plugin *out, enum tsd_plugin_kind kind,
 	return loader_check_descriptor(out->desc, out->path, kind, name, err, errlen);
 }
 
+/* The plugin file does not exist, though its directory does. */
+static int missing_file(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) != 0 && errno == ENOENT;
+}
+
+static int is_plugin_file(const struct dirent *d)
+{
+	size_t len = strlen(d->d_name);
+
+	return len > 3 && strcmp(d->d_name + len - 3, ".so") == 0;
+}
+
+/* The name of <kind>_<name>.so in `file`, or NULL when it is not one. */
+static const char *plugin_name_of(char *file, const char *kind_name)
+{
+	size_t klen = strlen(kind_name), len = strlen(file);
+
+	if (strncmp(file, kind_name, klen) != 0 || file[klen] != '_')
+		return NULL;
+	file[len - 3] = '\0';
+	return valid_name(file + klen + 1) ? file + klen + 1 : NULL;
+}
+
+/* Append to err the plugins of this kind that plugin_dir does hold: a
+ * wrong name is then one glance from the right one. */
+static void list_existing(const char *plugin_dir, const char *kind_name, char *err, size_t errlen)
+{
+	struct dirent **files = NULL;
+	char names[512] = "";
+	size_t used = 0, found = 0, len;
+	int n;
+
+	if (err == NULL || errlen == 0)
+		return;
+	len = strlen(err);
+	n = scandir(plugin_dir, &files, is_plugin_file, alphasort);
+	if (n < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		const char *name = plugin_name_of(files[i]->d_name, kind_name);
+
+		if (name != NULL && used < sizeof(names))
+			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+			                         found++ == 0 ? "" : ", ", name);
+		free(files[i]);
+	}
+	free(files);
+	if (len + 1 >= errlen)
+		return;
+	if (found == 0)
+		snprintf(err + len, errlen - len, "; %s holds no %s plugins", plugin_dir, kind_name);
+	else
+		snprintf(err + len, errlen - len, "; the %s %s there: %s", kind_name,
+		         found == 1 ? "plugin" : "plugins", names);
+}
+
 int loader_open(struct loaded_plugin *out, const char *plugin_dir,
                 enum tsd_plugin_kind kind, const char *name,
                 char *err, size_t errlen)
@@ -182,11 +255,14 @@ int loader_open(struct loaded_plugin *out, const char *plugin_dir,
 	memset(out, 0, sizeof(*out));
 	if (kind_name == NULL)
 		return plugin_refuse(err, errlen, "unknown plugin kind %d", (int)kind);
-	if (name == NULL || !valid_name(name))
-		return plugin_refuse(err, errlen, "invalid %s plugin name '%s' (a-z, 0-9 and _ only)",
-		              kind_name, name != NULL ? name : "");
 	if (plugin_dir == NULL || plugin_dir[0] == '\0')
 		plugin_dir = ".";
+	if (name == NULL || !valid_name(name)) {
+		plugin_refuse(err, errlen, "invalid %s plugin name '%s' (a-z, 0-9 and _ only)",
+		              kind_name, name != NULL ? name : "");
+		list_existing(plugin_dir, kind_name, err, errlen);
+		return -1;
+	}
 	if (asprintf(&out->path, "%s/%s_%s.so", plugin_dir, kind_name, name) < 0) {
 		out->path = NULL;
 		return plugin_refuse(err, errlen, "%s plugin '%s': out of memory", kind_name, name);
@@ -194,6 +270,8 @@ int loader_open(struct loaded_plugin *out, const char *plugin_dir,
 	if (open_checked(out, kind, name, plugin_dir, out->path + strlen(plugin_dir) + 1,
 	                 err, errlen) == 0)
 		return 0;
+	if (missing_file(out->path))
+		list_existing(plugin_dir, kind_name, err, errlen);
 	loader_close(out);
 	return -1;
 }
@@ -261,6 +339,7 @@ int loader_start(struct loaded_plugin *p, void **state, const struct conf *cfg,
 		             loader_kind_name(kind), name != NULL ? name : "", why);
 		return -1;
 	}
+	give_log(p->desc);
 	memset(&perr, 0, sizeof(perr));
 	perr.setting_index = -1;
 	rc = p->desc->init(state, section->settings, section->n_settings, &perr);

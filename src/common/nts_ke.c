@@ -23,6 +23,7 @@ static void msg_clear(struct nts_ke_msg *msg)
 	msg->error = -1;
 	msg->warning = -1;
 	msg->port = -1;
+	msg->tcp_port = -1;
 	msg->server[0] = '\0';
 	msg->n_cookies = 0;
 	msg->extra_cookies = 0;
@@ -63,6 +64,18 @@ static int read_server(const uint8_t *body, size_t len, char *out)
 	return 0;
 }
 
+/* Empty in a request (asking), a port in tsd's response. */
+static int read_tcp_port(const uint8_t *body, size_t len, int *out)
+{
+	if (len == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (read_u16(body, len, out) != 0 || *out == 0)
+		return -1;
+	return 0;
+}
+
 static int read_cookie(const uint8_t *body, size_t len, struct nts_ke_msg *msg)
 {
 	if (len == 0 || len > NTS_KE_COOKIE_MAX)
@@ -94,6 +107,10 @@ static int read_body(uint16_t type, const uint8_t *body, size_t len, struct nts_
 		return read_server(body, len, msg->server);
 	case NTS_KE_COOKIE:
 		return read_cookie(body, len, msg);
+	case NTS_KE_TSD_TCP:
+		if (msg->tcp_port >= 0)
+			return -1;          /* twice */
+		return read_tcp_port(body, len, &msg->tcp_port);
 	default:
 		return 1;
 	}
@@ -173,12 +190,13 @@ int nts_ke_put_u16(uint8_t *buf, size_t cap, size_t *pos, int critical, uint16_t
 	return nts_ke_put(buf, cap, pos, critical, type, body, sizeof(body));
 }
 
-int nts_ke_write_request(uint8_t *buf, size_t cap)
+int nts_ke_write_request(uint8_t *buf, size_t cap, int ask_tcp)
 {
 	size_t pos = 0;
 
 	if (nts_ke_put_u16(buf, cap, &pos, 1, NTS_KE_NEXT_PROTOCOL, NTS_KE_PROTOCOL_NTPV4) != 0 ||
 	    nts_ke_put_u16(buf, cap, &pos, 1, NTS_KE_AEAD, 15) != 0 ||
+	    (ask_tcp && nts_ke_put(buf, cap, &pos, 0, NTS_KE_TSD_TCP, NULL, 0) != 0) ||
 	    nts_ke_put(buf, cap, &pos, 1, NTS_KE_END, NULL, 0) != 0)
 		return -1;
 	return (int)pos;

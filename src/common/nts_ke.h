@@ -22,6 +22,10 @@ enum nts_ke_type {
 	NTS_KE_COOKIE = 5,
 	NTS_KE_SERVER = 6,
 	NTS_KE_PORT_REC = 7,
+	/* tsd's own, from the private range (16384-32767), never critical:
+	 * NTS over tsd's TCP protocol. A request asks with an empty body; tsd
+	 * answers with its TCP port (doc/protocol.md). Other servers ignore it. */
+	NTS_KE_TSD_TCP = 0x4e54,
 };
 
 /* Error record codes. */
@@ -47,6 +51,7 @@ struct nts_ke_msg {
 	int error;                      /* -1, or the Error record's code */
 	int warning;                    /* -1, or the Warning record's code */
 	int port;                       /* -1, or the Port Negotiation value */
+	int tcp_port;                   /* -1; 0 asked (empty body); or the TCP port */
 	char server[NTS_KE_SERVER_NAME_MAX + 1];   /* "" when absent */
 	int n_cookies;
 	uint16_t cookie_len[NTS_KE_MAX_COOKIES];
@@ -64,7 +69,8 @@ enum nts_ke_status {
 /* Parse one message from buf. Strict: every record's length fits the
  * buffer and its type (End: critical and empty; Next Protocol, AEAD: even;
  * Error, Warning, Port: two bytes; Server: 1..255 printable ASCII; Cookie:
- * 1..NTS_KE_COOKIE_MAX), no record type twice except cookies, End last.
+ * 1..NTS_KE_COOKIE_MAX; tsd's TCP record: empty or a port, 1..65535), no
+ * record type twice except cookies, End last.
  * Unknown non-critical records are skipped. A message longer than
  * NTS_KE_MESSAGE_MAX without End is NTS_KE_BAD. */
 enum nts_ke_status nts_ke_parse(const uint8_t *buf, size_t len, struct nts_ke_msg *msg,
@@ -77,8 +83,9 @@ int nts_ke_put(uint8_t *buf, size_t cap, size_t *pos, int critical, uint16_t typ
 int nts_ke_put_u16(uint8_t *buf, size_t cap, size_t *pos, int critical, uint16_t type,
                    uint16_t value);
 
-/* Whole messages, each ending with End of Message; the length, or -1. */
-int nts_ke_write_request(uint8_t *buf, size_t cap);
+/* Whole messages, each ending with End of Message; the length, or -1.
+ * With ask_tcp the request also asks for NTS over tsd's TCP protocol. */
+int nts_ke_write_request(uint8_t *buf, size_t cap, int ask_tcp);
 int nts_ke_write_error(uint8_t *buf, size_t cap, uint16_t code);
 
 /* The TLS exporter context for the key from client to server (s2c = 0) or

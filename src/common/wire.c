@@ -183,12 +183,40 @@ enum wire_kind wire_classify(const uint8_t *buf, size_t len)
 {
 	if (len < 1)
 		return WIRE_UNDECIDED;
+	if (buf[0] == WIRE_EXT_MARK) {
+		if (len < 2)
+			return WIRE_UNDECIDED;
+		return buf[1] == WIRE_EXT_TYPE_NTP ? WIRE_NATIVE : WIRE_TEXT;
+	}
 	if ((buf[0] & 7) != NTP_MODE_CLIENT || !version_ok((buf[0] >> 3) & 7))
 		return WIRE_TEXT;
 	if (len < 2)
 		return WIRE_UNDECIDED;
 	/* Every printable character is above 16, so text never passes. */
 	return buf[1] <= NTP_STRATUM_UNSYNC ? WIRE_NATIVE : WIRE_TEXT;
+}
+
+int wire_ext_frame(const uint8_t *buf, size_t len, size_t *packet_len)
+{
+	size_t n;
+
+	if (len < WIRE_EXT_HEADER)
+		return 0;
+	if (buf[0] != WIRE_EXT_MARK || buf[1] != WIRE_EXT_TYPE_NTP)
+		return -1;
+	n = (size_t)buf[2] << 8 | buf[3];
+	if (n < WIRE_EXT_PACKET_MIN || n > WIRE_EXT_PACKET_MAX || n % 4 != 0)
+		return -1;
+	*packet_len = n;
+	return 1;
+}
+
+void wire_ext_put_header(uint8_t out[WIRE_EXT_HEADER], size_t packet_len)
+{
+	out[0] = WIRE_EXT_MARK;
+	out[1] = WIRE_EXT_TYPE_NTP;
+	out[2] = (uint8_t)(packet_len >> 8);
+	out[3] = (uint8_t)packet_len;
 }
 
 /* ---- the text protocol ---- */
@@ -337,4 +365,38 @@ enum wire_server_state wire_server_state(const struct ntp_packet *p, char kod[5]
 	if (p->leap == TSD_LEAP_UNSYNC || p->stratum == 0 || p->stratum >= NTP_STRATUM_UNSYNC)
 		return WIRE_SERVER_UNSYNC;
 	return WIRE_SERVER_OK;
+}
+
+/* Printable ASCII, then NUL padding if any: "INIT", "SIM". */
+static int is_refid_name(const uint8_t refid[4])
+{
+	int i = 0;
+
+	while (i < 4 && refid[i] >= 0x20 && refid[i] < 0x7f)
+		i++;
+	if (i == 0)
+		return 0;
+	while (i < 4 && refid[i] == '\0')
+		i++;
+	return i == 4;
+}
+
+void wire_refid_text(const uint8_t refid[4], int stratum, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len == 0)
+		return;
+	if (stratum > 1 && !(stratum >= NTP_STRATUM_UNSYNC && is_refid_name(refid))) {
+		snprintf(buf, len, "%u.%u.%u.%u", refid[0], refid[1], refid[2], refid[3]);
+		return;
+	}
+	for (int i = 0; i < 4 && refid[i] != '\0' && n + 1 < len; i++)
+		buf[n++] = refid[i] >= 0x20 && refid[i] < 0x7f ? (char)refid[i] : '?';
+	buf[n] = '\0';
+}
+
+void wire_refid_hex(const uint8_t refid[4], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02X%02X%02X%02X", refid[0], refid[1], refid[2], refid[3]);
 }

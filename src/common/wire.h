@@ -64,10 +64,41 @@ int wire_valid_server_reply(const struct ntp_packet *p, ntp_ts cookie);
 enum wire_server_state { WIRE_SERVER_OK = 0, WIRE_SERVER_KOD = 1, WIRE_SERVER_UNSYNC = 2 };
 enum wire_server_state wire_server_state(const struct ntp_packet *p, char kod[5]);
 
+/* A reference ID as people read it: its ASCII characters at stratum 0 or 1
+ * (a kiss code, a reference clock's name) and for a printable name like
+ * "INIT" at stratum 16, else an IPv4 address in dots (for an IPv6 upstream, the first
+ * four bytes of its address's MD5). Non-printing characters become '?'.
+ * `len` of WIRE_REFID_TEXT_LEN is enough; WIRE_REFID_HEX_LEN for the hex. */
+#define WIRE_REFID_TEXT_LEN 16
+#define WIRE_REFID_HEX_LEN 9
+void wire_refid_text(const uint8_t refid[4], int stratum, char *buf, size_t len);
+/* The reference ID as 8 upper-case hexadecimal digits, "7F000001". */
+void wire_refid_hex(const uint8_t refid[4], char *buf, size_t len);
+
 /* The first-bytes rule. Returns WIRE_NATIVE, WIRE_TEXT, or WIRE_UNDECIDED
- * when fewer than the bytes needed have arrived. */
+ * when fewer than the bytes needed have arrived. An extended frame's header
+ * (below) also opens a native connection. */
 enum wire_kind { WIRE_UNDECIDED = 0, WIRE_NATIVE = 1, WIRE_TEXT = 2 };
 enum wire_kind wire_classify(const uint8_t *buf, size_t len);
+
+/* An extended frame on a native connection (doc/protocol.md): a 4-byte
+ * header, 0x00, 0x01, the packet's length (16 bits, big-endian), then an
+ * NTP packet with extension fields (NTS). Byte 0 is never an NTP header
+ * (mode 0, version 0), so frames and plain 48-byte packets mix on one
+ * stream in both directions. */
+#define WIRE_EXT_HEADER 4
+#define WIRE_EXT_MARK 0x00
+#define WIRE_EXT_TYPE_NTP 0x01
+#define WIRE_EXT_PACKET_MIN 64          /* the header and one 16-byte field */
+#define WIRE_EXT_PACKET_MAX 1024
+#define WIRE_EXT_FRAME_MAX (WIRE_EXT_HEADER + WIRE_EXT_PACKET_MAX)
+/* The frame at buf: 1 with its packet's length in *packet_len, 0 when
+ * fewer than WIRE_EXT_HEADER bytes are there, -1 when the header is not an
+ * extended frame's or the length is outside [MIN, MAX] or not a multiple
+ * of 4. */
+int wire_ext_frame(const uint8_t *buf, size_t len, size_t *packet_len);
+/* Write the frame header for a packet of packet_len bytes. */
+void wire_ext_put_header(uint8_t out[WIRE_EXT_HEADER], size_t packet_len);
 
 /* "T2<TAB>T3\n" in Unix milliseconds (floor). Returns the length written
  * (at most WIRE_TEXT_REPLY_MAX - 1, NUL-terminated), or -1 if out is too small. */

@@ -15,9 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/plural.h"
 #include "common/monotonic.h"
 #include "common/tstamp.h"
 #include "common/wire.h"
+#include "query/interleave.h"
 #include "query/measure.h"
 #include "query/reply.h"
 
@@ -29,19 +31,6 @@
 /* Text replies are whole milliseconds, truncated: the true instant lies in
  * [ms, ms + 1), so its midpoint is used and half of it is the server error. */
 #define TEXT_SERVER_ERROR_S 0.0005
-
-/* Interleaved mode on a native connection (doc/protocol.md): each request
- * names the last reply (origin = its receive field, receive = when it came),
- * and a server that supports it answers with the time that reply really
- * left, which replaces the T3 it carried. A sample whose reply was
- * interleaved waits for the next reply to learn its own T3. */
-struct interleave {
-	ntp_ts last_rx;            /* the last reply's receive field, or 0 */
-	ntp_ts last_t4;            /* our receive time of it, or 0 */
-	int upgradable;            /* samples[n_samples - 1] carries a basic T3 */
-	int held;                  /* `waiting` has no T3 yet */
-	struct tsd_sample waiting;
-};
 
 /* Everything one exchange needs: the socket, its stamps, the deadline. */
 struct link {
@@ -137,7 +126,8 @@ fail:
 	return -err;
 }
 
-static int open_link(struct link *l, const struct server_spec *srv, char *why, size_t whylen)
+int measure_connect_tcp(const struct server_spec *srv, int64_t deadline_ns, char *why,
+                        size_t whylen)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res, *ai;
@@ -151,7 +141,7 @@ static int open_link(struct link *l, const struct server_spec *srv, char *why, s
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = connect_addr(ai, l->deadline_ns);
+		fd = connect_addr(ai, deadline_ns);
 		if (fd >= 0 || fd == -ETIMEDOUT)
 			break;
 	}
@@ -161,6 +151,15 @@ static int open_link(struct link *l, const struct server_spec *srv, char *why, s
 		         fd == -ETIMEDOUT ? "no answer within the timeout" : strerror(-fd));
 		return -1;
 	}
+	return fd;
+}
+
+static int open_link(struct link *l, const struct server_spec *srv, char *why, size_t whylen)
+{
+	int fd = measure_connect_tcp(srv, l->deadline_ns, why, whylen);
+
+	if (fd < 0)
+		return -1;
 	l->fd = fd;
 	tstamp_enable(fd, &l->ts);
 	return 0;
@@ -301,8 +300,7 @@ static void use_kernel_stamps(struct link *l, uint32_t key, struct tsd_sample *s
 }
 
 /* The request of one exchange: the cookie in transmit, and the last reply
- * named for interleaved mode (a receive field never 0 nor the cookie, so an
- * interleaved reply can be told from a basic one). */
+ * named for interleaved mode (interleave.h). */
 static void make_request(const struct interleave *il, ntp_ts cookie, uint8_t buf[NTP_PACKET_SIZE],
                          struct ntp_packet *req)
 {
@@ -310,54 +308,8 @@ static void make_request(const struct interleave *il, ntp_ts cookie, uint8_t buf
 	req->version = NTP_VERSION;
 	req->mode = NTP_MODE_CLIENT;
 	req->transmit = cookie;
-	req->origin = il->last_rx;
-	req->receive = il->last_t4 != 0 && il->last_t4 != cookie ? il->last_t4 : cookie + 1;
+	interleave_request(il, req);
 	wire_encode(req, buf);
-}
-
-/* The true T3 of the last reply, if it is one: after its T2, before this
- * reply's. */
-static int true_t3(const struct ntp_packet *rep, const struct tsd_sample *last,
-                   const struct tsd_sample *now, tsd_time_ns *t3_ns)
-{
-	tsd_time_ns t3 = wire_ntp_to_ns(rep->transmit, last->t2_ns);
-
-	if (t3 < last->t2_ns || t3 > now->t2_ns)
-		return -1;
-	*t3_ns = t3;
-	return 0;
-}
-
-/* An interleaved reply: its transmit field completes the sample waiting
- * for it (or corrects the newest one's T3); this exchange's sample waits
- * for the next reply. */
-static void take_interleaved(struct interleave *il, const struct ntp_packet *rep,
-                             const struct tsd_sample *s, struct measurement *out)
-{
-	struct tsd_sample *last = NULL;
-	tsd_time_ns t3;
-
-	if (il->held)
-		last = &il->waiting;
-	else if (il->upgradable)
-		last = &out->samples[out->n_samples - 1];
-	if (last != NULL && true_t3(rep, last, s, &t3) == 0) {
-		last->t3_ns = t3;
-		out->n_interleaved++;
-		if (il->held)
-			out->samples[out->n_samples++] = *last;
-	}
-	il->waiting = *s;
-	il->held = 1;
-	il->upgradable = 0;
-}
-
-static void take_basic(struct interleave *il, const struct tsd_sample *s,
-                       struct measurement *out)
-{
-	il->held = 0;            /* a sample left waiting never learns its T3 */
-	out->samples[out->n_samples++] = *s;
-	il->upgradable = 1;
 }
 
 /* One native exchange. 1: a reply was taken; 0: a bad reply was counted;
@@ -389,7 +341,7 @@ static int native_exchange(struct link *l, struct measurement *out)
 		return fail_why(out, "the local clock refused a reading");
 	if (wire_decode(buf, sizeof(buf), &rep) < 0)
 		return bad_reply(out);
-	interleaved = l->il.last_rx != 0 && wire_valid_server_reply(&rep, req.receive) == 0;
+	interleaved = interleave_answered(&l->il, &req, &rep);
 	if (!interleaved && wire_valid_server_reply(&rep, cookie) < 0)
 		return bad_reply(out);
 	if (reply_check_synced(&rep, out) < 0)
@@ -397,12 +349,8 @@ static int native_exchange(struct link *l, struct measurement *out)
 	if (reply_take_sample(&rep, &s, out, interleaved) < 0)
 		return bad_reply(out);
 	use_kernel_stamps(l, key, &s, out);
-	l->il.last_rx = rep.receive;
-	l->il.last_t4 = wire_ns_to_ntp(s.t4_ns);
-	if (interleaved)
-		take_interleaved(&l->il, &rep, &s, out);
-	else
-		take_basic(&l->il, &s, out);
+	/* The next request names this reply by our receive time of it. */
+	interleave_take(&l->il, &rep, interleaved, &s, wire_ns_to_ntp(s.t4_ns), out);
 	return 1;
 }
 
@@ -419,7 +367,7 @@ static int reconnect(struct link *l, const struct server_spec *srv, struct measu
 	if (open_link(l, srv, out->why, sizeof(out->why)) < 0)
 		return -1;
 	/* Interleaving names a reply of the connection that is gone. */
-	memset(&l->il, 0, sizeof(l->il));
+	interleave_reset(&l->il);
 	out->why[0] = '\0';
 	return 0;
 }
@@ -435,7 +383,7 @@ static void measure_native(struct link *l, const struct server_spec *srv, int sa
 		out->status = MEASURE_UNREACHABLE;
 		return;
 	}
-	memset(&l->il, 0, sizeof(l->il));
+	interleave_reset(&l->il);
 	/* An interleaved sample waits for the next reply: one exchange more,
 	 * and a bounded number whatever the server answers. */
 	for (int ex = 0; ex <= 2 * samples && out->n_samples + out->n_bad < (size_t)samples; ex++) {
@@ -455,7 +403,8 @@ static void measure_native(struct link *l, const struct server_spec *srv, int sa
 	else
 		out->status = MEASURE_UNREACHABLE;
 	if (out->status == MEASURE_BAD_REPLY)
-		snprintf(out->why, sizeof(out->why), "%zu invalid replies, none valid", out->n_bad);
+		snprintf(out->why, sizeof(out->why), "%zu invalid %s, none valid", out->n_bad,
+		         plural(out->n_bad, "reply", "replies"));
 }
 
 /* One text exchange on its own connection: 1 sample, 0 bad reply, -1 failure. */
@@ -512,7 +461,8 @@ static void measure_text(struct link *l, const struct server_spec *srv, int samp
 		out->status = MEASURE_OK;
 	} else if (out->n_bad > 0) {
 		out->status = MEASURE_BAD_REPLY;
-		snprintf(out->why, sizeof(out->why), "%zu malformed text replies", out->n_bad);
+		snprintf(out->why, sizeof(out->why), "%zu malformed text %s", out->n_bad,
+		         plural(out->n_bad, "reply", "replies"));
 	} else {
 		out->status = MEASURE_UNREACHABLE;
 	}

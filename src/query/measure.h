@@ -32,7 +32,9 @@ struct measurement {
 	char why[256];             /* human reason when status != MEASURE_OK */
 	size_t n_samples;
 	struct tsd_sample samples[MEASURE_MAX_SAMPLES];
-	/* From the last valid reply (native and UDP). */
+	/* From the last valid reply (native and UDP), or the unsynchronised
+	 * one that ended the measurement; header_seen says they hold. */
+	int header_seen;
 	int leap;
 	int stratum;
 	double root_delay_s;
@@ -53,6 +55,7 @@ struct measurement {
 	 * (0: not authenticated), from this NTP server. */
 	int authenticated_aead;
 	struct server_spec nts_ntp;
+	int nts_tcp;               /* NTS over tsd's TCP protocol, not UDP */
 };
 
 /* Set the reason a measurement failed; a long host name is cut, never
@@ -62,6 +65,12 @@ void measure_set_why(struct measurement *out, const char *fmt, ...)
 
 /* "host", "host:port", "[v6addr]:port" or "v6addr"; -1 on a malformed spec. */
 int measure_parse_spec(const char *text, int default_port, struct server_spec *out);
+
+/* A TCP connection to srv before deadline_ns (CLOCK_MONOTONIC), with
+ * TCP_NODELAY; the socket is non-blocking. The descriptor, or -1 with the
+ * reason in why. */
+int measure_connect_tcp(const struct server_spec *srv, int64_t deadline_ns, char *why,
+                        size_t whylen);
 
 /* Record the two ends of the connected socket fd in out. */
 void measure_note_addresses(int fd, struct measurement *out);

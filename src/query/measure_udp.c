@@ -1,6 +1,10 @@
 /* tsclient's measurement of one server over NTP/UDP: any NTP server
  * (tsd, chronyd, ntpd) answers. A random cookie in the transmit field ties
- * each reply to its request. */
+ * each reply to its request. Each request after the first also asks for
+ * interleaved mode (interleave.h), which tsd and chronyd give: T3 becomes
+ * the time the server's kernel sent the reply. T1 is the kernel's transmit
+ * stamp of the request and T4 its receive stamp of the reply, where the
+ * clock converts them. */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,9 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/plural.h"
 #include "common/monotonic.h"
 #include "common/tstamp.h"
 #include "common/wire.h"
+#include "query/interleave.h"
 #include "query/measure.h"
 #include "query/reply.h"
 
@@ -49,6 +55,8 @@ struct udp_link {
 	struct clock_source *cs;
 	int use_kernel;                 /* the clock converts kernel (realtime) stamps */
 	int64_t deadline_ns;            /* CLOCK_MONOTONIC, the whole measurement */
+	struct tstamp ts;               /* kernel stamps of requests and replies */
+	struct interleave il;
 };
 
 static void sleep_until(int64_t when_ns)
@@ -84,7 +92,9 @@ static int open_socket(struct udp_link *l, const struct addrinfo *ai)
 		close(fd);
 		return -err;
 	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	tstamp_enable(fd, &l->ts);
+	if (!l->ts.rx_enabled)
+		(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	memcpy(&l->server, ai->ai_addr, ai->ai_addrlen);
 	l->server_len = ai->ai_addrlen;
 	l->fd = fd;
@@ -139,38 +149,56 @@ static int random_cookie(ntp_ts *cookie)
 	return 0;
 }
 
-/* The kernel's receive stamp as T4, when it lies inside what user space
- * saw around the calls. */
-static void kernel_t4(const struct udp_link *l, struct msghdr *h, struct tsd_sample *s,
-                      struct measurement *out)
+/* The kernel's stamps as T1 (the request's transmit stamp, read from the
+ * error queue) and T4 (the reply's receive stamp), each where it lies
+ * inside what user space saw around the calls. */
+static void kernel_stamps(struct udp_link *l, struct msghdr *h, uint32_t key,
+                          struct tsd_sample *s, struct measurement *out)
 {
-	tsd_time_ns rt_ns, t4;
+	tsd_time_ns rt_ns, t;
 
-	if (tstamp_find(h, &rt_ns) == 0 && clock_from_realtime(l->cs, rt_ns, &t4) == 0 &&
-	    t4 >= s->t1_ns && t4 <= s->t4_ns) {
-		s->t4_ns = t4;
+	if (!l->use_kernel)
+		return;
+	tstamp_drain_to(l->fd, &l->ts, key);
+	if (tstamp_tx(&l->ts, key, &rt_ns) == 0 && clock_from_realtime(l->cs, rt_ns, &t) == 0 &&
+	    t >= s->t1_ns && t <= s->t4_ns) {
+		s->t1_ns = t;
+		out->n_kernel_tx++;
+	}
+	if (tstamp_find(h, &rt_ns) == 0 && clock_from_realtime(l->cs, rt_ns, &t) == 0 &&
+	    t >= s->t1_ns && t <= s->t4_ns) {
+		s->t4_ns = t;
 		out->n_kernel_rx++;
 	}
 }
 
-/* Take a valid reply into a sample. 1: added; 0: bad; -2: unsynchronised. */
-static int accept_reply(const struct ntp_packet *rep,
+/* Take a valid reply into a sample (or, interleaved, complete the one
+ * before it). 1: taken; 0: bad; -1: no randomness; -2: unsynchronised. */
+static int accept_reply(struct udp_link *l, const struct ntp_packet *rep, int interleaved,
                         struct tsd_sample *s, struct measurement *out)
 {
+	ntp_ts name;
+
 	if (reply_check_synced(rep, out) < 0)
 		return -2;
-	if (s->t4_ns < s->t1_ns || reply_take_sample(rep, s, out, 0) < 0) {
+	if (s->t4_ns < s->t1_ns || reply_take_sample(rep, s, out, interleaved) < 0) {
 		out->n_bad++;
 		return 0;
 	}
-	out->samples[out->n_samples++] = *s;
+	/* The next request names this reply by a random value: only who saw
+	 * the request can make a reply that looks interleaved. */
+	if (random_cookie(&name) < 0) {
+		measure_set_why(out, "getrandom: %s", strerror(errno));
+		return -1;
+	}
+	interleave_take(&l->il, rep, interleaved, s, name, out);
 	return 1;
 }
 
 /* One datagram. 1: a sample; 0: nothing usable yet (keep waiting);
  * -1: a socket error (why set); -2: the server is unsynchronised. */
-static int read_reply(struct udp_link *l, ntp_ts cookie, struct tsd_sample *s,
-                      struct measurement *out)
+static int read_reply(struct udp_link *l, const struct ntp_packet *req, uint32_t key,
+                      struct tsd_sample *s, struct measurement *out)
 {
 	union { char buf[128]; struct cmsghdr align; } control;   /* a receive stamp */
 	uint8_t buf[NTP_PACKET_SIZE];
@@ -182,6 +210,7 @@ static int read_reply(struct udp_link *l, ntp_ts cookie, struct tsd_sample *s,
 	struct tsd_clock_reading t4;
 	struct ntp_packet rep;
 	ssize_t n = recvmsg(l->fd, &h, MSG_DONTWAIT);
+	int interleaved;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
@@ -196,19 +225,25 @@ static int read_reply(struct udp_link *l, ntp_ts cookie, struct tsd_sample *s,
 	s->t4_ns = t4.time_ns;
 	/* A longer reply arrives truncated (MSG_TRUNC): its header is all we read. */
 	if (n < NTP_PACKET_SIZE || !same_address(&from, &l->server) ||
-	    wire_decode(buf, (size_t)n, &rep) != 0 || wire_valid_server_reply(&rep, cookie) != 0) {
+	    wire_decode(buf, (size_t)n, &rep) != 0) {
 		out->n_bad++;
 		return 0;
 	}
-	if (l->use_kernel)
-		kernel_t4(l, &h, s, out);
-	return accept_reply(&rep, s, out);
+	interleaved = interleave_answered(&l->il, req, &rep);
+	if (!interleaved && wire_valid_server_reply(&rep, req->transmit) != 0) {
+		out->n_bad++;
+		return 0;
+	}
+	kernel_stamps(l, &h, key, s, out);
+	return accept_reply(l, &rep, interleaved, s, out);
 }
 
-static int wait_readable(int fd, int64_t deadline_ns)
+/* Wait for a reply. A transmit stamp on the error queue raises POLLERR:
+ * it is read here, so that the next wait sleeps. */
+static int wait_readable(struct udp_link *l, int64_t deadline_ns)
 {
 	int timeout_ms = monotonic_ms_until(deadline_ns);
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = { .fd = l->fd, .events = POLLIN };
 	int n;
 
 	if (timeout_ms == 0)
@@ -217,6 +252,8 @@ static int wait_readable(int fd, int64_t deadline_ns)
 	/* A signal: say "readable"; the read finds nothing and we wait again. */
 	if (n < 0 && errno == EINTR)
 		return 1;
+	if (n > 0 && (p.revents & POLLERR))
+		tstamp_drain(l->fd, &l->ts);
 	return n;
 }
 
@@ -227,28 +264,31 @@ static int exchange(struct udp_link *l, int64_t wait_until_ns, struct measuremen
 	struct tsd_sample s = { 0 };
 	struct tsd_clock_reading t1;
 	uint8_t buf[NTP_PACKET_SIZE];
+	uint32_t key;
 	int rc = 0;
 
 	if (random_cookie(&req.transmit) < 0) {
 		measure_set_why(out, "getrandom: %s", strerror(errno));
 		return -1;
 	}
+	interleave_request(&l->il, &req);
 	wire_encode(&req, buf);
 	if (clock_now(l->cs, &t1) < 0) {
 		measure_set_why(out, "the local clock refused a reading");
 		return -1;
 	}
 	s.t1_ns = t1.time_ns;
+	key = tstamp_sent(&l->ts, 1);          /* UDP counts datagrams */
 	if (send(l->fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf)) {
 		measure_set_why(out, "cannot send to %s: %s", l->name, strerror(errno));
 		return -1;
 	}
 	while (rc == 0) {
-		int ready = wait_readable(l->fd, wait_until_ns);
+		int ready = wait_readable(l, wait_until_ns);
 
 		if (ready <= 0)
 			return ready;
-		rc = read_reply(l, req.transmit, &s, out);
+		rc = read_reply(l, &req, key, &s, out);
 	}
 	return rc;
 }
@@ -289,7 +329,10 @@ static void run_exchanges(struct udp_link *l, int samples, double timeout_s,
 {
 	int64_t wait_ns = exchange_wait_ns(samples, timeout_s), next_send = (int64_t)monotonic_now_ns();
 
-	for (int i = 0; i < samples && next_send < l->deadline_ns; i++) {
+	/* An interleaved reply's sample waits for the next reply: one request
+	 * more than samples when the last one was answered interleaved. */
+	for (int i = 0; next_send < l->deadline_ns && out->n_samples < (size_t)samples &&
+	                (i < samples || (i == samples && interleave_waiting(&l->il))); i++) {
 		int64_t until;
 		int rc;
 
@@ -320,7 +363,8 @@ static void describe_shortfall(const struct udp_link *l, int samples, double tim
 		measure_set_why(out, "%zu of %d samples (%s)", out->n_samples, samples,
 		        out->n_bad > 0 ? "invalid replies" : "replies lost or late");
 	else if (out->status == MEASURE_BAD_REPLY)
-		measure_set_why(out, "%zu invalid replies from %s, none valid", out->n_bad, l->name);
+		measure_set_why(out, "%zu invalid %s from %s, none valid", out->n_bad,
+		                plural(out->n_bad, "reply", "replies"), l->name);
 	else if (out->status == MEASURE_UNREACHABLE && out->why[0] == '\0')
 		measure_set_why(out, "no reply from %s within %.3g s", l->name, timeout_s);
 }
@@ -331,6 +375,8 @@ int measure_server_udp(const struct server_spec *srv, int samples,
 {
 	struct udp_link l = { .fd = -1, .cs = cs };
 
+	interleave_reset(&l.il);
+
 	if (samples < 1 || samples > MEASURE_MAX_SAMPLES)
 		samples = samples < 1 ? 1 : MEASURE_MAX_SAMPLES;
 	/* Bounded both ways so the deadline arithmetic cannot overflow. */
@@ -340,7 +386,7 @@ int measure_server_udp(const struct server_spec *srv, int samples,
 		timeout_s = 86400;
 	out->server = *srv;
 	l.deadline_ns = (int64_t)monotonic_now_ns() + (int64_t)(timeout_s * 1e9) +
-	                pacing_ns(samples);
+	                pacing_ns(samples + 1);
 	if (open_link(&l, srv, out) < 0) {
 		out->status = MEASURE_UNREACHABLE;
 		return -1;

@@ -235,6 +235,7 @@ static int take_response(const struct nts_ke_msg *m, const struct server_spec *k
 	}
 	snprintf(c->ntp.host, sizeof(c->ntp.host), "%s", m->server[0] ? m->server : ke->host);
 	c->ntp.port = m->port >= 1 ? m->port : NTP_PORT;
+	c->tcp_port = m->tcp_port > 0 ? m->tcp_port : 0;
 	c->aead = NTS_AEAD_ID;
 	c->n_cookies = m->n_cookies;
 	memcpy(c->cookie_len, m->cookie_len, sizeof(c->cookie_len));
@@ -266,14 +267,15 @@ static void wait_server_close(struct ke_conn *k)
 }
 
 int nts_client_key_exchange(const struct server_spec *ke, const char *ca_file,
-                            int64_t deadline_ns, struct nts_client *c, char *why, size_t whylen)
+                            int64_t deadline_ns, int ask_tcp, struct nts_client *c, char *why,
+                            size_t whylen)
 {
-	return nts_client_key_exchange_ex(ke, ca_file, deadline_ns, 0, c, why, whylen);
+	return nts_client_key_exchange_ex(ke, ca_file, deadline_ns, ask_tcp, 0, c, why, whylen);
 }
 
 int nts_client_key_exchange_ex(const struct server_spec *ke, const char *ca_file,
-                               int64_t deadline_ns, int wait_close, struct nts_client *c,
-                               char *why, size_t whylen)
+                               int64_t deadline_ns, int ask_tcp, int wait_close,
+                               struct nts_client *c, char *why, size_t whylen)
 {
 	struct nts_ke_msg msg;          /* 2.3 KiB: on the stack, so threads may share this */
 	struct ke_conn k = { .fd = -1, .deadline_ns = deadline_ns };
@@ -290,7 +292,7 @@ int nts_client_key_exchange_ex(const struct server_spec *ke, const char *ca_file
 	}
 	if (handshake(&k, ke, why, whylen) != 0)
 		goto out;
-	len = nts_ke_write_request(req, sizeof(req));
+	len = nts_ke_write_request(req, sizeof(req), ask_tcp);
 	if (send_all(&k, req, (size_t)len) != 0) {
 		snprintf(why, whylen, "cannot send the NTS-KE request to %s", ke->host);
 		goto out;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/plural.h"
 #include "query/outcome.h"
 
 const char *outcome_status_name(enum server_status s)
@@ -46,8 +47,8 @@ static int estimate_server(struct server_result *r, struct estimator *est)
 	if (rc < 0) {
 		r->status = SERVER_NO_ESTIMATE;
 		snprintf(r->reason, sizeof(r->reason),
-		         "the estimator gave no estimate from %zu samples (%zu refused)",
-		         m->n_samples, r->refused);
+		         "the estimator gave no estimate from %zu %s (%zu refused)",
+		         m->n_samples, plural(m->n_samples, "sample", "samples"), r->refused);
 		return -1;
 	}
 	r->has_estimate = 1;

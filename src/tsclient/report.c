@@ -7,8 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/wire.h"
 #include "common/nts_aead.h"
+#include "common/plural.h"
+#include "common/wire.h"
 #include "tsclient/report.h"
 
 long long report_ms(tsd_time_ns local_ns, double offset_s)
@@ -24,6 +25,32 @@ void report_lines(FILE *f, const struct outcome *o)
 	fprintf(f, "REMOTE_TIME %lld\n", report_ms(o->local_ns, o->sel.offset_s));
 	fprintf(f, "LOCAL_TIME %lld\n", report_ms(o->local_ns, 0.0));
 	fprintf(f, "RTT_ESTIMATE %lld\n", (long long)llround(o->delay_s * 1e3));
+}
+
+const char *report_duration(double s, char *buf, size_t len)
+{
+	double a = fabs(s);
+
+	/* The unit switches where the rounded value would reach 1000. */
+	if (!isfinite(s))
+		snprintf(buf, len, "%+f s", s);
+	else if (a < 999.95e-6)
+		snprintf(buf, len, "%+.1f us", s * 1e6);
+	else if (a < 999.9995e-3)
+		snprintf(buf, len, "%+.3f ms", s * 1e3);
+	else
+		snprintf(buf, len, "%+.6f s", s);
+	return buf;
+}
+
+/* The same without the plus sign: delays, bounds, jitter (a negative delay
+ * keeps its minus). */
+static const char *magnitude(double s, char *buf, size_t len)
+{
+	report_duration(s, buf, len);
+	if (buf[0] == '+')
+		memmove(buf, buf + 1, strlen(buf));
+	return buf;
 }
 
 /* "HH:MM:SS.uuuuuu" UTC: enough to read a sample table. */
@@ -43,22 +70,63 @@ static const char *time_of_day(tsd_time_ns ns, char *buf, size_t len)
 
 static void verbose_samples(FILE *f, const struct measurement *m)
 {
-	char t[4][32];
+	char t[4][32], off[DURATION_LEN], del[DURATION_LEN];
 
 	if (m->n_samples == 0)
 		return;
-	fprintf(f, "  %4s  %-15s  %-15s  %-15s  %-15s  %14s  %11s\n", "#", "T1 (UTC)",
-	        "T2", "T3", "T4", "offset (us)", "delay (us)");
+	fprintf(f, "  %4s  %-15s  %-15s  %-15s  %-15s  %14s  %12s\n", "#", "T1 (UTC)",
+	        "T2", "T3", "T4", "offset", "delay");
 	for (size_t i = 0; i < m->n_samples; i++) {
 		const struct tsd_sample *s = &m->samples[i];
 
-		fprintf(f, "  %4zu  %s  %s  %s  %s  %+14.1f  %11.1f\n", i + 1,
+		fprintf(f, "  %4zu  %s  %s  %s  %s  %14s  %12s\n", i + 1,
 		        time_of_day(s->t1_ns, t[0], sizeof(t[0])),
 		        time_of_day(s->t2_ns, t[1], sizeof(t[1])),
 		        time_of_day(s->t3_ns, t[2], sizeof(t[2])),
-		        time_of_day(s->t4_ns, t[3], sizeof(t[3])), wire_offset_s(s) * 1e6,
-		        wire_delay_s(s) * 1e6);
+		        time_of_day(s->t4_ns, t[3], sizeof(t[3])),
+		        report_duration(wire_offset_s(s), off, sizeof(off)),
+		        magnitude(wire_delay_s(s), del, sizeof(del)));
 	}
+}
+
+/* Leap, stratum, reference ID and root values, as the server sent them. */
+static void verbose_header(FILE *f, const struct measurement *m)
+{
+	char text[WIRE_REFID_TEXT_LEN], hex[WIRE_REFID_HEX_LEN];
+	char rd[DURATION_LEN], rdisp[DURATION_LEN];
+
+	if (!m->header_seen)
+		return;
+	wire_refid_text(m->refid, m->stratum, text, sizeof(text));
+	wire_refid_hex(m->refid, hex, sizeof(hex));
+	fprintf(f, "  stratum %d, leap %d, reference ID %s (%s), root delay %s, "
+	        "root dispersion %s\n", m->stratum, m->leap, hex, text,
+	        magnitude(m->root_delay_s, rd, sizeof(rd)),
+	        magnitude(m->root_dispersion_s, rdisp, sizeof(rdisp)));
+}
+
+static void verbose_counts(FILE *f, const struct measurement *m)
+{
+	if (m->n_samples == 0 && m->n_bad == 0)
+		return;
+	fprintf(f, "  %zu %s, %zu invalid %s, kernel stamps for T1 %zu, T4 %zu, "
+	        "T3 (interleaved) %zu\n", m->n_samples, plural(m->n_samples, "sample", "samples"),
+	        m->n_bad, plural(m->n_bad, "reply", "replies"), m->n_kernel_tx, m->n_kernel_rx,
+	        m->n_interleaved);
+}
+
+static void verbose_estimate(FILE *f, const struct tsd_estimate *e)
+{
+	char off[DURATION_LEN], del[DURATION_LEN], err[DURATION_LEN], jit[DURATION_LEN];
+
+	fprintf(f, "  estimate: offset %s, delay %s, error bound %s, jitter %s",
+	        report_duration(e->offset_s, off, sizeof(off)),
+	        magnitude(e->delay_s, del, sizeof(del)), magnitude(e->error_s, err, sizeof(err)),
+	        magnitude(e->jitter_s, jit, sizeof(jit)));
+	if (e->has_freq)
+		fprintf(f, ", frequency %+.3f ppm", e->freq_ppm);
+	fprintf(f, " (%d %s used)\n", e->samples_used,
+	        plural((size_t)e->samples_used, "sample", "samples"));
 }
 
 static void verbose_server(FILE *f, const struct server_result *r)
@@ -71,26 +139,16 @@ static void verbose_server(FILE *f, const struct server_result *r)
 		fprintf(f, " (%s)", r->reason);
 	fprintf(f, "\n");
 	if (m->authenticated_aead != 0)
-		fprintf(f, "  authenticated: NTS, AEAD %s (%d), NTP server %s port %d\n",
-		        NTS_AEAD_NAME, m->authenticated_aead, m->nts_ntp.host, m->nts_ntp.port);
+		fprintf(f, "  authenticated: NTS, AEAD %s (%d), NTP server %s %s port %d\n",
+		        NTS_AEAD_NAME, m->authenticated_aead, m->nts_ntp.host,
+		        m->nts_tcp ? "TCP" : "UDP", m->nts_ntp.port);
 	else
 		fprintf(f, "  authenticated: no\n");
-	if (m->stratum > 0)
-		fprintf(f, "  stratum %d, root delay %.1f us, root dispersion %.1f us\n",
-		        m->stratum, m->root_delay_s * 1e6, m->root_dispersion_s * 1e6);
-	if (m->n_samples > 0 || m->n_bad > 0)
-		fprintf(f, "  %zu samples, %zu invalid replies, kernel stamps for T1 %zu, T4 %zu, "
-		        "T3 (interleaved) %zu\n", m->n_samples, m->n_bad, m->n_kernel_tx,
-		        m->n_kernel_rx, m->n_interleaved);
+	verbose_header(f, m);
+	verbose_counts(f, m);
 	verbose_samples(f, m);
-	if (!r->has_estimate)
-		return;
-	fprintf(f, "  estimate: offset %+.1f us, delay %.1f us, error bound %.1f us, "
-	        "jitter %.1f us", r->est.offset_s * 1e6, r->est.delay_s * 1e6,
-	        r->est.error_s * 1e6, r->est.jitter_s * 1e6);
-	if (r->est.has_freq)
-		fprintf(f, ", frequency %+.3f ppm", r->est.freq_ppm);
-	fprintf(f, " (%d samples used)\n", r->est.samples_used);
+	if (r->has_estimate)
+		verbose_estimate(f, &r->est);
 }
 
 static void verbose_correction(FILE *f, const struct correction *c)
@@ -110,17 +168,26 @@ static void verbose_correction(FILE *f, const struct correction *c)
 		fprintf(f, "slew: asked the clock to slew by %+.6f s\n", c->offset_s);
 }
 
+static void verbose_combined(FILE *f, const struct outcome *o)
+{
+	char lo[DURATION_LEN], hi[DURATION_LEN], off[DURATION_LEN];
+	char del[DURATION_LEN], err[DURATION_LEN], jit[DURATION_LEN];
+
+	fprintf(f, "selection: survivors %zu of %zu, intersection [%s, %s]\n",
+	        o->sel.n_survivors, o->n_servers, report_duration(o->sel.low_s, lo, sizeof(lo)),
+	        report_duration(o->sel.high_s, hi, sizeof(hi)));
+	fprintf(f, "combined (%s): offset %s, delay %s, error bound %s, jitter %s\n",
+	        o->estimator, report_duration(o->sel.offset_s, off, sizeof(off)),
+	        magnitude(o->delay_s, del, sizeof(del)), magnitude(o->sel.error_s, err, sizeof(err)),
+	        magnitude(o->sel.jitter_s, jit, sizeof(jit)));
+}
+
 void report_verbose(FILE *f, const struct outcome *o)
 {
 	for (size_t i = 0; i < o->n_servers; i++)
 		verbose_server(f, &o->servers[i]);
-	if (o->synced) {
-		fprintf(f, "selection: %zu of %zu servers survive, intersection [%+.1f, %+.1f] us\n",
-		        o->sel.n_survivors, o->n_servers, o->sel.low_s * 1e6, o->sel.high_s * 1e6);
-		fprintf(f, "combined (%s): offset %+.1f us, delay %.1f us, error bound %.1f us, "
-		        "jitter %.1f us\n", o->estimator, o->sel.offset_s * 1e6, o->delay_s * 1e6,
-		        o->sel.error_s * 1e6, o->sel.jitter_s * 1e6);
-	}
+	if (o->synced)
+		verbose_combined(f, o);
 	verbose_correction(f, &o->corr);
 	if (o->synced)
 		report_lines(f, o);
@@ -136,9 +203,10 @@ static void explain_unsynced(FILE *f)
 	      "tsclient: section of its tsd.conf (see tsd.conf(5)).\n", f);
 }
 
-void report_failures(FILE *f, const struct outcome *o)
+size_t report_failures(FILE *f, const struct outcome *o)
 {
 	int unsynced = 0;
+	size_t unused = 0;
 
 	for (size_t i = 0; i < o->n_servers; i++) {
 		const struct server_result *r = &o->servers[i];
@@ -148,7 +216,10 @@ void report_failures(FILE *f, const struct outcome *o)
 		fprintf(f, "tsclient: %s port %d: %s: %s\n", r->m->server.host, r->m->server.port,
 		        outcome_status_name(r->status), r->reason);
 		unsynced |= r->status == SERVER_UNSYNCED;
+		unused++;
 	}
-	if (unsynced)
+	/* With a good result the lines above are enough for a monitor. */
+	if (unsynced && !o->synced)
 		explain_unsynced(f);
+	return unused;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "common/nts_aead.h"
+#include "common/wire.h"
 #include "tsclient/report.h"
 
 static void json_string(FILE *f, const char *s)
@@ -22,7 +23,8 @@ static void json_string(FILE *f, const char *s)
 static void json_estimate(FILE *f, const struct server_result *r)
 {
 	if (!r->has_estimate) {
-		fprintf(f, "\"offset_s\": null, \"delay_s\": null, \"error_s\": null");
+		fprintf(f, "\"offset_s\": null, \"delay_s\": null, \"error_s\": null, "
+		        "\"jitter_s\": null, \"distance_s\": null, \"samples_used\": null");
 		return;
 	}
 	fprintf(f, "\"offset_s\": %.9f, \"delay_s\": %.9f, \"error_s\": %.9f, "
@@ -47,6 +49,21 @@ static void json_exchanges(FILE *f, const struct measurement *m)
 	fprintf(f, "]");
 }
 
+/* What the server says of itself, when it sent an NTP header. */
+static void json_header(FILE *f, const struct measurement *m)
+{
+	char text[WIRE_REFID_TEXT_LEN], hex[WIRE_REFID_HEX_LEN];
+
+	if (!m->header_seen)
+		return;
+	wire_refid_text(m->refid, m->stratum, text, sizeof(text));
+	wire_refid_hex(m->refid, hex, sizeof(hex));
+	fprintf(f, ", \"leap\": %d, \"stratum\": %d, \"refid\": ", m->leap, m->stratum);
+	json_string(f, text);
+	fprintf(f, ", \"refid_hex\": \"%s\", \"root_delay_s\": %.9f, \"root_dispersion_s\": %.9f",
+	        hex, m->root_delay_s, m->root_dispersion_s);
+}
+
 static void json_server(FILE *f, const struct server_result *r)
 {
 	const struct measurement *m = r->m;
@@ -65,11 +82,10 @@ static void json_server(FILE *f, const struct server_result *r)
 		fprintf(f, ", \"nts\": {\"aead\": \"%s\", \"aead_id\": %d, \"ntp_host\": ",
 		        NTS_AEAD_NAME, m->authenticated_aead);
 		json_string(f, m->nts_ntp.host);
-		fprintf(f, ", \"ntp_port\": %d}", m->nts_ntp.port);
+		fprintf(f, ", \"ntp_port\": %d, \"ntp_transport\": \"%s\"}", m->nts_ntp.port,
+		        m->nts_tcp ? "tcp" : "udp");
 	}
-	if (m->n_samples > 0)
-		fprintf(f, ", \"stratum\": %d, \"root_delay_s\": %.9f, \"root_dispersion_s\": %.9f",
-		        m->stratum, m->root_delay_s, m->root_dispersion_s);
+	json_header(f, m);
 	json_exchanges(f, m);
 	if (r->reason[0] != '\0') {
 		fprintf(f, ", \"reason\": ");
@@ -111,7 +127,7 @@ void report_json(FILE *f, const struct outcome *o)
 	else
 		fprintf(f, "  \"remote_time_ms\": null,\n  \"local_time_ms\": null,\n"
 		        "  \"rtt_ms\": null,\n  \"offset_s\": null,\n  \"delay_s\": null,\n"
-		        "  \"error_s\": null,\n  \"survivors\": 0,\n");
+		        "  \"error_s\": null,\n  \"jitter_s\": null,\n  \"survivors\": 0,\n");
 	fprintf(f, "  \"correction\": ");
 	json_correction(f, &o->corr);
 	fprintf(f, ",\n  \"servers\": [\n");

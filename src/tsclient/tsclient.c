@@ -19,7 +19,8 @@
 #include "tsclient/correct.h"
 #include "tsclient/report.h"
 
-enum { EXIT_SYNCED = 0, EXIT_NO_SERVER = 1, EXIT_USAGE = 2 };
+/* EXIT_DEGRADED only with --strict: a result, but some server not used. */
+enum { EXIT_SYNCED = 0, EXIT_NO_SERVER = 1, EXIT_USAGE = 2, EXIT_DEGRADED = 3 };
 
 struct options {
 	const char *config_path;   /* NULL: the default file, if it exists */
@@ -28,11 +29,13 @@ struct options {
 	int verbose;
 	int json;
 	int force;                 /* --force: correct beyond client.max_step */
+	int strict;                /* --strict: EXIT_DEGRADED when a server is not used */
 	enum measure_proto proto;
 	enum correction_mode correct;
 	char **servers;            /* from the command line, else client.servers */
 	size_t n_servers;
 	char *nts_server;          /* --nts HOST[:PORT]: the NTS-KE server */
+	int tcp;                   /* --tcp: tsd's TCP protocol (with --nts: NTS over it) */
 };
 
 static void usage(FILE *f)
@@ -51,13 +54,19 @@ static void usage(FILE *f)
 	        "      --nts HOST[:PORT]  NTS: key exchange with HOST (default port 4460), then\n"
 	        "                         authenticated NTP only (certificate checked against\n"
 	        "                         client.nts.ca_file or the system's trust store)\n"
+	        "      --tcp              tsd's TCP protocol (the default; with --nts,\n"
+	        "                         authenticated NTP over it instead of UDP)\n"
 	        "      --step             step the clock by the offset (clock plugin)\n"
 	        "      --slew             slew the clock by the offset (clock plugin)\n"
 	        "      --force            step or slew even beyond client.max_step\n"
+	        "      --strict           exit 3 when a result was printed but some server\n"
+	        "                         was not used (unreachable, refused, falseticker)\n"
 	        "  -h, --help             this help\n"
-	        "      --version          the version\n\n"
-	        "Without HOST, the servers come from client.servers. Exit status: 0\n"
-	        "synchronised, 1 no usable server, 2 usage or configuration error.\n",
+	        "  -V, --version          the version\n\n"
+	        "Without HOST, the servers come from client.servers. Each server not used\n"
+	        "is named on standard error with the reason. Exit status: 0 synchronised,\n"
+	        "1 no usable server, 2 usage or configuration error, 3 (--strict only)\n"
+	        "synchronised but some server not used.\n",
 	        conf_default_path());
 }
 
@@ -93,7 +102,8 @@ static int set_once(int *field, int value, const char *what)
 /* 0: go on; 1: help or version printed; -1: usage error (printed). */
 static int parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_JSON = 256, OPT_TEXT, OPT_UDP, OPT_NTS, OPT_STEP, OPT_SLEW, OPT_FORCE, OPT_VERSION };
+	enum { OPT_JSON = 256, OPT_TEXT, OPT_UDP, OPT_TCP, OPT_NTS, OPT_STEP, OPT_SLEW, OPT_FORCE,
+	       OPT_STRICT };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "samples", required_argument, NULL, 'n' },
@@ -103,24 +113,28 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "text", no_argument, NULL, OPT_TEXT },
 		{ "udp", no_argument, NULL, OPT_UDP },
+		{ "tcp", no_argument, NULL, OPT_TCP },
 		{ "nts", required_argument, NULL, OPT_NTS },
 		{ "step", no_argument, NULL, OPT_STEP },
 		{ "slew", no_argument, NULL, OPT_SLEW },
 		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, proto = 0, correct = 0;
 
 	memset(opt, 0, sizeof(*opt));
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:n:e:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:n:e:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': opt->config_path = optarg; break;
 		case 'e': opt->estimator = optarg; break;
 		case 'v': opt->verbose = 1; break;
 		case OPT_JSON: opt->json = 1; break;
 		case OPT_FORCE: opt->force = 1; break;
+		case OPT_STRICT: opt->strict = 1; break;
+		case OPT_TCP: opt->tcp = 1; break;
 		case 'n':
 			if (parse_samples(optarg, &opt->samples) < 0)
 				return usage_error("-n needs a number of samples from 1 to 1024, not '%s'", optarg);
@@ -147,13 +161,15 @@ static int parse_options(int argc, char **argv, struct options *opt)
 				return -1;
 			break;
 		case 'h': usage(stdout); return 1;
-		case OPT_VERSION: printf("tsclient (tsd) %s\n", PACKAGE_VERSION); return 1;
+		case 'V': printf("tsclient %s\n", PACKAGE_VERSION); return 1;
 		case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default: return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (opt->force && correct == 0)
 		return usage_error("%s", "--force goes with --step or --slew");
+	if (opt->tcp && (proto == PROTO_TEXT || proto == PROTO_UDP))
+		return usage_error("%s", "--tcp excludes --text and --udp");
 	opt->proto = (enum measure_proto)proto;
 	opt->correct = (enum correction_mode)correct;
 	opt->servers = argv + optind;
@@ -201,7 +217,10 @@ static struct server_spec *parse_servers(const struct options *opt, const struct
 	return list;
 }
 
-static void print_outcome(const struct options *opt, const struct outcome *o)
+/* The result on stdout, each server not used on stderr (in every format, so
+ * that a monitor learns of a dead server even when the others answer);
+ * how many were not used. */
+static size_t print_outcome(const struct options *opt, const struct outcome *o)
 {
 	if (opt->json)
 		report_json(stdout, o);
@@ -209,8 +228,8 @@ static void print_outcome(const struct options *opt, const struct outcome *o)
 		report_verbose(stdout, o);
 	else if (o->synced)
 		report_lines(stdout, o);
-	if (!o->synced)
-		report_failures(stderr, o);
+	fflush(stdout);
+	return report_failures(stderr, o);
 }
 
 /* Measure, estimate, select, correct, print: the exit status. */
@@ -229,21 +248,25 @@ static int run(const struct options *opt, const struct conf *cfg,
 		fprintf(stderr, "tsclient: out of memory\n");
 		goto out;
 	}
-	if (opt->proto == PROTO_NTS)
-		measure_server_nts(&list[0], cfg->client.nts_ca_file,
+	if (opt->proto == PROTO_NTS) {
+		struct nts_options nts = { .ca_file = cfg->client.nts_ca_file, .tcp = opt->tcp };
+
+		measure_server_nts(&list[0], &nts, NULL,
 		                   opt->samples ? opt->samples : cfg->client.samples,
 		                   cfg->client.timeout, cs, &m[0]);
-	else
+	} else {
 		gather_measurements(list, n, opt->proto,
 		                    opt->samples ? opt->samples : cfg->client.samples,
 		                    cfg->client.timeout, cs, m);
+	}
 	if (outcome_build(&o, results, m, n, est) == 0)
 		status = EXIT_SYNCED;
 	o.corr.mode = opt->correct;
 	if (o.synced && opt->correct != CORRECT_NONE &&
 	    correct_clock(&o, cs, cfg->clock.name, cfg->client.max_step, opt->force) < 0)
 		status = EXIT_NO_SERVER;
-	print_outcome(opt, &o);
+	if (print_outcome(opt, &o) > 0 && opt->strict && status == EXIT_SYNCED)
+		status = EXIT_DEGRADED;
 out:
 	free(results);
 	free(m);

@@ -1,5 +1,6 @@
 /* The per-connection state machine: classify the first bytes, then answer
- * native NTP requests (any number) or one text request. */
+ * native NTP requests and extended frames (any number; conn_ext.c) or one
+ * text request. */
 
 #include <errno.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "common/log.h"
 #include "common/tstamp.h"
 #include "tsd/conn.h"
+#include "tsd/conn_ext.h"
 
 union ts_cmsg {
 	struct cmsghdr hdr;
@@ -91,7 +93,7 @@ static int arrival_time(const struct conn_env *env, tsd_time_ns rx_rt_ns, tsd_ti
 	return 0;
 }
 
-static void clock_refused(const struct conn_env *env)
+void conn_clock_refused(const struct conn_env *env)
 {
 	env->ctr->clock_errors++;
 	log_ratelimited(LOG_ERR, "the clock refused a reading; connection closed");
@@ -115,7 +117,7 @@ static int answer_one_native(struct conn *c, const struct conn_env *env,
 	                                  (size_t)(c->out_len - c->out_off), env->clock, &prev_tx);
 	/* T3 is read last, just before the reply is encoded and written. */
 	if (clock_info(env->clock, &info) != 0 || clock_now(env->clock, &t3) != 0) {
-		clock_refused(env);
+		conn_clock_refused(env);
 		return -1;
 	}
 	counters_note_clock(env->ctr, &info);
@@ -125,30 +127,59 @@ static int answer_one_native(struct conn *c, const struct conn_env *env,
 		reply.transmit = prev_tx;
 	}
 	wire_encode(&reply, c->out + c->out_len);
-	conn_xleave_queued(&c->xleave, &reply);
+	conn_xleave_queued(&c->xleave, &reply, NTP_PACKET_SIZE);
 	c->out_len += NTP_PACKET_SIZE;
 	env->ctr->native_requests++;
 	counters_add_proc_time(env->ctr, t3.time_ns - t2_ns);
 	return 0;
 }
 
+/* The size of the message at in: a 48-byte packet or an extended frame
+ * (doc/protocol.md). 0 while it is incomplete, -1 for a frame header that
+ * is refused. */
+static ssize_t message_size(const uint8_t *in, size_t len)
+{
+	size_t packet_len;
+	int r;
+
+	if (in[0] != WIRE_EXT_MARK)
+		return len >= NTP_PACKET_SIZE ? NTP_PACKET_SIZE : 0;
+	r = wire_ext_frame(in, len, &packet_len);
+	if (r <= 0)
+		return r;
+	return len >= WIRE_EXT_HEADER + packet_len ? (ssize_t)(WIRE_EXT_HEADER + packet_len) : 0;
+}
+
+static int answer_one(struct conn *c, const struct conn_env *env, const uint8_t *in,
+                      ssize_t size, tsd_time_ns t2_ns)
+{
+	if (size < 0) {
+		env->ctr->closed_bad_request++;
+		return -1;
+	}
+	if (size == NTP_PACKET_SIZE)
+		return answer_one_native(c, env, in, t2_ns);
+	return conn_ext_answer(c, env, in, (size_t)size, t2_ns);
+}
+
 /* Answer every complete request in the buffer; keep a partial one. */
 static void answer_native(struct conn *c, const struct conn_env *env, tsd_time_ns t2_ns)
 {
 	size_t off = 0;
+	ssize_t size;
 
-	while (c->in_len - off >= NTP_PACKET_SIZE) {
+	while (off < c->in_len && (size = message_size(c->in + off, c->in_len - off)) != 0) {
 		if (env->draining && c->drain_replies++ >= CONN_DRAIN_MAX_REQUESTS) {
 			c->close_after_write = 1;
 			c->in_len = 0;
 			break;
 		}
-		if (answer_one_native(c, env, c->in + off, t2_ns) != 0) {
+		if (answer_one(c, env, c->in + off, size, t2_ns) != 0) {
 			c->close_after_write = 1;
 			c->in_len = 0;
 			return;
 		}
-		off += NTP_PACKET_SIZE;
+		off += (size_t)size;
 	}
 	if (off == 0)
 		return;
@@ -168,7 +199,7 @@ static int answer_text(struct conn *c, const struct conn_env *env, tsd_time_ns t
 
 	c->in_len = 0;
 	if (clock_info(env->clock, &info) != 0 || clock_now(env->clock, &t3) != 0) {
-		clock_refused(env);
+		conn_clock_refused(env);
 		return -1;
 	}
 	counters_note_clock(env->ctr, &info);
@@ -267,7 +298,7 @@ static enum conn_next on_eof(struct conn *c, const struct conn_env *env, uint64_
 		return CONN_CLOSE;
 	c->kind = WIRE_TEXT;
 	if (arrival_time(env, 0, &t2_ns) != 0) {
-		clock_refused(env);
+		conn_clock_refused(env);
 		return CONN_CLOSE;
 	}
 	if (answer_text(c, env, t2_ns) != 0)
@@ -297,7 +328,7 @@ enum conn_next conn_on_readable(struct conn *c, const struct conn_env *env, uint
 	if (c->kind == WIRE_UNDECIDED || (c->kind == WIRE_NATIVE && c->in_len < NTP_PACKET_SIZE))
 		return after_write(c, env, now_ns);
 	if (arrival_time(env, rx_rt_ns, &t2_ns) != 0) {
-		clock_refused(env);
+		conn_clock_refused(env);
 		return CONN_CLOSE;
 	}
 	if (c->kind == WIRE_TEXT) {

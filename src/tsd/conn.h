@@ -10,11 +10,13 @@
 #include "common/wire.h"
 #include "tsd/conn_xleave.h"
 #include "tsd/counters.h"
+#include "tsd/nts_udp.h"
 
-/* Room for a few pipelined native requests; replies are the same size, so
- * a batch read always fits in the output buffer. */
-#define CONN_BATCH 8
-#define CONN_BUF_SIZE (CONN_BATCH * NTP_PACKET_SIZE)
+/* Room for the largest extended frame (an NTS request), or some twenty
+ * pipelined 48-byte requests. A reply is never larger than its request and
+ * the output buffer is empty when a read starts, so the replies to one read
+ * always fit in the output buffer. */
+#define CONN_BUF_SIZE WIRE_EXT_FRAME_MAX
 /* A draining worker (reload, stop) answers at most this many more
  * requests on a connection, then closes it with a FIN. */
 #define CONN_DRAIN_MAX_REQUESTS 64
@@ -29,7 +31,7 @@
  * client held a connection for seconds past request_timeout. A client that
  * reads needs room only for the replies it has not read yet; a reply is 48
  * bytes, so 16 KiB holds those of some hundreds of pipelined requests,
- * where tsd answers CONN_BATCH (8) per read. */
+ * where tsd answers at most CONN_BUF_SIZE bytes of them per read. */
 #define CONN_SNDBUF_BYTES 16384
 
 /* What the deadline of a connection means when it passes. */
@@ -63,6 +65,7 @@ struct conn_env {
 	struct worker_counters *ctr;
 	uint64_t request_timeout_ns;
 	uint64_t idle_timeout_ns;
+	struct nts_udp *nts;            /* NULL: NTS off, extended frames answered plain */
 	int kernel_rx_time;             /* the clock converts kernel timestamps */
 	int draining;                   /* close connections once they are idle */
 };
@@ -86,5 +89,7 @@ int conn_is_idle(const struct conn *c);
 /* Before a draining worker closes c: a FIN now, and what the client sent
  * since is read and dropped (bounded), so the close sends no reset. */
 void conn_finish(struct conn *c);
+/* The clock refused a reading: count and log it (the caller closes). */
+void conn_clock_refused(const struct conn_env *env);
 
 #endif

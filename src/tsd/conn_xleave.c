@@ -53,11 +53,11 @@ int conn_xleave_request(struct conn_xleave *x, int fd, const struct ntp_packet *
 	return *prev_tx != x->last_rx;
 }
 
-void conn_xleave_queued(struct conn_xleave *x, const struct ntp_packet *reply)
+void conn_xleave_queued(struct conn_xleave *x, const struct ntp_packet *reply, size_t len)
 {
 	if (!x->on)
 		return;
-	x->last_key = tstamp_sent(&x->ts, NTP_PACKET_SIZE);
+	x->last_key = tstamp_sent(&x->ts, len);
 	x->last_rx = reply->receive;
 }
 

@@ -30,8 +30,9 @@ void conn_xleave_reset(struct conn_xleave *x);
 int conn_xleave_request(struct conn_xleave *x, int fd, const struct ntp_packet *req,
                         size_t queued, struct clock_source *cs, ntp_ts *prev_tx);
 
-/* A reply was queued for sending. */
-void conn_xleave_queued(struct conn_xleave *x, const struct ntp_packet *reply);
+/* A reply of len bytes (an extended frame is longer than 48) was queued
+ * for sending. */
+void conn_xleave_queued(struct conn_xleave *x, const struct ntp_packet *reply, size_t len);
 
 /* Read back the transmit stamps waiting on the error queue (bounded).
  * Returns how many it read (0 when interleaved mode is off). */

@@ -46,8 +46,9 @@ struct worker_counters {
 	uint64_t nts_ke_bad_request;    /* answered with an Error record */
 	uint64_t nts_ke_timeout;        /* cut at request_timeout (a stalled client) */
 	uint64_t nts_ke_closed;         /* closed before a whole request, or I/O error */
-	uint64_t nts_udp_served;        /* authenticated replies */
-	uint64_t nts_udp_nak;           /* cookie did not open: NTS NAK sent */
+	uint64_t nts_udp_served;        /* authenticated replies over UDP */
+	uint64_t nts_tcp_served;        /* authenticated replies over TCP (extended frames) */
+	uint64_t nts_udp_nak;           /* cookie did not open: NTS NAK sent (UDP or TCP) */
 	uint64_t nts_udp_bad;           /* malformed NTS request, dropped */
 	uint64_t nts_udp_auth_failed;   /* authenticator did not verify, dropped */
 	uint64_t proc_time_hist[COUNTERS_HIST_BUCKETS];

@@ -57,13 +57,15 @@ double discipline_fit(const struct discipline_point *pts, size_t n, double *a, d
 	den = sxx;
 	*b = den > 0 ? sxy / den : 0;
 	*a = my - *b * mx;
+	/* Weighted like the fit: a few noisy points (a loaded start) must not
+	 * hide the spread of the good ones from the outlier test. */
 	for (size_t i = 0; i < n; i++) {
 		double x = seconds_between(t0, pts[i].raw_ns);
 		double r = pts[i].offset_s - (*a + *b * x);
 
-		ss += r * r;
+		ss += r * r / (pts[i].error_s * pts[i].error_s);
 	}
-	return sqrt(ss / (double)n);
+	return sqrt(ss / sw);
 }
 
 /* Runs of residuals of one sign: a trend the line does not follow (the

@@ -59,7 +59,8 @@ void discipline_update(struct discipline *d, const struct discipline_point *p,
 
 /* Least squares of offset on time, weighted by 1 / error^2, with x in
  * seconds from the newest point: a (offset at the newest) and b (slope).
- * Returns the residual RMS; n >= 2. Exposed for the unit test. */
+ * Returns the residual RMS, weighted as the fit; n >= 2. Exposed for the
+ * unit test. */
 double discipline_fit(const struct discipline_point *pts, size_t n, double *a, double *b);
 
 #endif

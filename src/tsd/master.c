@@ -27,19 +27,17 @@
 #include "tsd/clockshare.h"
 #include "tsd/control.h"
 #include "tsd/counters.h"
-#include "tsd/ctl_out.h"
 #include "tsd/dispatcher.h"
 #include "tsd/fdlimit.h"
 #include "tsd/generation.h"
 #include "tsd/master.h"
 #include "tsd/master_state.h"
-#include "tsd/metrics.h"
 #include "tsd/privileges.h"
 #include "tsd/nts_keys.h"
 #include "tsd/proctitle.h"
 #include "tsd/stats.h"
-#include "tsd/status.h"
 #include "tsd/sync_child.h"
+#include "tsd/sync_state.h"
 #include "tsd/throttle.h"
 #include "tsd/worker.h"
 
@@ -310,7 +308,6 @@ static void warn_restart_only(const struct master *m, const struct conf *next)
 		log_warn("control.socket changed to \"%s\": it takes effect when tsd restarts",
 		         next->ops.control_socket);
 }
-
 
 /* Build the next generation completely before touching the running one.
  * 0, or -1 with every reason in errs (also logged). */
@@ -586,7 +583,9 @@ static int master_start(struct master *m, struct conf *cfg)
 	m->ctr = counters_create(MAX_SLOTS);
 	m->correction = correction_create();
 	m->stats = stats_create();
-	if (m->ctr == NULL || m->correction == NULL || m->stats == NULL) {
+	m->sync.state = sync_state_create();
+	if (m->ctr == NULL || m->correction == NULL || m->stats == NULL ||
+	    m->sync.state == NULL) {
 		log_err("cannot map the worker counters and the served correction");
 		return -1;
 	}
@@ -653,6 +652,7 @@ static void master_cleanup(struct master *m)
 	counters_destroy(m->ctr, MAX_SLOTS);
 	stats_destroy(m->stats);
 	correction_destroy(m->correction);
+	sync_state_destroy(m->sync.state);
 	nts_keys_destroy(m->nts_keys);
 	if (m->sigfd >= 0)
 		close(m->sigfd);

@@ -8,6 +8,7 @@
 
 #include "common/conf.h"
 #include "common/log.h"
+#include "common/monotonic.h"
 #include "tsd/control.h"
 #include "tsd/ctl_out.h"
 #include "tsd/master_state.h"
@@ -46,6 +47,11 @@ static void answer_status(struct master *m, uint64_t id, const struct control_re
 	const char *body;
 
 	v.n_workers = view_workers(m, workers);
+	v.correction = m->correction;
+	v.sync_state = m->sync.state;
+	v.sync_pid = m->sync.pid;
+	v.sync_given_up = m->sync.given_up;
+	v.now_mono_ns = (int64_t)monotonic_now_ns();
 	ctl_out_init(&o, req->json);
 	status_write(&v, req->command, &o);
 	body = ctl_out_finish(&o);

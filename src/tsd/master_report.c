@@ -83,6 +83,8 @@ static void master_metrics_child(struct master *m)
 		.stats = m->stats, .ctr = m->ctr, .n_slots = MAX_SLOTS,
 		.clock_plugin = m->gen.cfg->clock.name,
 		.start_time_s = (double)m->started_realtime_ns / 1e9,
+		.sync_enabled = m->gen.cfg->sync.enabled,
+		.correction = m->correction, .sync_state = m->sync.state,
 	};
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);

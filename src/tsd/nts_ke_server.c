@@ -49,6 +49,7 @@ struct nts_ke_server {
 	struct worker_counters *ctr;
 	int epfd;
 	int ntp_port;
+	int tcp_port;                   /* tsd's TCP port, for NTS over TCP */
 	uint64_t timeout_ns;
 	uint32_t max_sessions, active, used_hwm;
 	struct session *sessions, *free_list, *oldest, *newest;
@@ -103,7 +104,7 @@ void nts_tls_free(struct nts_tls *tls)
 
 struct nts_ke_server *nts_ke_server_new(const struct nts_tls *tls, struct nts_keys_shared *keys,
                                         int epfd, uint32_t max_sessions, uint64_t timeout_ns,
-                                        int ntp_port, struct worker_counters *ctr)
+                                        int ntp_port, int tcp_port, struct worker_counters *ctr)
 {
 	struct nts_ke_server *srv = calloc(1, sizeof(*srv));
 
@@ -121,6 +122,7 @@ struct nts_ke_server *nts_ke_server_new(const struct nts_tls *tls, struct nts_ke
 	srv->max_sessions = max_sessions;
 	srv->timeout_ns = timeout_ns;
 	srv->ntp_port = ntp_port;
+	srv->tcp_port = tcp_port;
 	srv->ctr = ctr;
 	return srv;
 }
@@ -223,7 +225,8 @@ static int put_cookies(struct nts_ke_server *srv, struct session *s, size_t *pos
 	return rc;
 }
 
-/* NTPv4 with AEAD 15, the port when it is not 123, eight cookies. A
+/* NTPv4 with AEAD 15, the port when it is not 123, the TCP port when the
+ * client asks for NTS over TCP, eight cookies (good on both transports). A
  * client offering neither gets the empty records that say so. */
 static int good_response(struct nts_ke_server *srv, struct session *s, const struct nts_ke_msg *m)
 {
@@ -243,6 +246,8 @@ static int good_response(struct nts_ke_server *srv, struct session *s, const str
 	    nts_ke_put_u16(s->buf, cap, &pos, 1, NTS_KE_AEAD, NTS_AEAD_ID) != 0 ||
 	    (srv->ntp_port != NTP_PORT_DEFAULT &&
 	     nts_ke_put_u16(s->buf, cap, &pos, 1, NTS_KE_PORT_REC, (uint16_t)srv->ntp_port) != 0) ||
+	    (m->tcp_port >= 0 &&
+	     nts_ke_put_u16(s->buf, cap, &pos, 0, NTS_KE_TSD_TCP, (uint16_t)srv->tcp_port) != 0) ||
 	    put_cookies(srv, s, &pos) != 0 ||
 	    nts_ke_put(s->buf, cap, &pos, 1, NTS_KE_END, NULL, 0) != 0)
 		return -1;

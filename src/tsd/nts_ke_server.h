@@ -19,10 +19,11 @@ void nts_tls_free(struct nts_tls *tls);
 struct nts_ke_server;
 
 /* Worker: sessions register in epfd tagged (pointer | 1). At most
- * max_sessions at once; each must finish within timeout_ns. */
+ * max_sessions at once; each must finish within timeout_ns. ntp_port is
+ * the UDP port a response names, tcp_port the TCP one. */
 struct nts_ke_server *nts_ke_server_new(const struct nts_tls *tls, struct nts_keys_shared *keys,
                                         int epfd, uint32_t max_sessions, uint64_t timeout_ns,
-                                        int ntp_port, struct worker_counters *ctr);
+                                        int ntp_port, int tcp_port, struct worker_counters *ctr);
 void nts_ke_server_free(struct nts_ke_server *srv);
 
 /* A listening socket is readable: accept (bounded). */

@@ -19,6 +19,9 @@ struct nts_keys_shared {
 	uint32_t n;
 	struct nts_master_key keys[NTS_KEYRING_SIZE];
 	uint64_t next_rotate_ns;        /* the master's own, 0: never */
+	/* A follower's view of key_file when it last read it. */
+	ino_t file_ino;
+	struct timespec file_mtime;
 };
 
 struct nts_keys_shared *nts_keys_create(void)
@@ -243,6 +246,42 @@ static int rotate(struct nts_keys_shared *s, const struct conf_nts *cfg, char *e
 	return rc;
 }
 
+/* Whether path is another file than the one last read (the rotating
+ * server renames a new one over it), and remember it. */
+static int file_changed(struct nts_keys_shared *s, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return 0;
+	if (st.st_ino == s->file_ino && st.st_mtim.tv_sec == s->file_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == s->file_mtime.tv_nsec)
+		return 0;
+	s->file_ino = st.st_ino;
+	s->file_mtime = st.st_mtim;
+	return 1;
+}
+
+/* A follower (rotate = 0) takes the keys the rotating server wrote as soon
+ * as the file changes: a stat on every tick, a read when it changed. A file
+ * that does not read keeps the keys in force. */
+static void follow(struct nts_keys_shared *s, const char *path)
+{
+	struct nts_master_key keys[NTS_KEYRING_SIZE];
+	char err[256];
+	size_t n = 0;
+
+	if (!file_changed(s, path))
+		return;
+	if (nts_keys_read_file(path, keys, &n, err, sizeof(err)) != 0) {
+		log_err("NTS: %s changed but the keys in force stay: %s", path, err);
+		return;
+	}
+	publish(s, keys, n);
+	explicit_bzero(keys, sizeof(keys));
+	log_info("NTS: took the cookie master keys rotated into %s", path);
+}
+
 int nts_keys_load(struct nts_keys_shared *s, const struct conf_nts *cfg, uint64_t now_ns,
                   char *err, size_t errlen)
 {
@@ -253,6 +292,7 @@ int nts_keys_load(struct nts_keys_shared *s, const struct conf_nts *cfg, uint64_
 	int rc;
 
 	if (has_file && !missing) {
+		(void)file_changed(s, cfg->key_file);
 		if (nts_keys_read_file(cfg->key_file, keys, &n, err, errlen) != 0)
 			return -1;
 		publish(s, keys, n);
@@ -280,6 +320,8 @@ void nts_keys_tick(struct nts_keys_shared *s, const struct conf_nts *cfg, uint64
 {
 	char err[256];
 
+	if (!rotating(cfg) && cfg->key_file != NULL && cfg->key_file[0] != '\0')
+		follow(s, cfg->key_file);
 	if (!rotating(cfg) || s->next_rotate_ns == 0 || now_ns < s->next_rotate_ns)
 		return;
 	schedule(s, cfg, now_ns);

@@ -22,7 +22,8 @@ void nts_keys_destroy(struct nts_keys_shared *s);
 int nts_keys_load(struct nts_keys_shared *s, const struct conf_nts *cfg, uint64_t now_ns,
                   char *err, size_t errlen);
 /* Master, every tick: rotate when due (a new current key, the oldest one
- * dropped), and rewrite key_file. */
+ * dropped), and rewrite key_file; or, following (rotate = 0 with
+ * key_file), take the keys from key_file when it changed. */
 void nts_keys_tick(struct nts_keys_shared *s, const struct conf_nts *cfg, uint64_t now_ns);
 
 /* Worker: its own ready-to-use copy, refreshed when the master changed

@@ -102,7 +102,5 @@ enum nts_udp_result nts_udp_reply(struct nts_udp *n, const uint8_t *req, size_t 
 	res = seal(n, &r, &k, cookies_wanted(&r, hidden > 0 ? hidden : 0, req_len), header, out,
 	           cap, out_len);
 	explicit_bzero(&k, sizeof(k));
-	if (res == NTS_UDP_SEALED)
-		ctr->nts_udp_served++;
 	return res;
 }

@@ -70,23 +70,41 @@ static void say_in_use(const struct conf *cfg, const char *setting, int line, co
 		         "server, or set %s)", file, setting, port, proto, port, addr, setting);
 }
 
-int portcheck_free(const struct conf *cfg, const struct conf *held, char *err, size_t errlen)
+static int held_nts(const struct conf *held, int port, const char *addr)
+{
+	return held != NULL && held->server.nts.enable && held->server.nts.port == port &&
+	       listed(held, addr);
+}
+
+/* Each port of cfg on one listen address. */
+static int address_free(const struct conf *cfg, const struct conf *held, const char *addr,
+                        char *err, size_t errlen)
 {
 	const struct conf_server *srv = &cfg->server;
 
-	for (size_t i = 0; i < srv->n_listen; i++) {
-		const char *addr = srv->listen[i];
-
-		if (!held_tcp(held, cfg->port, addr) && in_use(SOCK_STREAM, addr, cfg->port)) {
-			say_in_use(cfg, "port", cfg->port_line, "TCP", cfg->port, addr, err, errlen);
-			return -1;
-		}
-		if (srv->udp.enable && !held_udp(held, srv->udp.port, addr) &&
-		    in_use(SOCK_DGRAM, addr, srv->udp.port)) {
-			say_in_use(cfg, "server.udp.port", srv->udp.port_line, "UDP", srv->udp.port,
-			           addr, err, errlen);
-			return -1;
-		}
+	if (!held_tcp(held, cfg->port, addr) && in_use(SOCK_STREAM, addr, cfg->port)) {
+		say_in_use(cfg, "port", cfg->port_line, "TCP", cfg->port, addr, err, errlen);
+		return -1;
 	}
+	if (srv->udp.enable && !held_udp(held, srv->udp.port, addr) &&
+	    in_use(SOCK_DGRAM, addr, srv->udp.port)) {
+		say_in_use(cfg, "server.udp.port", srv->udp.port_line, "UDP", srv->udp.port,
+		           addr, err, errlen);
+		return -1;
+	}
+	if (srv->nts.enable && !held_nts(held, srv->nts.port, addr) &&
+	    in_use(SOCK_STREAM, addr, srv->nts.port)) {
+		say_in_use(cfg, "server.nts.port", srv->nts.port_line, "NTS-KE (TCP)",
+		           srv->nts.port, addr, err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+int portcheck_free(const struct conf *cfg, const struct conf *held, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->server.n_listen; i++)
+		if (address_free(cfg, held, cfg->server.listen[i], err, errlen) != 0)
+			return -1;
 	return 0;
 }

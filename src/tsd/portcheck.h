@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include "common/conf.h"
 
-/* Each TCP port (and UDP port, when enabled) of cfg on each listen address
+/* Each TCP port (and the UDP and NTS-KE ports, when enabled) of cfg on each listen address
  * that `held` (the running generation's configuration, NULL at start) does
  * not already hold: bound once without SO_REUSEPORT, which fails when any
  * other socket has it. tsd's own SO_REUSEPORT sockets would otherwise join

@@ -32,6 +32,7 @@ static void add_counters(struct worker_counters *sum, const struct worker_counte
 	sum->nts_ke_timeout += c->nts_ke_timeout;
 	sum->nts_ke_closed += c->nts_ke_closed;
 	sum->nts_udp_served += c->nts_udp_served;
+	sum->nts_tcp_served += c->nts_tcp_served;
 	sum->nts_udp_nak += c->nts_udp_nak;
 	sum->nts_udp_bad += c->nts_udp_bad;
 	sum->nts_udp_auth_failed += c->nts_udp_auth_failed;
@@ -157,6 +158,9 @@ void stats_log(const struct stats *st, const struct worker_counters *slots, unsi
 	         (unsigned long long)t.nts_ke_served, (unsigned long long)t.nts_ke_refused,
 	         (unsigned long long)t.nts_ke_tls_failed, (unsigned long long)t.nts_ke_bad_request,
 	         (unsigned long long)t.nts_ke_timeout, (unsigned long long)t.nts_ke_closed);
+	/* Before the nts-udp line, which tests wait for. NAKs and refusals
+	 * below count both transports. */
+	log_info("statistics: nts-tcp served %llu", (unsigned long long)t.nts_tcp_served);
 	log_info("statistics: nts-udp served %llu, nak %llu, bad %llu, auth_failed %llu",
 	         (unsigned long long)t.nts_udp_served, (unsigned long long)t.nts_udp_nak,
 	         (unsigned long long)t.nts_udp_bad, (unsigned long long)t.nts_udp_auth_failed);

@@ -106,6 +106,7 @@ static void write_exchanges(const struct worker_counters *t, struct ctl_out *o)
 	ctl_out_uint(o, "text", t->text_requests);
 	ctl_out_uint(o, "udp", t->udp_served);
 	ctl_out_uint(o, "nts", t->nts_udp_served);     /* authenticated UDP replies */
+	ctl_out_uint(o, "nts_tcp", t->nts_tcp_served); /* authenticated TCP replies */
 	ctl_out_end(o);
 }
 
@@ -135,6 +136,7 @@ static void write_status(const struct status_view *v, const struct worker_counte
 	ctl_out_str(o, "dispatch", v->dispatch);
 	write_workers(v, o);
 	write_clock(v, o);
+	status_sync_write(v, o);
 	write_exchanges(t, o);
 }
 
@@ -201,6 +203,7 @@ static void write_stats(const struct status_view *v, const struct worker_counter
 	ctl_out_uint(o, "ke_timeout", t->nts_ke_timeout);
 	ctl_out_uint(o, "ke_closed", t->nts_ke_closed);
 	ctl_out_uint(o, "udp_served", t->nts_udp_served);
+	ctl_out_uint(o, "tcp_served", t->nts_tcp_served);
 	ctl_out_uint(o, "udp_nak", t->nts_udp_nak);
 	ctl_out_uint(o, "udp_bad", t->nts_udp_bad);
 	ctl_out_uint(o, "udp_auth_failed", t->nts_udp_auth_failed);
@@ -228,7 +231,12 @@ void status_write(const struct status_view *v, enum control_command cmd, struct 
 	stats_total(v->stats, v->ctr, v->n_slots, &t, &live);
 	switch (cmd) {
 	case CONTROL_STATUS: write_status(v, &t, o); break;
-	case CONTROL_SOURCES: write_sources(v, o); break;
+	case CONTROL_SOURCES:
+		if (v->cfg->sync.enabled)
+			status_sync_sources(v, o);
+		else
+			write_sources(v, o);
+		break;
 	case CONTROL_STATS: write_stats(v, &t, live, o); break;
 	default: break;
 	}

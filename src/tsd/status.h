@@ -8,8 +8,10 @@
 
 #include "common/conf.h"
 #include "common/control_wire.h"
+#include "common/correction.h"
 #include "tsd/ctl_out.h"
 #include "tsd/stats.h"
+#include "tsd/sync_state.h"
 
 struct status_worker {
 	pid_t pid;
@@ -33,6 +35,12 @@ struct status_view {
 	unsigned n_slots;
 	const struct status_worker *workers;
 	unsigned n_workers;
+	/* The sync engine (status_sync.c). */
+	const struct correction_shared *correction;
+	const struct sync_state_shared *sync_state;
+	pid_t sync_pid;                 /* 0: not running */
+	int sync_given_up;              /* it cannot run with this configuration */
+	int64_t now_mono_ns;
 };
 
 /* The body for a status, sources or stats request. */
@@ -43,5 +51,9 @@ const char *status_leap_name(int leap);
 int status_clock(const struct status_view *v, struct counters_clock *out);
 /* A reference ID as text: the 4 characters when printable, else hex. */
 void status_refid_text(const char refid[4], char *buf, size_t len);
+/* status_sync.c: the "sync" object of status, and the sources of a tsd
+ * with a sync group. */
+void status_sync_write(const struct status_view *v, struct ctl_out *o);
+void status_sync_sources(const struct status_view *v, struct ctl_out *o);
 
 #endif

@@ -21,7 +21,9 @@
 #include "query/select.h"
 #include "tsd/discipline.h"
 #include "tsd/driftfile.h"
+#include "tsd/refid.h"
 #include "tsd/steer.h"
+#include "tsd/sync_publish.h"
 #include "tsd/sync_source.h"
 #include "tsd/worker.h"
 
@@ -50,6 +52,10 @@ struct sync {
 	uint64_t drift_written_ns;
 	double drift_written_ppm;
 	int drift_ever_written;
+	struct sync_state_shared *state_shared;
+	struct sync_state view;     /* what operators see (sync_state.h) */
+	struct refid_set own;       /* this server's addresses: the loop test */
+	int64_t fed_raw_ns;        /* the newest point the discipline has had */
 	struct steer steer;         /* apply = "system" */
 	int steering;
 	int exit_status;            /* set when the loop must end with it */
@@ -118,6 +124,8 @@ static int open_sources(struct sync *s)
 			return -1;
 		}
 		s->sources[i].nts_ca_file = s->cfg->client.nts_ca_file;
+		s->sources[i].own = &s->own;
+		sync_publish_name(&s->view, i, &sy->sources[i]);
 		s->sources[i].next_poll_ns = now;
 	}
 	s->n_sources = sy->n_sources;
@@ -177,6 +185,10 @@ static int sync_init(struct sync *s, const struct sync_args *args)
 	s->cfg = args->cfg;
 	s->shared = args->shared;
 	s->master_pid = args->master_pid;
+	s->state_shared = args->state;
+	s->view.writer_pid = (int32_t)getpid();
+	s->view.started_mono_ns = (int64_t)monotonic_now_ns();
+	refid_own_set(&s->own, s->cfg->server.listen, s->cfg->server.n_listen);
 	s->scratch = malloc(sizeof(*s->scratch));
 	if (s->scratch == NULL) {
 		log_err("sync: out of memory");
@@ -238,6 +250,7 @@ static int choose(struct sync *s, uint64_t now_ns, struct chosen *out)
 	struct select_candidate c[CONF_MAX_SYNC_SOURCES];
 	struct sync_source *map[CONF_MAX_SYNC_SOURCES] = { NULL };
 	size_t n = 0;
+	int ok;
 
 	for (size_t i = 0; i < s->n_sources; i++) {
 		if (!usable(&s->sources[i], now_ns))
@@ -247,7 +260,9 @@ static int choose(struct sync *s, uint64_t now_ns, struct chosen *out)
 		                                  distance_s(&s->sources[i], now_ns), 0 };
 		n++;
 	}
-	if (select_sources(c, n, &out->sel) != 0)
+	ok = select_sources(c, n, &out->sel) == 0;
+	sync_publish_roles(&s->view, s->sources, s->n_sources, map, c, n, ok, ok ? out->sel.best : 0);
+	if (!ok)
 		return -1;
 	out->best = map[out->sel.best];
 	out->newest_raw_ns = 0;
@@ -356,8 +371,13 @@ static void update(struct sync *s)
 		s->synced_logged = 0;
 		return;
 	}
+	/* No source has a point newer than the last update's: nothing to learn
+	 * (a dropped poll, or sources that stopped answering). */
+	if (ch.newest_raw_ns <= s->fed_raw_ns)
+		return;
 	if (in_force(s, &old, &now, mono) != 0)
 		return;
+	s->fed_raw_ns = ch.newest_raw_ns;
 	pt = (struct discipline_point){ ch.newest_raw_ns, ch.sel.offset_s,
 	                                fmax(ch.sel.error_s, 1e-9) };
 	discipline_update(&s->disc, &pt, &old, now.time_ns, &next, &r);
@@ -368,6 +388,7 @@ static void update(struct sync *s)
 	          s->disc.poll_s);
 	if (r.action == DISCIPLINE_NONE)
 		return;
+	s->view.last_offset_s = r.phase_s;
 	fill_fields(&next, &ch, &r, now.time_ns);
 	if (s->steering && steer(s, &next, &r, now.time_ns, mono) != 0)
 		return;
@@ -395,6 +416,24 @@ static double interval_s(const struct sync *s, const struct sync_source *src)
 	return fmax(s->disc.poll_s, src->poll_s);
 }
 
+/* The sync state for tsdctl and the metrics: after every poll and every
+ * turn of the loop, so that its age tells whether this process runs. */
+static void publish_state(struct sync *s)
+{
+	struct correction_params corr;
+	int have;
+
+	if (s->state_shared == NULL)
+		return;
+	have = correction_read(s->shared, &corr) == 0;
+	sync_publish_sources(&s->view, s->sources, s->n_sources, have ? &corr : NULL);
+	s->view.freq = s->disc.freq;
+	s->view.rms_s = s->disc.rms_s;
+	s->view.poll_s = s->disc.poll_s;
+	s->view.n_points = (uint32_t)s->disc.n;
+	sync_state_publish(s->state_shared, &s->view);
+}
+
 /* Poll every source that is due; 1 if any was. */
 static int poll_due(struct sync *s)
 {
@@ -408,6 +447,8 @@ static int poll_due(struct sync *s)
 			continue;
 		sync_source_poll(src, &s->clock, &s->est, timeout, s->cfg->sync.poll_max, s->scratch);
 		steer_due(s);
+		sync_publish_polled(&s->view, i, src);
+		publish_state(s);
 		src->next_poll_ns = monotonic_now_ns() + (uint64_t)(interval_s(s, src) * NS_PER_S);
 		polled = 1;
 	}
@@ -439,6 +480,7 @@ static void sync_loop(struct sync *s)
 		if (poll_due(s))
 			update(s);
 		steer_due(s);
+		publish_state(s);
 		if (s->exit_status == 0)
 			sleep_until_due(s);
 	}
@@ -458,6 +500,8 @@ int sync_run(const struct sync_args *args)
 	if (status == 0) {
 		sync_loop(&s);
 		status = s.exit_status;
+		s.view.stopped = 1;
+		publish_state(&s);
 	}
 	sync_fini(&s);
 	return status;

@@ -6,10 +6,12 @@
 #include <sys/types.h>
 #include "common/conf.h"
 #include "common/correction.h"
+#include "tsd/sync_state.h"
 
 struct sync_args {
 	const struct conf *cfg;
 	struct correction_shared *shared;
+	struct sync_state_shared *state;   /* what operators see (sync_state.h) */
 	pid_t master_pid;
 };
 

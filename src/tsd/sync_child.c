@@ -22,7 +22,7 @@ void sync_child_start(struct sync_child *sc, const struct conf *cfg,
                       struct correction_shared *shared, pid_t master_pid,
                       sync_child_prepare_fn prepare, void *ctx)
 {
-	struct sync_args args = { cfg, shared, master_pid };
+	struct sync_args args = { cfg, shared, sc->state, master_pid };
 	pid_t pid;
 
 	sc->wanted = cfg->sync.enabled;

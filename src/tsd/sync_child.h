@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include "common/conf.h"
 #include "common/correction.h"
+#include "tsd/sync_state.h"
 #include "tsd/throttle.h"
 
 struct sync_child {
@@ -17,6 +18,7 @@ struct sync_child {
 	int given_up;                   /* exited with the fatal configuration code */
 	uint64_t kill_at_ns;            /* stopping: SIGKILL then (0: not stopping) */
 	struct throttle throttle;
+	struct sync_state_shared *state;  /* the master's mapping, given to each sync process */
 };
 
 /* Called in the new child before it runs: close what belongs to the master. */

@@ -371,6 +371,9 @@ static int build_nts_reply(struct udp_batch *b, int i, struct ntp_packet *reply,
 		return 0;
 	case NTS_UDP_DROP:
 		return -1;
+	case NTS_UDP_SEALED:
+		ctr->nts_udp_served++;
+		return (int)len;
 	default:
 		return (int)len;
 	}

@@ -66,6 +66,7 @@ struct worker {
 	uint64_t accept_resume_ns;      /* 0: not paused */
 	int draining;
 	uint64_t now_ns;
+	uint64_t clock_noted_ns;        /* when the served fields were last noted */
 	int wait_cap_ms;                /* wake often enough for the watchdog */
 	uint64_t nts_deadline_ns;       /* the oldest NTS-KE session's */
 };
@@ -372,6 +373,20 @@ static int wait_ms(const struct worker *w)
 	return ms < (uint64_t)w->wait_cap_ms ? (int)ms : w->wait_cap_ms;
 }
 
+/* Once a second, idle or not: tsdctl status shows what is served now, and
+ * a plugin that refreshes its fields without blocking (the realtime
+ * clock's follow_chronyd) gets its turn. */
+static void note_clock(struct worker *w)
+{
+	struct tsd_clock_info info;
+
+	if (w->now_ns - w->clock_noted_ns < 1000000000u)
+		return;
+	w->clock_noted_ns = w->now_ns;
+	if (clock_info(&w->clock, &info) == 0)
+		counters_note_clock(w->ctr, &info);
+}
+
 static int worker_loop(struct worker *w)
 {
 	struct epoll_event events[EVENTS_PER_TURN];
@@ -391,6 +406,7 @@ static int worker_loop(struct worker *w)
 		for (i = 0; i < n; i++)
 			handle_event(w, &events[i]);
 		expire_deadlines(w);
+		note_clock(w);
 		if (w->nts_ke != NULL)
 			w->nts_deadline_ns = nts_ke_expire(w->nts_ke, w->now_ns);
 		if (w->accept_resume_ns != 0 && w->accept_resume_ns <= w->now_ns) {
@@ -484,10 +500,12 @@ static int start_nts(struct worker *w, const struct conf *cfg)
 	if (!cfg->server.nts.enable || a->nts_tls == NULL || a->nts_keys == NULL)
 		return 0;
 	w->nts_ke = nts_ke_server_new(a->nts_tls, a->nts_keys, w->epfd, w->max_conns,
-	                              w->env.request_timeout_ns, cfg->server.udp.port, w->ctr);
+	                              w->env.request_timeout_ns, cfg->server.udp.port, cfg->port,
+	                              w->ctr);
 	if (w->nts_ke == NULL)
 		return -1;
 	w->nts_udp.keys = a->nts_keys;
+	w->env.nts = &w->nts_udp;               /* NTS over TCP: extended frames */
 	if (w->limiter != NULL)
 		udp_limiter_set_nts(w->limiter, &w->nts_udp);
 	return 0;

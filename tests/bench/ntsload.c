@@ -47,7 +47,7 @@ static void *ke_loop(void *arg)
 	while ((int64_t)monotonic_now_ns() < t->end_ns) {
 		int64_t start = (int64_t)monotonic_now_ns();
 
-		if (nts_client_key_exchange_ex(&t->srv, t->ca, start + 5000000000LL, 1, &c, why,
+		if (nts_client_key_exchange_ex(&t->srv, t->ca, start + 5000000000LL, 0, 1, &c, why,
 		                               sizeof(why)) == 0)
 			t->sessions++;
 		else if (t->failures++ == 0)
@@ -152,7 +152,7 @@ static int run_ntp(const struct server_spec *ke, const char *ca, int window, dou
 	char why[256];
 	int fd, i;
 
-	if (nts_client_key_exchange(ke, ca, (int64_t)monotonic_now_ns() + 5000000000LL, &c, why,
+	if (nts_client_key_exchange(ke, ca, (int64_t)monotonic_now_ns() + 5000000000LL, 0, &c, why,
 	                            sizeof(why)) != 0) {
 		fprintf(stderr, "ntsload: %s\n", why);
 		return 1;

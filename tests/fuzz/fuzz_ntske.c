@@ -43,6 +43,11 @@ static void check_rewrite(const struct nts_ke_msg *m)
 	put_list(buf, sizeof(buf), &pos, NTS_KE_AEAD, m->aeads, m->n_aeads);
 	if (m->port >= 0)
 		FUZZ_CHECK(nts_ke_put_u16(buf, sizeof(buf), &pos, 1, NTS_KE_PORT_REC, (uint16_t)m->port) == 0);
+	if (m->tcp_port > 0)
+		FUZZ_CHECK(nts_ke_put_u16(buf, sizeof(buf), &pos, 0, NTS_KE_TSD_TCP,
+		                          (uint16_t)m->tcp_port) == 0);
+	else if (m->tcp_port == 0)
+		FUZZ_CHECK(nts_ke_put(buf, sizeof(buf), &pos, 0, NTS_KE_TSD_TCP, NULL, 0) == 0);
 	for (i = 0; i < m->n_cookies; i++)
 		FUZZ_CHECK(nts_ke_put(buf, sizeof(buf), &pos, 0, NTS_KE_COOKIE, m->cookies[i],
 		                      m->cookie_len[i]) == 0);
@@ -52,6 +57,7 @@ static void check_rewrite(const struct nts_ke_msg *m)
 	FUZZ_CHECK(nts_ke_parse(buf, pos, &back, &used) == NTS_KE_OK && used == pos);
 	FUZZ_CHECK(back.n_protocols == m->n_protocols && back.n_aeads == m->n_aeads);
 	FUZZ_CHECK(back.port == m->port && back.n_cookies == m->n_cookies);
+	FUZZ_CHECK(back.tcp_port == m->tcp_port);
 	for (i = 0; i < m->n_cookies; i++)
 		FUZZ_CHECK(memcmp(back.cookies[i], m->cookies[i], m->cookie_len[i]) == 0);
 }

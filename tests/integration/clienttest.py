@@ -83,13 +83,14 @@ class Relay:
     """tests/integration/relay in front of a target port (use it with `with`)."""
 
     def __init__(self, target_port, up_ms=0, down_ms=0, up_jitter_ms=0,
-                 down_jitter_ms=0, seed=1):
+                 down_jitter_ms=0, seed=1, udp=False):
         exe = os.path.join(os.environ["TEST_BUILDDIR"], "relay")
         self.proc = subprocess.Popen(
             [exe, "--listen", "0", "--to", addr(target_port),
              "--up-delay-ms", str(up_ms), "--down-delay-ms", str(down_ms),
              "--up-jitter-ms", str(up_jitter_ms), "--down-jitter-ms", str(down_jitter_ms),
-             "--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             "--seed", str(seed)] + (["--udp"] if udp else []),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         m = re.match(r"relay listening on .*:(\d+)$", line.strip())
         if not m:

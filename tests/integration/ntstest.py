@@ -24,16 +24,17 @@ def need_openssl():
         sys.exit(77)
 
 
-def make_cert(directory, name="server", cn="nts.test"):
-    """A P-256 self-signed certificate for localhost and 127.0.0.1:
-    (cert path, key path)."""
+def make_cert(directory, name="server", cn="nts.test", more_ips=()):
+    """A P-256 self-signed certificate for localhost, 127.0.0.1 and
+    more_ips: (cert path, key path)."""
     need_openssl()
     cert = os.path.join(directory, name + ".pem")
     key = os.path.join(directory, name + "-key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30",
                     "-keyout", key, "-out", cert, "-subj", "/CN=" + cn,
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1" +
+                    "".join(",IP:" + ip for ip in more_ips)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return cert, key
 
@@ -94,7 +95,8 @@ class TsdNts:
 def parse_stats(log):
     """The last statistics lines of NTS as {"ke_served": N, ...}."""
     out = {}
-    for prefix, line_re in (("ke_", r"statistics: nts-ke (.*)"), ("udp_", r"statistics: nts-udp (.*)")):
+    for prefix, line_re in (("ke_", r"statistics: nts-ke (.*)"), ("udp_", r"statistics: nts-udp (.*)"),
+                            ("tcp_", r"statistics: nts-tcp (.*)")):
         lines = re.findall(line_re, log)
         if not lines:
             continue

@@ -23,6 +23,7 @@
 
 #include "common/monotonic.h"
 #include "../splitmix64.h"
+#include "relay_clock.h"
 #include "relay_udp.h"
 
 #define CHUNK_MAX 16384
@@ -110,8 +111,10 @@ static void usage(FILE *f)
 	"                         of uniformly from [0, JITTER) (--jitter uniform)\n"
 	"  --quiet                no statistics on standard error at exit\n"
 	"  -h, --help             this help\n\n"
-	"Each chunk read from one side is stamped on arrival (CLOCK_MONOTONIC) and\n"
-	"written to the other side at arrival + base + jitter, where jitter is drawn\n"
+	"Each chunk read from one side is stamped on arrival (the kernel's receive\n"
+	"stamp, on CLOCK_MONOTONIC) and written to the other side at arrival + base\n"
+	"+ jitter (sleeping until shortly before, then spinning: both directions\n"
+	"add the same few microseconds of one send), where jitter is drawn\n"
 	"uniformly from [0, JITTER) by a seeded generator (splitmix64, one stream per\n"
 	"direction), so a run is reproducible for a given seed and chunking. A\n"
 	"chunk is never released before the one ahead of it: byte order is kept, as\n"
@@ -293,6 +296,8 @@ static void accept_one(struct relay *r)
 	}
 	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(tfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	relay_clock_stamp(cfd);
+	relay_clock_stamp(tfd);
 	c->fd[0] = cfd;
 	c->fd[1] = tfd;
 	c->connecting = 1;
@@ -305,8 +310,12 @@ static int read_side(struct relay *r, struct relay_conn *c, int d)
 {
 	struct direction *dir = &c->dir[d];
 	char buf[CHUNK_MAX];
-	ssize_t n = recv(c->fd[d], buf, sizeof(buf), 0);
-	int64_t arrival = (int64_t)monotonic_now_ns(), release;
+	union { char buf[128]; struct cmsghdr align; } control;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+	                    .msg_controllen = sizeof(control.buf) };
+	ssize_t n = recvmsg(c->fd[d], &m, 0);
+	int64_t arrival, release;
 	struct chunk *ch;
 
 	if (n < 0)
@@ -318,6 +327,7 @@ static int read_side(struct relay *r, struct relay_conn *c, int d)
 	ch = malloc(sizeof(*ch) + (size_t)n);
 	if (ch == NULL)
 		return -1;
+	arrival = relay_clock_arrival(&m);
 	release = arrival + delay_ns(r, d);
 	if (release < dir->last_release_ns)
 		release = dir->last_release_ns;
@@ -333,15 +343,19 @@ static int read_side(struct relay *r, struct relay_conn *c, int d)
 	return 0;
 }
 
-/* Write the chunks that are due. -1: drop the connection. */
-static int write_side(struct relay_conn *c, int d, int64_t now)
+/* Write the chunks that fall due before `horizon`, each at its instant.
+ * -1: drop the connection. */
+static int write_side(struct relay_conn *c, int d, int64_t horizon)
 {
 	struct direction *dir = &c->dir[d];
 	int out = c->fd[1 - d];
 
-	while (dir->head != NULL && dir->head->release_ns <= now) {
+	while (dir->head != NULL && dir->head->release_ns <= horizon) {
 		struct chunk *ch = dir->head;
-		ssize_t n = send(out, ch->data + ch->off, ch->len - ch->off, MSG_NOSIGNAL);
+		ssize_t n;
+
+		relay_clock_spin_until(ch->release_ns);
+		n = send(out, ch->data + ch->off, ch->len - ch->off, MSG_NOSIGNAL);
 
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
@@ -416,7 +430,8 @@ static int service(struct relay *r, struct relay_conn *c, const struct pollfd *p
 		if ((p[d].revents & (POLLIN | POLLHUP | POLLERR)) && !c->dir[d].eof &&
 		    read_side(r, c, d) < 0)
 			return -1;
-	now = (int64_t)monotonic_now_ns();
+	/* What falls due within the spin is written at its instant. */
+	now = (int64_t)monotonic_now_ns() + RELAY_SPIN_NS;
 	for (int d = 0; d < 2; d++)
 		if (!(d == UP && c->connecting) && write_side(c, d, now) < 0)
 			return -1;
@@ -425,7 +440,10 @@ static int service(struct relay *r, struct relay_conn *c, const struct pollfd *p
 
 static int loop_once(struct relay *r, struct pollfd *p, const sigset_t *mask)
 {
-	int64_t now = (int64_t)monotonic_now_ns(), next = next_release(r, now);
+	/* Chunks due within the spin count as due: their sockets are polled
+	 * for POLLOUT and the wait ends at once; later ones end the sleep
+	 * that long before their instant. */
+	int64_t now = (int64_t)monotonic_now_ns() + RELAY_SPIN_NS, next = next_release(r, now);
 	struct timespec ts, *tsp = NULL;
 
 	p[0] = (struct pollfd){ .fd = r->listen_fd, .events = POLLIN };

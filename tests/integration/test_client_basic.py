@@ -8,8 +8,9 @@ import clienttest as ct
 import tsdtest
 
 OFFSET_S = 0.25
-# "#  T1 T2 T3 T4 (UTC, to the microsecond)  offset (us)  delay (us)"
-SAMPLE_ROW = re.compile(r"^\s+\d+(\s+\d\d:\d\d:\d\d\.\d{6}){4}\s+[-+]\d+\.\d\s+-?\d+\.\d$")
+# "#  T1 T2 T3 T4 (UTC, to the microsecond)  offset  delay", each with its unit
+SAMPLE_ROW = re.compile(r"^\s+\d+(\s+\d\d:\d\d:\d\d\.\d{6}){4}\s+([-+]\d+\.\d+ (us|ms|s))"
+                        r"\s+-?\d+\.\d+ (us|ms|s)$")
 
 
 def main():
@@ -26,6 +27,10 @@ def main():
         assert rc == 0, err
         rows = [l for l in out.splitlines() if SAMPLE_ROW.match(l)]
         assert len(rows) == 5, "expected 5 sample rows:\n" + out
+        # A quarter second reads in milliseconds, not as 250000.0 us.
+        assert all(re.match(r"^\+2(49|50)\.\d{3} ms$", SAMPLE_ROW.match(l).group(2))
+                   for l in rows), out
+        assert "5 samples, " in out and "(5 samples used)" in out, out
         assert "error bound" in out and "selected" in out, out
         ct.remote_local_rtt("\n".join(out.splitlines()[-3:]) + "\n")
 

@@ -2,6 +2,7 @@
 --help and --version exit 0."""
 
 import os
+import subprocess
 
 import clienttest as ct
 import tsdtest
@@ -23,8 +24,12 @@ def main():
         assert rc == 2 and out == "" and err.startswith("tsclient: "), (args, rc, err)
     rc, out, err = ct.run(["--help"])
     assert rc == 0 and "--step" in out and "Exit status" in out, out
-    rc, out, err = ct.run(["--version"])
-    assert rc == 0 and out.startswith("tsclient (tsd) "), out
+    # As tsd -V: the program's name and the version, for both spellings.
+    tsd_v = subprocess.run([os.environ["TSD"], "-V"], capture_output=True, text=True).stdout
+    assert tsd_v.startswith("tsd "), tsd_v
+    for opt in ("--version", "-V"):
+        rc, out, err = ct.run([opt])
+        assert rc == 0 and out == "tsclient " + tsd_v[len("tsd "):], (opt, out, tsd_v)
 
     with ct.tempdir() as d:
         bad = os.path.join(d, "bad.conf")

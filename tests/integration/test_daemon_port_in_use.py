@@ -1,12 +1,19 @@
 """A second tsd never shares a port with another process: SO_REUSEPORT would
 let the kernel split the clients between them. It refuses to start, naming
 the address, the port and the FILE:LINE of the setting: on a TCP port another
-tsd holds, on a UDP port another tsd holds, and on the UDP port of a
-chronyd -x server. A reload that keeps its own ports, or adds workers to
+tsd holds, on a UDP port another tsd holds, on the NTS-KE port of another
+tsd or of any listening socket (SO_REUSEPORT or not), and on the UDP port
+of a chronyd -x server. A reload that keeps its own ports, or adds workers to
 them, still works."""
 
+import os
+import shutil
 import signal
+import socket
+import tempfile
 
+import ntstest
+import ports
 import tsdtest
 import udpchrony
 
@@ -58,6 +65,32 @@ def chronyd_shared():
                                 "UDP port %d" % chronyd.port, "already in use"])
 
 
+def nts_conf(ke_port, cert):
+    return LISTEN % ('\n  nts = { enable = true;\n    port = %d; certificate = "%s"; key = "%s"; };'
+                     % (ke_port, cert[0], cert[1]))
+
+
+def nts_shared():
+    """server.nts.port (line 5 of the file) held by a tsd, then by a plain
+    listening socket with SO_REUSEPORT (which tsd's own would have joined
+    had it used the option)."""
+    cert = ntstest.make_cert(tempfile.mkdtemp(prefix="tsd-cert-"))
+    with ntstest.TsdNts(cert=cert) as first:
+        second = tsdtest.Tsd(nts_conf(first.ke_port, cert), start=False, name="second")
+        expect_refused(second, ["%s:5:" % second.conf_path, "server.nts.port",
+                                "NTS-KE (TCP) port %d" % first.ke_port, "already in use"])
+        assert ntstest.ke_port_open(first.ke_port)
+    port = ports.free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(("127.0.0.1", port))
+        holder.listen(1)
+        second = tsdtest.Tsd(nts_conf(port, cert), start=False, name="second")
+        expect_refused(second, ["%s:5:" % second.conf_path,
+                                "NTS-KE (TCP) port %d on 127.0.0.1" % port, "already in use"])
+    shutil.rmtree(os.path.dirname(cert[0]), ignore_errors=True)
+
+
 def reload_keeps_ports():
     with udpchrony.TsdUdp() as tsd:
         before = tsd.tsd.workers()
@@ -75,6 +108,7 @@ def reload_keeps_ports():
 def test():
     tcp_shared()
     udp_shared()
+    nts_shared()
     reload_keeps_ports()
     chronyd_shared()
 

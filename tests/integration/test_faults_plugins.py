@@ -1,10 +1,13 @@
 """Plugins the loader must refuse (wrong ABI, no tsd_plugin symbol, wrong
 kind, an estimator missing a function): at start tsd exits 1 naming the file
-and the reason; on reload it logs the same, keeps its workers and serves."""
+and the reason; on reload it logs the same, keeps its workers and serves. A
+plugin that does not exist is refused with the list of those that do, by
+tsd, tsd --check-config and tsclient."""
 
 import os
 import re
 import signal
+import subprocess
 
 import hostile
 import tsdtest
@@ -51,9 +54,49 @@ def refused_on_reload(tsd, plugins, workers, kind, name, reason):
     print("reload with %s %s refused, workers kept: %s" % (kind, name, logged.group(0)))
 
 
+def existing(plugins, kind):
+    """The names of plugin_dir's plugins of this kind, as the loader lists them."""
+    names = [f[len(kind) + 1:-3] for f in os.listdir(plugins)
+             if f.startswith(kind + "_") and f.endswith(".so")]
+    return ", ".join(sorted(names))
+
+
+def unknown_lists_existing(tmp, plugins):
+    path = os.path.join(tmp, "unknown.conf")
+    with open(path, "w") as f:
+        f.write("port = %d;\n" % tsdtest.free_port() + conf_with(plugins, "clock", "gps"))
+    clocks = existing(plugins, "clock")
+    assert "realtime" in clocks and "sim" in clocks, clocks
+    want = "%s:3: clock plugin 'gps': %s/clock_gps.so: not found; the clock plugins there: %s" % (
+        path, plugins, clocks)
+    for args in (["-c", path], ["-c", path, "--check-config"]):
+        status, out, err = tsdtest.run_tsd(args, timeout_s=10)
+        print("tsd %s: exit %d: %s" % (" ".join(args[2:]), status, err.strip()))
+        assert status == 1 and want in err.splitlines(), (status, err)
+    run = subprocess.run([os.environ["TSCLIENT"], "-c", path, "127.0.0.1:1"],
+                         capture_output=True, text=True, timeout=10)
+    assert run.returncode == 2 and want in run.stderr.splitlines(), run.stderr
+    with open(path, "w") as f:
+        f.write(conf_with(plugins, "clock", "realtime"))
+    run = subprocess.run([os.environ["TSCLIENT"], "-c", path, "-e", "kalman", "127.0.0.1:1"],
+                         capture_output=True, text=True, timeout=10)
+    print("tsclient -e kalman: exit %d: %s" % (run.returncode, run.stderr.strip()))
+    assert run.returncode == 2 and run.stderr.rstrip().endswith(
+        "estimator_kalman.so: not found; the estimator plugins there: %s"
+        % existing(plugins, "estimator")), run.stderr
+    # A directory without any plugin of the kind says so.
+    empty = os.path.join(tmp, "empty")
+    os.makedirs(empty, mode=0o755, exist_ok=True)
+    with open(path, "w") as f:
+        f.write(conf_with(empty, "clock", "realtime"))
+    status, out, err = tsdtest.run_tsd(["-c", path, "--check-config"], timeout_s=10)
+    assert status == 1 and "%s holds no clock plugins" % empty in err, err
+
+
 def test():
     tsd = tsdtest.Tsd(start=False, name="bad-plugins")
     plugins = hostile.plugin_dir_with(tsd.dir, *["%s_%s.so" % (k, n) for k, n, _ in BAD])
+    unknown_lists_existing(tsd.dir, plugins)
     for kind, name, reason in BAD:
         refused_at_start(tsd.dir, plugins, kind, name, reason)
     tsd.write_conf(conf_with(plugins, "clock", "realtime"))

@@ -1,6 +1,7 @@
 """NTS both ways with chronyd 4.3 (always -x): chronyd as an NTS client of
 tsd reads tsd's sim clock through authenticated NTP only, and tsclient
---nts measures chronyd as an NTS server. Skipped without chronyd."""
+--nts measures chronyd as an NTS server (and --nts --tcp says chronyd
+offers no NTS over TCP). Skipped without chronyd."""
 
 import json
 import shutil
@@ -49,6 +50,12 @@ def tsclient_reads_chronyd():
                                      ntstest.client_conf(tmp, ca_file=other))
             assert p.returncode == 1 and p.stdout == "", (p.returncode, p.stdout)
             assert "not trusted" in p.stderr, p.stderr
+            # chronyd ignores tsd's private record (not critical): it
+            # offers no NTS over TCP, and --tcp says so.
+            p = ntstest.tsclient_nts("127.0.0.1:%d" % srv.ke_port,
+                                     ntstest.client_conf(tmp, ca_file=cert), "--tcp")
+            assert p.returncode == 1 and p.stdout == "", (p.returncode, p.stdout)
+            assert "offers no NTS over TCP" in p.stderr, p.stderr + srv.read_log()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

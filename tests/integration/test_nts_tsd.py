@@ -1,6 +1,7 @@
 """tsclient --nts against tsd: the sim clock's offset through authenticated
 NTP; master keys rotated into a key file (mode 0600) that a second server
-(rotate = 0) reads, so it opens the first one's cookies; a cookie whose
+(rotate = 0) reads at start, on reload and whenever the file changes, so it
+opens the first one's cookies, those of keys rotated in since too; a cookie whose
 key has rotated out, or from another server, gets an NTS NAK; a reload
 serves a renewed certificate without dropping a key exchange in progress."""
 
@@ -82,6 +83,19 @@ def key_file_and_rotation():
                     pkt, uid = ntstest.nts_request(fresh)
                     assert is_nak(udp_reply(other.udp_port, pkt), uid)
                     assert other.stats()["udp_nak"] == 1
+                # Without a reload, b takes the keys a rotates into the
+                # file: a cookie under a's newest key opens on b.
+                rotations = a.tsd.log().count("rotated the cookie master key")
+                assert ntstest.wait_until(
+                    lambda: a.tsd.log().count("rotated the cookie master key") > rotations, 10.0)
+                newest = cookies_of(ntstest.key_exchange(a.ke_port, a.cert))[0]
+
+                def opens_on_b():
+                    pkt, uid = ntstest.nts_request(newest)
+                    return not is_nak(udp_reply(b.udp_port, pkt), uid)
+                assert ntstest.wait_until(opens_on_b, 5.0), b.tsd.log()
+                assert "took the cookie master keys" in b.tsd.log(), b.tsd.log()
+                assert ntstest.wait_until(lambda: b.stats()["udp_auth_failed"] == 2, 5.0), b.stats()
             # Once its key has rotated out of the file (and the ring), the
             # first cookie gets a NAK.
             key_id = old_cookie[:4].hex()

@@ -570,17 +570,17 @@ static void test_sync_group_errors(void **state)
 {
 	struct fixture *f = *state;
 
-	expect_only(f, "sync = { };",
-	            "t.conf:1: sync needs sources = ( { address = \"...\"; protocol = \"udp\"; } )");
+	expect_only(f, "sync = { };", "t.conf:1: sync needs sources = ( { address = \"...\"; protocol = \"udp\"; } )");
 	expect_only(f, "sync = { sources = ( { address = \"a b\"; } ); };",
 	            "t.conf:1: sync.sources[0].address must be a host name or address with an "
 	            "optional :port (1..65535) (got \"a b\")");
 	expect_only(f, "sync = { sources = ( { address = \"h\"; protocol = \"ntp\"; } ); };",
-	            "t.conf:1: sync.sources[0].protocol must be \"udp\", \"tcp\" or \"nts\" (got \"ntp\")");
+	            "t.conf:1: sync.sources[0].protocol must be \"udp\", \"tcp\", \"nts\" or \"nts-tcp\" (got \"ntp\")");
 	assert_int_equal(load(f, "sync = { sources = ( { address = \"h\"; protocol = \"nts\"; } ); };"), 0);
 	assert_int_equal(f->cfg.sync.sources[0].protocol, SYNC_PROTO_NTS);
-	expect_only(f, "sync = { sources = ( { protocol = \"tcp\"; } ); };",
-	            "t.conf:1: sync.sources[0] needs an address");
+	assert_int_equal(load(f, "sync = { sources = ( { address = \"h\"; protocol = \"nts-tcp\"; } ); };"), 0);
+	assert_int_equal(f->cfg.sync.sources[0].protocol, SYNC_PROTO_NTS_TCP);
+	expect_only(f, "sync = { sources = ( { protocol = \"tcp\"; } ); };", "t.conf:1: sync.sources[0] needs an address");
 	expect_only(f, "sync = { sources = ( { address = \"h\"; } );\n poll = { min = 8; max = 4; }; };",
 	            "t.conf:2: sync.poll: min (8) must not be above max (4)");
 	expect_only(f, "sync = { sources = ( { address = \"h\"; } ); poll = { min = 0.01; }; };",

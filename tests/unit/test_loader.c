@@ -86,20 +86,31 @@ static int setup(void **state)
 	return 0;
 }
 
-/* Load a plugin that must be refused with "<its path>: <why>". */
-static void expect_refusal(const char *dir, enum tsd_plugin_kind kind,
-                           const char *name, const char *why)
+/* Load a plugin that must be refused with "<its path>: <why>", or with a
+ * message that starts so when `whole` is 0. */
+static void expect_refusal_as(const char *dir, enum tsd_plugin_kind kind,
+                              const char *name, const char *why, int whole)
 {
 	struct loaded_plugin p;
 	char want[1024];
 
 	snprintf(want, sizeof(want), "%s/%s_%s.so: %s", dir, loader_kind_name(kind), name, why);
 	assert_int_equal(loader_open(&p, dir, kind, name, err, sizeof(err)), -1);
-	assert_string_equal(err, want);
+	if (whole)
+		assert_string_equal(err, want);
+	else
+		assert_memory_equal(err, want, strlen(want) + 1 > sizeof(err) ? sizeof(err)
+		                                                               : strlen(want));
 	/* Nothing is left open or allocated. */
 	assert_null(p.handle);
 	assert_null(p.path);
 	assert_null(p.desc);
+}
+
+static void expect_refusal(const char *dir, enum tsd_plugin_kind kind,
+                           const char *name, const char *why)
+{
+	expect_refusal_as(dir, kind, name, why, 1);
 }
 
 static int make_tmpdir(void **state)
@@ -165,24 +176,79 @@ static void test_invalid_names(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(want, sizeof(want),
-		         "invalid clock plugin name '%s' (a-z, 0-9 and _ only)", names[i]);
+		snprintf(want, sizeof(want), "invalid clock plugin name '%s' (a-z, 0-9 and _ only)"
+		         "; the clock plugins there: ", names[i]);
 		assert_int_equal(loader_open(&p, plugin_dir(), TSD_PLUGIN_CLOCK, names[i],
 		                             err, sizeof(err)), -1);
-		assert_string_equal(err, want);
+		assert_memory_equal(err, want, strlen(want));
 	}
 	assert_int_equal(loader_open(&p, plugin_dir(), TSD_PLUGIN_CLOCK, NULL,
 	                             err, sizeof(err)), -1);
-	assert_string_equal(err, "invalid clock plugin name '' (a-z, 0-9 and _ only)");
+	assert_non_null(strstr(err, "invalid clock plugin name '' (a-z, 0-9 and _ only); "));
 	assert_int_equal(dlopen_calls, 0);
+}
+
+/* A missing plugin is refused with the names of those of its kind that the
+ * directory holds, sorted: files named <kind>_<name>.so with a valid name. */
+static const char *const listed_files[] = {
+	"clock_b.so", "clock_a_1.so", "clock_Bad.so", "clock_.so", "clock_c.so.1",
+	"estimator_x.so", "clockwork.so", "notes.txt",
+};
+
+static int make_listed_dir(void **state)
+{
+	char path[128];
+	FILE *f;
+
+	if (make_tmpdir(state) != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(listed_files) / sizeof(listed_files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, listed_files[i]);
+		f = fopen(path, "w");
+		if (f == NULL || fclose(f) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int remove_listed_dir(void **state)
+{
+	char path[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(listed_files) / sizeof(listed_files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, listed_files[i]);
+		unlink(path);
+	}
+	return rmdir(tmpdir);
+}
+
+static void test_not_found_lists_existing(void **state)
+{
+	char want[128];
+
+	(void)state;
+	expect_refusal(tmpdir, TSD_PLUGIN_CLOCK, "nosuch",
+	               "not found; the clock plugins there: a_1, b");
+	expect_refusal(tmpdir, TSD_PLUGIN_ESTIMATOR, "nosuch",
+	               "not found; the estimator plugin there: x");
+	/* A file that is there but refused is not a question of its name. */
+	expect_refusal_as(tmpdir, TSD_PLUGIN_CLOCK, "b", "cannot load: ", 0);
+	assert_null(strstr(err, "plugins there"));
+	assert_int_equal(remove_listed_dir(state), 0);
+	assert_int_equal(make_tmpdir(state), 0);
+	snprintf(want, sizeof(want), "not found; %s holds no clock plugins", tmpdir);
+	expect_refusal(tmpdir, TSD_PLUGIN_CLOCK, "nosuch", want);
 }
 
 static void test_not_found(void **state)
 {
 	(void)state;
-	expect_refusal(plugin_dir(), TSD_PLUGIN_CLOCK, "nosuch", "not found");
+	expect_refusal_as(plugin_dir(), TSD_PLUGIN_CLOCK, "nosuch",
+	                  "not found; the clock plugins there: badabi, fake, minimal, ", 0);
 	/* A clock is not found under the estimator prefix either. */
-	expect_refusal(plugin_dir(), TSD_PLUGIN_ESTIMATOR, "minimal", "not found");
+	expect_refusal_as(plugin_dir(), TSD_PLUGIN_ESTIMATOR, "minimal",
+	                  "not found; the estimator plugins there: ", 0);
 	assert_int_equal(dlopen_calls, 0);
 }
 
@@ -583,6 +649,8 @@ int main(void)
 		cmocka_unit_test_setup(test_good_plugin_loads, setup),
 		cmocka_unit_test_setup(test_invalid_names, setup),
 		cmocka_unit_test_setup(test_not_found, setup),
+		cmocka_unit_test_setup_teardown(test_not_found_lists_existing, make_listed_dir,
+		                                remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_not_a_regular_file, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_dlopen_failure_names_dlerror, make_tmpdir,
 		                                remove_tmpdir),

@@ -150,7 +150,7 @@ static void test_writers(void **state)
 	int n;
 
 	(void)state;
-	n = nts_ke_write_request(buf, sizeof(buf));
+	n = nts_ke_write_request(buf, sizeof(buf), 0);
 	assert_int_equal(nts_ke_parse(buf, (size_t)n, &m, &used), NTS_KE_OK);
 	assert_int_equal(m.n_aeads, 1);
 	assert_int_equal(m.aeads[0], 15);

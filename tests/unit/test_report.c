@@ -119,7 +119,10 @@ static void synced_outcome(struct outcome *o, struct server_result *r, struct me
 	m->server = (struct server_spec){ "ntp \"one\"", 11932 };
 	m->samples[0] = (struct tsd_sample){ t1, t1 + 7, t1 + 8, t1 + 20, 0 };
 	m->n_samples = 1;
+	m->header_seen = 1;
+	m->leap = 1;
 	m->stratum = 2;
+	memcpy(m->refid, "\xc0\x00\x02\x01", 4);
 	m->root_delay_s = 0.5;
 	m->root_dispersion_s = 0.25;
 	memset(r, 0, sizeof(*r));
@@ -170,7 +173,9 @@ static void test_json_synced(void **state)
 		"\"offset_s\": 0.250000000, \"delay_s\": 0.020000000, \"error_s\": 0.010000000, "
 		"\"jitter_s\": 0.000000000, \"distance_s\": 0.010000000, \"samples_used\": 1, "
 		"\"samples\": 1, \"bad_replies\": 0, \"refused\": 0, \"kernel_t1\": 0, "
-		"\"kernel_t4\": 0, \"interleaved_t3\": 0, \"authenticated\": false, \"stratum\": 2, \"root_delay_s\": 0.500000000, "
+		"\"kernel_t4\": 0, \"interleaved_t3\": 0, \"authenticated\": false, \"leap\": 1, "
+		"\"stratum\": 2, \"refid\": \"192.0.2.1\", \"refid_hex\": \"C0000201\", "
+		"\"root_delay_s\": 0.500000000, "
 		"\"root_dispersion_s\": 0.250000000, \"exchanges_ns\": [[1764170000000000000, "
 		"1764170000000000007, 1764170000000000008, 1764170000000000020]]}\n"
 		"  ]\n"
@@ -204,15 +209,99 @@ static void test_json_unsynced_escapes_reason(void **state)
 		"  \"offset_s\": null,\n"
 		"  \"delay_s\": null,\n"
 		"  \"error_s\": null,\n"
+		"  \"jitter_s\": null,\n"
 		"  \"survivors\": 0,\n"
 		"  \"correction\": null,\n"
 		"  \"servers\": [\n"
 		"    {\"host\": \"h\", \"port\": 1, \"status\": \"bad_reply\", \"offset_s\": null, "
-		"\"delay_s\": null, \"error_s\": null, \"samples\": 0, \"bad_replies\": 0, "
+		"\"delay_s\": null, \"error_s\": null, \"jitter_s\": null, \"distance_s\": null, "
+		"\"samples_used\": null, \"samples\": 0, \"bad_replies\": 0, "
 		"\"refused\": 0, \"kernel_t1\": 0, \"kernel_t4\": 0, \"interleaved_t3\": 0, \"authenticated\": false, \"exchanges_ns\": [], "
 		"\"reason\": \"bad \\\"x\\\"\\\\\\u000a\\u007f\"}\n"
 		"  ]\n"
 		"}\n");
+	free(text);
+	test_free(m);
+}
+
+/* Each duration in the unit that suits it; the unit changes where the
+ * rounded value would reach 1000, so nothing prints as "1000.0 us". */
+static void test_duration_units(void **state)
+{
+	char buf[DURATION_LEN];
+
+	(void)state;
+	assert_string_equal(report_duration(0.0, buf, sizeof(buf)), "+0.0 us");
+	assert_string_equal(report_duration(12.34e-6, buf, sizeof(buf)), "+12.3 us");
+	assert_string_equal(report_duration(-999.9e-6, buf, sizeof(buf)), "-999.9 us");
+	assert_string_equal(report_duration(999.96e-6, buf, sizeof(buf)), "+1.000 ms");
+	assert_string_equal(report_duration(-0.25, buf, sizeof(buf)), "-250.000 ms");
+	assert_string_equal(report_duration(0.9999999, buf, sizeof(buf)), "+1.000000 s");
+	assert_string_equal(report_duration(-1234.5, buf, sizeof(buf)), "-1234.500000 s");
+}
+
+/* -v of one sample: units that suit each value, the server's leap and
+ * reference ID, and "1 sample", never "1 samples". */
+static void test_verbose_units_and_counts(void **state)
+{
+	struct measurement *m = test_calloc(1, sizeof(*m));
+	struct server_result r;
+	struct outcome o;
+	struct capture c;
+	char *text;
+
+	(void)state;
+	synced_outcome(&o, &r, m);
+	m->n_bad = 1;
+	capture_start(&c);
+	report_verbose(c.f, &o);
+	text = capture_end(&c);
+	assert_non_null(strstr(text, "  stratum 2, leap 1, reference ID C0000201 (192.0.2.1), "
+	                             "root delay 500.000 ms, root dispersion 250.000 ms\n"));
+	assert_non_null(strstr(text, "  1 sample, 1 invalid reply, "));
+	assert_non_null(strstr(text, "estimate: offset +250.000 ms, delay 20.000 ms, "
+	                             "error bound 10.000 ms, jitter 0.0 us (1 sample used)\n"));
+	assert_non_null(strstr(text, "combined (minfilter): offset +250.000 ms, "));
+	/* The sample's row: offset (7 + 8 - 0 - 20) / 2 ns, delay 20 - 1 ns. */
+	assert_non_null(strstr(text, "  -0.0 us        0.0 us\n"));
+	assert_null(strstr(text, "1 samples"));
+	assert_null(strstr(text, "1 servers"));
+	free(text);
+	test_free(m);
+}
+
+/* With a result, the servers not used are still named, one line each,
+ * without the long advice that is only for a run that gives nothing. */
+static void test_failures_with_a_result(void **state)
+{
+	struct measurement *m = test_calloc(3, sizeof(*m));
+	struct server_result r[3];
+	struct outcome o;
+	struct capture c;
+	char *text;
+
+	(void)state;
+	synced_outcome(&o, &r[0], &m[0]);
+	o.servers = r;
+	o.n_servers = 3;
+	m[1].server = (struct server_spec){ "b.example", 11932 };
+	m[2].server = (struct server_spec){ "c.example", 123 };
+	r[1] = (struct server_result){ .m = &m[1], .status = SERVER_UNREACHABLE };
+	strcpy(r[1].reason, "cannot connect: Connection refused");
+	r[2] = (struct server_result){ .m = &m[2], .status = SERVER_UNSYNCED };
+	strcpy(r[2].reason, "leap 3");
+	capture_start(&c);
+	assert_int_equal(report_failures(c.f, &o), 2);
+	text = capture_end(&c);
+	assert_string_equal(text, "tsclient: b.example port 11932: unreachable: "
+	                          "cannot connect: Connection refused\n"
+	                          "tsclient: c.example port 123: unsynchronized: leap 3\n");
+	free(text);
+	o.synced = 0;
+	capture_start(&c);
+	assert_int_equal(report_failures(c.f, &o), 2);
+	text = capture_end(&c);
+	assert_non_null(strstr(text, "local_stratum"));
 	free(text);
 	test_free(m);
 }
@@ -225,6 +314,9 @@ int main(void)
 		cmocka_unit_test(test_failures_name_each_unused_server),
 		cmocka_unit_test(test_json_synced),
 		cmocka_unit_test(test_json_unsynced_escapes_reason),
+		cmocka_unit_test(test_duration_units),
+		cmocka_unit_test(test_verbose_units_and_counts),
+		cmocka_unit_test(test_failures_with_a_result),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -288,6 +288,40 @@ static void test_classify_undecided(void **state)
 	assert_int_equal(wire_classify((const uint8_t *)"\xe3", 1), WIRE_UNDECIDED);
 }
 
+/* An extended frame opens a native connection; any other byte 1 after a
+ * zero byte 0 is text, as it always was. */
+static void test_classify_extended_frame(void **state)
+{
+	(void)state;
+	assert_int_equal(wire_classify((const uint8_t *)"\0", 1), WIRE_UNDECIDED);
+	assert_int_equal(wire_classify((const uint8_t *)"\0\1\0\x44", 4), WIRE_NATIVE);
+	assert_int_equal(wire_classify((const uint8_t *)"\0\2", 2), WIRE_TEXT);
+	assert_int_equal(wire_classify((const uint8_t *)"\0a", 2), WIRE_TEXT);
+}
+
+static void test_ext_frame_header(void **state)
+{
+	uint8_t h[WIRE_EXT_HEADER];
+	size_t len = 0;
+
+	(void)state;
+	wire_ext_put_header(h, 228);
+	assert_memory_equal(h, "\0\1\0\xe4", 4);
+	assert_int_equal(wire_ext_frame(h, 3, &len), 0);
+	assert_int_equal(wire_ext_frame(h, 4, &len), 1);
+	assert_int_equal(len, 228);
+	wire_ext_put_header(h, WIRE_EXT_PACKET_MAX);
+	assert_int_equal(wire_ext_frame(h, 4, &len), 1);
+	wire_ext_put_header(h, WIRE_EXT_PACKET_MAX + 4);        /* too long */
+	assert_int_equal(wire_ext_frame(h, 4, &len), -1);
+	wire_ext_put_header(h, WIRE_EXT_PACKET_MIN - 4);        /* no room for a field */
+	assert_int_equal(wire_ext_frame(h, 4, &len), -1);
+	wire_ext_put_header(h, 230);                            /* not a multiple of 4 */
+	assert_int_equal(wire_ext_frame(h, 4, &len), -1);
+	assert_int_equal(wire_ext_frame((const uint8_t *)"\0\2\0\xe4", 4, &len), -1);
+	assert_int_equal(wire_ext_frame((const uint8_t *)"\x23\0\0\0", 4, &len), -1);
+}
+
 /* ---- the text reply ---- */
 
 static void test_text_reply_exact(void **state)
@@ -469,6 +503,37 @@ static void test_server_state(void **state)
 	assert_int_equal(wire_server_state(&p, kod), WIRE_SERVER_UNSYNC);
 }
 
+/* The reference ID as chronyc shows it: a name at stratum 0 and 1, a name
+ * at stratum 16 only when it reads as one, an IPv4 address otherwise. */
+static void test_refid_text(void **state)
+{
+	const uint8_t sim[4] = { 'S', 'I', 'M', 0 }, addr[4] = { 127, 0, 0, 1 };
+	const uint8_t odd[4] = { 'G', 0x01, 'S', 0 }, zero[4] = { 0 };
+	char buf[WIRE_REFID_TEXT_LEN], hex[WIRE_REFID_HEX_LEN], small[3];
+
+	(void)state;
+	wire_refid_text(sim, 1, buf, sizeof(buf));
+	assert_string_equal(buf, "SIM");
+	wire_refid_text(sim, 2, buf, sizeof(buf));
+	assert_string_equal(buf, "83.73.77.0");
+	wire_refid_text(sim, 16, buf, sizeof(buf));
+	assert_string_equal(buf, "SIM");
+	wire_refid_text(addr, 16, buf, sizeof(buf));
+	assert_string_equal(buf, "127.0.0.1");
+	wire_refid_text(addr, 3, buf, sizeof(buf));
+	assert_string_equal(buf, "127.0.0.1");
+	wire_refid_text(odd, 1, buf, sizeof(buf));
+	assert_string_equal(buf, "G?S");
+	wire_refid_text(zero, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	wire_refid_text(sim, 1, small, sizeof(small));
+	assert_string_equal(small, "SI");
+	wire_refid_hex(addr, hex, sizeof(hex));
+	assert_string_equal(hex, "7F000001");
+	wire_refid_hex(sim, hex, sizeof(hex));
+	assert_string_equal(hex, "53494D00");
+}
+
 /* ---- the on-wire quantities ---- */
 
 /* True offset +50 ms, 10 ms each way, 1 ms in the server. */
@@ -518,6 +583,8 @@ int main(void)
 		cmocka_unit_test(test_classify_native),
 		cmocka_unit_test(test_classify_text),
 		cmocka_unit_test(test_classify_undecided),
+		cmocka_unit_test(test_classify_extended_frame),
+		cmocka_unit_test(test_ext_frame_header),
 		cmocka_unit_test(test_text_reply_exact),
 		cmocka_unit_test(test_text_reply_small_buffer),
 		cmocka_unit_test(test_parse_text_reply_accepts),
@@ -527,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_make_reply_fields),
 		cmocka_unit_test(test_make_reply_unsynchronised),
 		cmocka_unit_test(test_server_state),
+		cmocka_unit_test(test_refid_text),
 		cmocka_unit_test(test_offset_delay_known_case),
 		cmocka_unit_test(test_offset_asymmetry_and_precision),
 	};
