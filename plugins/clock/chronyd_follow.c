@@ -305,7 +305,7 @@ static void send_query(struct chronyd_follow *f, int64_t now_ns)
 }
 
 /* One datagram: the answer, or something refused and said. */
-static void take(struct chronyd_follow *f, const uint8_t *buf, size_t len, int64_t now_ns)
+static void take(struct chronyd_follow *f, const uint8_t *buf, size_t len)
 {
 	struct chronyd_tracking t;
 	char why[160];
@@ -315,7 +315,9 @@ static void take(struct chronyd_follow *f, const uint8_t *buf, size_t len, int64
 		return;
 	}
 	f->report = t;
-	f->report_ns = now_ns;
+	/* chronyd answered between the request and now (an idle worker looks
+	 * up to a second late): age the report from the request. */
+	f->report_ns = f->sent_ns;
 	f->have_report = 1;
 	f->pending = 0;
 	note_report(f);
@@ -340,7 +342,7 @@ static void look_for_answer(struct chronyd_follow *f, int64_t now_ns)
 			close_socket(f);
 			return;
 		}
-		take(f, buf, (size_t)n, now_ns);
+		take(f, buf, (size_t)n);
 	}
 	if (f->pending && now_ns - f->sent_ns >= CHRONYD_ANSWER_TIMEOUT_NS) {
 		f->pending = 0;

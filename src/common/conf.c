@@ -48,6 +48,7 @@ int conf_defaults(struct conf *cfg)
 	cfg->server.user = strdup("");
 	cfg->server.dispatch = DISPATCH_REUSEPORT;
 	cfg->server.log_syslog = 0;
+	cfg->server.seccomp = 1;
 	cfg->server.udp = (struct conf_udp){ .enable = 0, .port = 123,
 		.ratelimit_interval = 0.125, .ratelimit_burst = 16, .ratelimit_leak = 4,
 		.ratelimit_kod = 1, .ratelimit_table_size = 65536,

@@ -72,6 +72,7 @@ struct conf_server {
 	char *user;                     /* "" or NULL: do not drop privileges */
 	enum dispatch_mode dispatch;    /* default DISPATCH_REUSEPORT */
 	int log_syslog;                 /* log = "stderr" (0) | "syslog" (1) */
+	int seccomp;                    /* system call filter in the children; default 1 */
 	struct conf_udp udp;
 	struct conf_nts nts;
 };

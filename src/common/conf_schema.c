@@ -525,6 +525,7 @@ static const struct field server_fields[] = {
 	{ "watchdog_timeout", F_CUSTOM, 0, 0, 0, NULL, NULL, watchdog_setting },
 	{ "user", F_STRING, OFF(server.user), 0, 0, NULL, NULL, NULL },
 	{ "log", F_CHOICE, OFF(server.log_syslog), 0, 0, log_choices, NULL, NULL },
+	{ "seccomp", F_BOOL, OFF(server.seccomp), 0, 0, NULL, NULL, NULL },
 	{ "udp", F_GROUP, 0, 0, 0, NULL, udp_fields, NULL },
 	{ "nts", F_GROUP, 0, 0, 0, NULL, nts_fields, NULL },
 	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },

@@ -101,20 +101,65 @@ static void drop_oldest(struct discipline *d, size_t k)
 	d->n -= k;
 }
 
-/* Fit the history, trimming its oldest quarter while a trend remains. */
-static void fit_history(struct discipline *d, double *a, double *b)
+/* The DISCIPLINE_MIN_NARROW-th narrowest error of the history (n is at
+ * least that): one lucky narrow point does not set the bar alone. */
+static double narrow_error(const struct discipline *d)
 {
+	double e[DISCIPLINE_MAX_POINTS];
+
+	for (size_t i = 0; i < d->n; i++) {
+		double v = d->pts[i].error_s;
+		size_t j = i;
+
+		for (; j > 0 && e[j - 1] > v; j--)
+			e[j] = e[j - 1];
+		e[j] = v;
+	}
+	return e[DISCIPLINE_MIN_NARROW - 1];
+}
+
+/* The points the fit uses: those within DISCIPLINE_WIDE_RATIO of the
+ * narrow error. A loaded minute leaves dozens of wide points; each weighs
+ * little, but together they would pull the line away from the few good
+ * ones after it. */
+static size_t narrow_points(const struct discipline *d, struct discipline_point *out)
+{
+	double limit_s;
+	size_t m = 0;
+
+	if (d->n < DISCIPLINE_MIN_NARROW) {
+		memcpy(out, d->pts, d->n * sizeof(d->pts[0]));
+		return d->n;
+	}
+	limit_s = DISCIPLINE_WIDE_RATIO * narrow_error(d);
+	for (size_t i = 0; i < d->n; i++)
+		if (d->pts[i].error_s <= limit_s)
+			out[m++] = d->pts[i];
+	return m;
+}
+
+/* Fit the history, trimming its oldest quarter while a trend remains; the
+ * line is a + b x (t - *t0_ns). */
+static void fit_history(struct discipline *d, double *a, double *b, int64_t *t0_ns)
+{
+	struct discipline_point use[DISCIPLINE_MAX_POINTS];
+	size_t m;
+
+	*t0_ns = d->pts[d->n - 1].raw_ns;
 	if (d->n < 3) {
 		*a = d->pts[d->n - 1].offset_s;
 		*b = d->freq;
 		d->rms_s = d->pts[d->n - 1].error_s;
 		return;
 	}
-	d->rms_s = discipline_fit(d->pts, d->n, a, b);
-	while (too_few_runs(d->n, runs(d->pts, d->n, *a, *b))) {
+	m = narrow_points(d, use);
+	d->rms_s = discipline_fit(use, m, a, b);
+	while (too_few_runs(m, runs(use, m, *a, *b))) {
 		drop_oldest(d, d->n / 4);
-		d->rms_s = discipline_fit(d->pts, d->n, a, b);
+		m = narrow_points(d, use);
+		d->rms_s = discipline_fit(use, m, a, b);
 	}
+	*t0_ns = use[m - 1].raw_ns;
 }
 
 static int is_outlier(const struct discipline *d, const struct discipline_point *p)
@@ -186,7 +231,7 @@ void discipline_update(struct discipline *d, const struct discipline_point *p,
                        struct correction_params *next, struct discipline_result *r)
 {
 	double a, b, target, slew_time;
-	int64_t in_force = correction_offset_ns(old, now_raw_ns);
+	int64_t in_force = correction_offset_ns(old, now_raw_ns), t0_ns;
 	int use;
 
 	memset(r, 0, sizeof(*r));
@@ -197,9 +242,9 @@ void discipline_update(struct discipline *d, const struct discipline_point *p,
 	/* The held points agreed with each other: the source moved as much. */
 	if (use == 2)
 		d->far = DISCIPLINE_STEP_AFTER - 1;
-	fit_history(d, &a, &b);
+	fit_history(d, &a, &b, &t0_ns);
 	d->freq = b;
-	target = a + b * seconds_between(d->pts[d->n - 1].raw_ns, now_raw_ns);
+	target = a + b * seconds_between(t0_ns, now_raw_ns);
 	r->phase_s = target - (double)in_force / NS_PER_S;
 	r->error_s = d->rms_s / sqrt((double)d->n) + p->error_s;
 	next->ref_raw_ns = now_raw_ns;

@@ -16,6 +16,11 @@
 #define DISCIPLINE_STEP_AFTER 3
 /* The fastest slew: 10 ms per second. */
 #define DISCIPLINE_MAX_SLEW_RATE 0.01
+/* Points wider than this many times the DISCIPLINE_MIN_NARROW-th narrowest
+ * error in the history (less than 1/64 of its weight) are left out of the
+ * fit. */
+#define DISCIPLINE_WIDE_RATIO 8.0
+#define DISCIPLINE_MIN_NARROW 4
 
 struct discipline_point {
 	int64_t raw_ns;            /* raw clock reading of the measurement */

@@ -17,6 +17,7 @@
 #include "tsd/metrics.h"
 #include "tsd/privileges.h"
 #include "tsd/proctitle.h"
+#include "tsd/sandbox.h"
 
 /* ---- what it serves ---- */
 
@@ -96,6 +97,11 @@ static void master_metrics_child(struct master *m)
 	log_reopen();
 	privileges_drop_sys_time();
 	proctitle_set("tsd: metrics");
+	if (privileges_final() != 0)
+		_exit(1);
+	if (m->gen.cfg->server.seccomp &&
+	    sandbox_enter(SANDBOX_METRICS, sandbox_needs(m->gen.cfg)) != 0)
+		_exit(1);
 	_exit(metrics_run(3, &src));
 }
 

@@ -17,10 +17,16 @@
  * overflowing 64-bit nanoseconds. */
 #define MAX_INTERVAL_S 3600.0
 #define MAX_BURST 1000000u
-/* Tries for a set's lock before the packet passes unchecked. The lock is
- * held for a few dozen instructions; only a process stopped inside it
- * (preempted, or killed) makes the others wait this long. */
+/* Tries for a set's lock before the packet is dropped. The lock is held
+ * for a few dozen instructions; only a process stopped inside it
+ * (preempted, or killed) makes the others wait this long. A packet must
+ * never pass unchecked then: with the holder preempted on a loaded
+ * machine, the other workers passed every packet of a flood for as long
+ * as it stayed off the CPU (112 answers of 200 where the limit was 9). */
 #define LOCK_SPINS 100000
+/* A lock held this long belongs to a process that died inside it (or is
+ * stopped): it is taken over. Far beyond any preemption. */
+#define LOCK_STALE_NS 1000000000ull
 
 /* One tracked address. tat_ns is the GCRA "theoretical arrival time": the
  * instant the bucket would be full again; 0 marks a free slot. */
@@ -31,13 +37,13 @@ struct rl_entry {
 	uint32_t unused;
 };
 
-/* The header, the slots and one lock byte per set live in one mapping,
- * private or shared; nothing in it changes after creation but the slots
- * and the locks. */
+/* The header, the slots and one lock per set live in one mapping, private
+ * or shared; nothing in it changes after creation but the slots and the
+ * locks. A lock is 0 when free, else the monotonic time it was taken. */
 struct ratelimit {
 	size_t map_bytes;
 	struct rl_entry *slots;
-	atomic_uchar *locks;
+	_Atomic uint64_t *locks;
 	size_t set_mask;        /* number of sets - 1 */
 	uint64_t interval_ns;
 	uint64_t tolerance_ns;  /* (burst - 1) * interval */
@@ -83,7 +89,7 @@ struct ratelimit *ratelimit_new(const struct ratelimit_config *cfg)
 	n_sets = n_slots / RATELIMIT_WAYS;
 	slots_at = align64(sizeof(*rl));
 	locks_at = slots_at + n_slots * sizeof(struct rl_entry);
-	bytes = locks_at + n_sets * sizeof(atomic_uchar);
+	bytes = locks_at + n_sets * sizeof(_Atomic uint64_t);
 	/* Anonymous memory is zero (free slots, open locks) and is only
 	 * backed by RAM where it is touched. */
 	map = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
@@ -93,7 +99,7 @@ struct ratelimit *ratelimit_new(const struct ratelimit_config *cfg)
 	rl = map;
 	rl->map_bytes = bytes;
 	rl->slots = (struct rl_entry *)((char *)map + slots_at);
-	rl->locks = (atomic_uchar *)((char *)map + locks_at);
+	rl->locks = (_Atomic uint64_t *)((char *)map + locks_at);
 	rl->set_mask = n_sets - 1;
 	rl->interval_ns = (uint64_t)llround(cfg->interval_s * 1e9);
 	if (rl->interval_ns == 0)
@@ -123,17 +129,29 @@ static size_t find_set(const struct ratelimit *rl, const uint64_t key[2])
 	return (size_t)(addrkey_hash(key, rl->seed) & rl->set_mask);
 }
 
-static int set_lock(atomic_uchar *lock)
+static int try_lock(_Atomic uint64_t *lock, uint64_t expected, uint64_t stamp)
 {
+	return atomic_compare_exchange_strong_explicit(lock, &expected, stamp,
+	                                               memory_order_acquire, memory_order_relaxed);
+}
+
+/* 0 with the set locked; -1 when another process holds it (not for long
+ * enough to be dead). */
+static int set_lock(_Atomic uint64_t *lock, uint64_t now_ns)
+{
+	uint64_t stamp = now_ns | 1, held = 0;
+
 	for (unsigned spins = 0; spins < LOCK_SPINS; spins++) {
-		if (atomic_load_explicit(lock, memory_order_relaxed) == 0 &&
-		    atomic_exchange_explicit(lock, 1, memory_order_acquire) == 0)
+		held = atomic_load_explicit(lock, memory_order_relaxed);
+		if (held == 0 && try_lock(lock, 0, stamp))
 			return 0;
 	}
+	if (held != 0 && now_ns > held && now_ns - held > LOCK_STALE_NS && try_lock(lock, held, stamp))
+		return 0;
 	return -1;
 }
 
-static void set_unlock(atomic_uchar *lock)
+static void set_unlock(_Atomic uint64_t *lock)
 {
 	atomic_store_explicit(lock, 0, memory_order_release);
 }
@@ -188,11 +206,19 @@ enum ratelimit_verdict ratelimit_check(struct ratelimit *rl, const struct sockad
 	if (addrkey_of(sa, ADDRKEY_PREFIX64, key) != 0)
 		return RATELIMIT_PASS;
 	set = find_set(rl, key);
-	if (set_lock(&rl->locks[set]) != 0)
-		return RATELIMIT_PASS;
+	if (set_lock(&rl->locks[set], now_ns) != 0)
+		return RATELIMIT_DROP;
 	v = apply_gcra(rl, find_or_replace_entry(rl->slots + set * RATELIMIT_WAYS, key), now_ns);
 	set_unlock(&rl->locks[set]);
 	return v;
+}
+
+void ratelimit_hold_for_test(struct ratelimit *rl, const struct sockaddr *sa, uint64_t now_ns)
+{
+	uint64_t key[2];
+
+	if (addrkey_of(sa, ADDRKEY_PREFIX64, key) == 0)
+		atomic_store(&rl->locks[find_set(rl, key)], now_ns | 1);
 }
 
 size_t ratelimit_capacity(const struct ratelimit *rl)

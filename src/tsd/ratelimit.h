@@ -40,10 +40,16 @@ int ratelimit_same_config(const struct ratelimit *rl, const struct ratelimit_con
 /* One packet from `sa` (AF_INET or AF_INET6; IPv6 is limited per /64, so
  * one host cannot escape by rotating its interface identifier) at
  * `now_ns` on CLOCK_MONOTONIC (the same in every process). Other families
- * always pass, and so does a packet whose set another process holds locked
- * for too long (a worker that died inside it must not stall the rest). */
+ * always pass. A packet whose set another process keeps locked (preempted
+ * inside it) is dropped, never passed unchecked; a lock held for over a
+ * second is taken over (a worker that died inside it must not stall the
+ * rest). */
 enum ratelimit_verdict ratelimit_check(struct ratelimit *rl, const struct sockaddr *sa,
                                        uint64_t now_ns);
+
+/* For tests: leave the lock of the set `sa` falls in held since now_ns, as
+ * a worker stopped or killed inside ratelimit_check would. */
+void ratelimit_hold_for_test(struct ratelimit *rl, const struct sockaddr *sa, uint64_t now_ns);
 
 /* For tests and status: slots in the table, and slots in use. */
 size_t ratelimit_capacity(const struct ratelimit *rl);

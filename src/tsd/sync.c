@@ -22,8 +22,9 @@
 #include "tsd/discipline.h"
 #include "tsd/driftfile.h"
 #include "tsd/refid.h"
-#include "tsd/steer.h"
 #include "tsd/sync_publish.h"
+#include "tsd/sandbox.h"
+#include "tsd/steer.h"
 #include "tsd/sync_source.h"
 #include "tsd/worker.h"
 
@@ -446,9 +447,9 @@ static int poll_due(struct sync *s)
 		if (src->next_poll_ns > monotonic_now_ns())
 			continue;
 		sync_source_poll(src, &s->clock, &s->est, timeout, s->cfg->sync.poll_max, s->scratch);
-		steer_due(s);
 		sync_publish_polled(&s->view, i, src);
 		publish_state(s);
+		steer_due(s);
 		src->next_poll_ns = monotonic_now_ns() + (uint64_t)(interval_s(s, src) * NS_PER_S);
 		polled = 1;
 	}
@@ -479,8 +480,8 @@ static void sync_loop(struct sync *s)
 	while (!stop_requested && s->exit_status == 0 && getppid() == s->master_pid) {
 		if (poll_due(s))
 			update(s);
-		steer_due(s);
 		publish_state(s);
+		steer_due(s);
 		if (s->exit_status == 0)
 			sleep_until_due(s);
 	}
@@ -497,9 +498,14 @@ int sync_run(const struct sync_args *args)
 	if (getppid() != args->master_pid)
 		return 0;
 	status = sync_init(&s, args);
+	if (status == 0 && args->cfg->server.seccomp &&
+	    sandbox_enter(SANDBOX_SYNC, sandbox_needs(args->cfg)) != 0)
+		status = WORKER_EXIT_FATAL_CONFIG;
 	if (status == 0) {
 		sync_loop(&s);
 		status = s.exit_status;
+	}
+	if (status == 0) {
 		s.view.stopped = 1;
 		publish_state(&s);
 	}

@@ -22,6 +22,7 @@
 #include "tsd/nts_udp.h"
 #include "tsd/udp.h"
 #include "tsd/privileges.h"
+#include "tsd/sandbox.h"
 #include "tsd/worker.h"
 
 /* epoll tags below any pointer value; connections are tagged by pointer. */
@@ -589,6 +590,10 @@ int worker_run(const struct worker_args *args)
 	if (getppid() != args->master_pid)
 		return 0;
 	status = worker_init(&w, args);
+	/* Everything is open: from here only the calls of serving. */
+	if (status == 0 && args->cfg->server.seccomp &&
+	    sandbox_enter(SANDBOX_WORKER, sandbox_needs(args->cfg)) != 0)
+		status = WORKER_EXIT_FATAL_CONFIG;
 	if (status == 0) {
 		w.ctr->ready = 1;
 		status = worker_loop(&w);

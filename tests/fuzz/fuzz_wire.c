@@ -1,6 +1,7 @@
 /* libFuzzer target for the wire format: decode then encode gives back the
- * same 48 bytes, a reply to any valid request is well formed, and the
- * first-bytes test and the text parser never crash on any input. */
+ * same 48 bytes, a reply to any valid request is well formed, an accepted
+ * extended frame header is within its limits, and the first-bytes test and
+ * the text parser never crash on any input. */
 
 #include <stdint.h>
 #include <string.h>
@@ -96,9 +97,27 @@ static void check_text(const uint8_t *data, size_t size)
 	FUZZ_CHECK(t2b == t2_ms && t3b == t3_ms);
 }
 
+/* An extended frame's header: an accepted one is within the limits, opens
+ * a native connection, and writes back the same four bytes. */
+static void check_ext_frame(const uint8_t *data, size_t size)
+{
+	uint8_t back[WIRE_EXT_HEADER];
+	size_t len = 0;
+	int r = wire_ext_frame(data, size, &len);
+
+	FUZZ_CHECK(r == 0 ? size < WIRE_EXT_HEADER : r == 1 || r == -1);
+	if (r != 1)
+		return;
+	FUZZ_CHECK(len >= WIRE_EXT_PACKET_MIN && len <= WIRE_EXT_PACKET_MAX && len % 4 == 0);
+	FUZZ_CHECK(wire_classify(data, size) == WIRE_NATIVE);
+	wire_ext_put_header(back, len);
+	FUZZ_CHECK(memcmp(back, data, WIRE_EXT_HEADER) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check_classify(data, size);
+	check_ext_frame(data, size);
 	check_round_trip(data, size);
 	check_reply(data, size);
 	check_timestamps(data, size);

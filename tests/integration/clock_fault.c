@@ -1,5 +1,6 @@
 /* Test clock plugin "fault": the system clock, made to crash every worker
- * at its start or to hang in now(), for the supervision tests. (Readings
+ * at its start, to hang in now(), or to make in now() a system call no
+ * worker makes (unlink), for the supervision and seccomp tests. (Readings
  * out of range come from tests/unit's clock_fake.) Never for production.
  *
  * tsd's master opens the plugin once to check it, and each worker opens it
@@ -24,13 +25,16 @@ enum fault {
 	FAULT_NONE,
 	FAULT_ABORT_AT_START,   /* every worker aborts in init */
 	FAULT_HANG_IN_NOW,      /* now() never returns */
+	FAULT_UNLINK_IN_NOW,    /* each now() unlinks once_file first */
 };
 
-static const char *const fault_names[] = { "none", "abort_at_start", "hang_in_now" };
+static const char *const fault_names[] = { "none", "abort_at_start", "hang_in_now",
+                                              "unlink_in_now" };
 
 struct fault_clock {
 	enum fault fault;
-	char once_file[256];  /* if set, the fault fires once: where this unlinks */
+	char once_file[256];  /* if set, the fault fires once: where this unlinks
+	                       * (unlink_in_now: what each now() unlinks) */
 	char start_log[256];  /* if set, each worker start appends "pid monotonic_ns" */
 };
 
@@ -82,6 +86,9 @@ static int fc_now(void *state, struct tsd_clock_reading *out)
 	if (fires(fc, FAULT_HANG_IN_NOW))
 		for (;;)
 			sleep(1);
+	/* What a plugin taken over might try; the seccomp filter forbids it. */
+	if (fc->fault == FAULT_UNLINK_IN_NOW)
+		(void)unlink(fc->once_file);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	out->time_ns = (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 	out->error_s = 1e-6;

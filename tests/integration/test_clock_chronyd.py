@@ -1,4 +1,4 @@
-"""The realtime clock's follow_chronyd: a tsd without `sync` on a host whose
+"""The realtime (and tai) clock's follow_chronyd: a tsd without `sync` on a host whose
 clock chronyd keeps serves chronyd's stratum, reference ID, root delay, root
 dispersion and leap, read from chronyd's command socket (`tracking`).
 
@@ -32,12 +32,13 @@ QUERY_INTERVAL_S = 2.0    # CHRONYD_QUERY_INTERVAL_NS
 RATE = 15e-6              # dispersion growth, s/s
 
 
-def follower(sock_path, extra=""):
-    """A tsd (TCP and UDP) whose realtime clock follows the chronyd at
-    sock_path; its own client sockets go in a directory of the test."""
+def follower(sock_path, extra="", plugin="realtime"):
+    """A tsd (TCP and UDP) whose realtime (or tai) clock follows the
+    chronyd at sock_path; its own client sockets go in a directory of the
+    test."""
     own_dir = tempfile.mkdtemp(prefix="tsd-chronyc-")
-    conf = ('clock = { plugin = "realtime"; follow_chronyd = "%s"; '
-            'follow_chronyd_dir = "%s"; %s };' % (sock_path, own_dir, extra))
+    conf = ('clock = { plugin = "%s"; follow_chronyd = "%s"; '
+            'follow_chronyd_dir = "%s"; %s };' % (plugin, sock_path, own_dir, extra))
     t = udpchrony.TsdUdp(conf=conf)
     t.own_dir = own_dir
     return t
@@ -139,6 +140,8 @@ def real_chronyd():
             try:
                 with t:
                     wait_served(t, 3, 0, 10.0)
+                    # Every worker has asked chronyd by then.
+                    time.sleep(QUERY_INTERVAL_S)
                     check_against_chronyc(t, chrony)
                     chrony.stop()
                     stopped = time.monotonic()
@@ -201,8 +204,13 @@ def refusals(fake, t):
 
 def unsynchronised(fake, t):
     fake.report.update(stratum=0, leap=3)
-    wait_served(t, 16, 3, 2 * QUERY_INTERVAL_S + 2)
-    assert "not synchronised (stratum 0, leap 3)" in t.log(), t.log()
+    # Each worker says so once it has the report, and serves leap 3 at once.
+    phrase = "not synchronised (stratum 0, leap 3)"
+    ok = tsdtest.wait_for(lambda: t.log().count(phrase) >= 2, 3 * QUERY_INTERVAL_S + 2, 0.1)
+    assert ok, t.log()
+    for _ in range(10):
+        s = served(t)
+        assert s[0] == 16 and s[1] == 3, s
 
 
 def fake_chronyd():
@@ -226,6 +234,15 @@ def fake_chronyd():
                 time.sleep(QUERY_INTERVAL_S)
                 s = served(t)
                 assert s[0] == 7 and s[1] == 0, s
+        finally:
+            shutil.rmtree(t.own_dir, ignore_errors=True)
+        # The tai clock follows chronyd the same way.
+        fake.report.update(FAKE_REPORT)
+        t = follower(fake.path, plugin="tai")
+        try:
+            with t:
+                s = wait_served(t, 4, 1, 10.0)
+                assert s[2] == b"\x0a\x00\x00\x01", s
         finally:
             shutil.rmtree(t.own_dir, ignore_errors=True)
 

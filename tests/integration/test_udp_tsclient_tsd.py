@@ -1,5 +1,5 @@
-"""tsclient --udp against tsd: the offset of a sim clock, and the plain
-reasons it gives for a server that is unsynchronised, that sends a KoD, or
+"""tsclient --udp against tsd: the offset of a sim clock, T1 and T4 from the
+kernel's transmit and receive stamps, and the plain reasons it gives for a server that is unsynchronised, that sends a KoD, or
 that is not there."""
 
 import json
@@ -35,8 +35,13 @@ def test_offset(tmpdir):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(proc.stdout)
     assert abs(result["offset_s"] - OFFSET_S) < 0.001, result["offset_s"]
-    assert result["servers"][0]["samples"] == 8, result["servers"][0]
-    print("tsclient --udp vs tsd (sim %+.1f s): offset %+.6f s" % (OFFSET_S, result["offset_s"]))
+    s = result["servers"][0]
+    assert s["samples"] == 8, s
+    # Loopback gives software stamps both ways: T1 is when the request
+    # left, not when tsclient read its clock before sending it.
+    assert s["kernel_t1"] == 8 and s["kernel_t4"] == 8, s
+    print("tsclient --udp vs tsd (sim %+.1f s): offset %+.6f s, kernel stamps T1 %d/8 T4 %d/8"
+          % (OFFSET_S, result["offset_s"], s["kernel_t1"], s["kernel_t4"]))
 
 
 def expect_refusal(tmpdir, conf, udp, text):

@@ -133,6 +133,37 @@ static void test_noisy_points_do_not_blind_outlier_test(void **state)
 	assert_true(rms < 20e-6);
 }
 
+/* A loaded minute: 40 points 4 ms wide, 3 ms high and 2 ms low in turn
+ * (no trend for the runs test to see), then the load ends and 6 points
+ * 0.4 ms wide sit on the truth. The wide points, each weighing 1/100 of a narrow one, are
+ * left out: the correction follows the narrow ones at once. */
+static void test_wide_points_left_out_once_narrow_ones_come(void **state)
+{
+	struct discipline d;
+	struct correction_params c, next;
+	struct discipline_result r;
+	int64_t t = 0;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	discipline_init(&d, 1.0, 1.0, -100e-6, 1);
+	for (int i = 1; i <= 46; i++) {
+		struct discipline_point p;
+
+		t = (int64_t)i * NS;
+		p = (struct discipline_point){ t, truth_s(t), 400e-6 };
+		if (i <= 40) {
+			p.offset_s += i % 2 ? 3e-3 : -2e-3;
+			p.error_s = 4e-3;
+		}
+		discipline_update(&d, &p, &c, t + NS / 100, &next, &r);
+		next.synced = 1;
+		c = next;
+	}
+	/* The phase the last update aimed for is the truth to 5 us. */
+	assert_true(fabs(c.offset_ns / 1e9 + c.slew_s - truth_s(t + NS / 100)) < 5e-6);
+}
+
 static void test_poll_grows_when_calm(void **state)
 {
 	struct discipline d;
@@ -161,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_step_then_slew_converges),
 		cmocka_unit_test(test_spike_held_and_source_step_followed),
 		cmocka_unit_test(test_noisy_points_do_not_blind_outlier_test),
+		cmocka_unit_test(test_wide_points_left_out_once_narrow_ones_come),
 		cmocka_unit_test(test_poll_grows_when_calm),
 	};
 

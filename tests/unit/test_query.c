@@ -1,5 +1,6 @@
 /* Unit tests for the client's pure code in src/query/: parsing a server
- * address (measure.c) and reading a server's reply (reply.c). */
+ * address (measure.c), reading a server's reply (reply.c) and interleaved
+ * mode's bookkeeping (interleave.c). */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include "common/wire.h"
+#include "query/interleave.h"
 #include "query/measure.h"
 #include "query/reply.h"
 
@@ -137,6 +139,84 @@ static void test_take_sample(void **state)
 	test_free(m);
 }
 
+/* A reply as a server gives it: origin, receive (T2) and transmit. */
+static struct ntp_packet reply_of(ntp_ts origin, tsd_time_ns t2, ntp_ts transmit)
+{
+	struct ntp_packet p = { .version = 4, .mode = NTP_MODE_SERVER, .stratum = 1 };
+
+	p.origin = origin;
+	p.receive = wire_ns_to_ntp(t2);
+	p.transmit = transmit;
+	return p;
+}
+
+static struct tsd_sample sample_at(tsd_time_ns t1)
+{
+	return (struct tsd_sample){ .t1_ns = t1, .t2_ns = t1 + 1000, .t3_ns = t1 + 1000,
+	                            .t4_ns = t1 + 2000 };
+}
+
+/* The first request asks without naming a reply; later ones name the last
+ * reply, and only a reply that echoes the name is interleaved. */
+static void test_interleave_requests(void **state)
+{
+	struct interleave il;
+	struct ntp_packet req = { .transmit = 0x1111 }, rep;
+	struct measurement *out = calloc(1, sizeof(*out));
+	struct tsd_sample s = sample_at(1700000000000000000LL);
+
+	(void)state;
+	interleave_reset(&il);
+	interleave_request(&il, &req);
+	assert_true(req.origin == 0 && req.receive != 0 && req.receive != req.transmit);
+	rep = reply_of(req.receive, s.t2_ns, wire_ns_to_ntp(s.t3_ns));
+	assert_false(interleave_answered(&il, &req, &rep));   /* nothing was named */
+	interleave_take(&il, &rep, 0, &s, 0x5555, out);
+	req = (struct ntp_packet){ .transmit = 0x2222 };
+	interleave_request(&il, &req);
+	assert_true(req.origin == rep.receive && req.receive == 0x5555);
+	rep = reply_of(0x5555, s.t2_ns + 5000, wire_ns_to_ntp(s.t3_ns));
+	assert_true(interleave_answered(&il, &req, &rep));
+	rep.origin = req.origin;                   /* the wrong field echoed */
+	assert_false(interleave_answered(&il, &req, &rep));
+	free(out);
+}
+
+/* A basic sample is taken at once and upgraded by the next reply's true
+ * T3; an interleaved exchange's sample waits for the reply after it; a T3
+ * outside its sample's T2 and the next T2 is not taken. */
+static void test_interleave_samples(void **state)
+{
+	struct interleave il;
+	struct measurement *out = calloc(1, sizeof(*out));
+	tsd_time_ns t0 = 1700000000000000000LL;
+	struct tsd_sample a = sample_at(t0), b = sample_at(t0 + 10000), c = sample_at(t0 + 20000), d;
+	struct ntp_packet rep;
+
+	(void)state;
+	interleave_reset(&il);
+	interleave_take(&il, &(struct ntp_packet){ .receive = 1 }, 0, &a, 7, out);
+	assert_int_equal(out->n_samples, 1);
+	rep = reply_of(7, b.t2_ns, wire_ns_to_ntp(a.t2_ns + 300));
+	interleave_take(&il, &rep, 1, &b, 8, out);
+	assert_int_equal(out->n_samples, 1);
+	assert_true(out->samples[0].t3_ns == a.t2_ns + 300);
+	assert_true(interleave_waiting(&il));
+	rep = reply_of(8, c.t2_ns, wire_ns_to_ntp(c.t2_ns + 1));   /* after the next T2 */
+	interleave_take(&il, &rep, 1, &c, 9, out);
+	assert_int_equal(out->n_samples, 1);
+	assert_int_equal(out->n_interleaved, 1);
+	d = sample_at(t0 + 30000);
+	rep = reply_of(9, d.t2_ns, wire_ns_to_ntp(c.t2_ns + 400));
+	interleave_take(&il, &rep, 1, &d, 10, out);
+	assert_int_equal(out->n_samples, 2);
+	assert_true(out->samples[1].t1_ns == c.t1_ns && out->samples[1].t3_ns == c.t2_ns + 400);
+	interleave_take(&il, &(struct ntp_packet){ .receive = 2 }, 0, &a, 11, out);
+	assert_false(interleave_waiting(&il));
+	assert_int_equal(out->n_samples, 3);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +226,8 @@ int main(void)
 		cmocka_unit_test(test_server_name),
 		cmocka_unit_test(test_check_synced),
 		cmocka_unit_test(test_take_sample),
+		cmocka_unit_test(test_interleave_requests),
+		cmocka_unit_test(test_interleave_samples),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -233,6 +233,26 @@ static void test_other_family_passes(void **state)
 	ratelimit_free(rl);
 }
 
+/* A set locked by another process (preempted inside the lock on a loaded
+ * machine) drops the packet: it used to pass unchecked, and the other
+ * workers answered a flood for as long as the holder was off the CPU. A
+ * lock held for over a second is a dead holder's and is taken over. */
+static void test_locked_set_never_passes(void **state)
+{
+	struct ratelimit *rl = make(1.0, 16, 0, 64);
+	struct sockaddr_in sa = v4("192.0.2.60");
+
+	(void)state;
+	ratelimit_hold_for_test(rl, (struct sockaddr *)&sa, T0);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(check4(rl, "192.0.2.60", T0 + (uint64_t)i * 1000000), RATELIMIT_DROP);
+	assert_int_equal(ratelimit_used(rl), 0);
+	assert_int_equal(check4(rl, "192.0.2.60", T0 + 2 * SEC), RATELIMIT_PASS);
+	assert_int_equal(check4(rl, "192.0.2.60", T0 + 2 * SEC), RATELIMIT_PASS);
+	assert_int_equal(ratelimit_used(rl), 1);
+	ratelimit_free(rl);
+}
+
 /* Made before fork, a shared table is one limit for every process; a
  * private one is a copy. */
 static void spend_in_child(struct ratelimit *rl, int n)
@@ -320,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_evicts_idlest),
 		cmocka_unit_test(test_clock_going_back),
 		cmocka_unit_test(test_other_family_passes),
+		cmocka_unit_test(test_locked_set_never_passes),
 		cmocka_unit_test(test_shared_across_fork),
 		cmocka_unit_test(test_same_config),
 		cmocka_unit_test(test_bad_config),

@@ -105,16 +105,14 @@ static void test_wander_statistics(void **state)
 	const int n = 1000;
 	const struct tsd_setting s[] = { FLOAT_SETTING("wander", sigma), INT_SETTING("seed", 3) };
 	void *st = start(s, 2);
-	double prev_freq = 0, prev_phase = offset_at(st, 0), sum2 = 0, sum = 0, ratio;
+	double prev_freq = 0, prev_phase = offset_at(st, 0), sum2 = 0, ratio;
 
 	(void)state;
 	for (int i = 1; i <= n; i++) {
 		double phase = offset_at(st, i * window), freq = (phase - prev_phase) / window;
 
-		if (i > 1) {
-			sum += freq - prev_freq;
+		if (i > 1)
 			sum2 += (freq - prev_freq) * (freq - prev_freq);
-		}
 		prev_freq = freq;
 		prev_phase = phase;
 	}
