@@ -367,7 +367,7 @@ static void test_check_descriptor_in_memory(void **state)
 	struct tsd_estimator_ops ops = { dummy_reset, dummy_add, NULL };
 	struct tsd_plugin d = {
 		TSD_PLUGIN_ABI_VERSION, sizeof(struct tsd_plugin), TSD_PLUGIN_ESTIMATOR,
-		"e", "", dummy_init, dummy_fini, NULL, &ops,
+		"e", "", dummy_init, dummy_fini, NULL, &ops, NULL,
 	};
 
 	(void)state;
@@ -426,7 +426,7 @@ static void test_larger_descriptor_accepted(void **state)
 	struct tsd_clock_ops ops = { .now = dummy_now };
 	struct tsd_plugin d = {
 		TSD_PLUGIN_ABI_VERSION, sizeof(struct tsd_plugin) + 64, TSD_PLUGIN_CLOCK,
-		"c", "", dummy_init, dummy_fini, &ops, NULL,
+		"c", "", dummy_init, dummy_fini, &ops, NULL, NULL,
 	};
 
 	(void)state;
@@ -456,7 +456,7 @@ static void test_abi1_clock_loads_without_steering(void **state)
 	          { (void *)1, (void *)1, (void *)1 } };
 	struct tsd_plugin d = {
 		1, sizeof(struct tsd_plugin), TSD_PLUGIN_CLOCK, "c", "", dummy_init,
-		dummy_fini, (const struct tsd_clock_ops *)(void *)&mem, NULL,
+		dummy_fini, (const struct tsd_clock_ops *)(void *)&mem, NULL, NULL,
 	};
 	struct tsd_clock_ops ops;
 
@@ -482,7 +482,7 @@ static void test_partial_steering_refused(void **state)
 	                             .adjust_frequency = (int (*)(void *, double))dummy_step };
 	struct tsd_plugin d = {
 		TSD_PLUGIN_ABI_VERSION, sizeof(struct tsd_plugin), TSD_PLUGIN_CLOCK,
-		"c", "", dummy_init, dummy_fini, &ops, NULL,
+		"c", "", dummy_init, dummy_fini, &ops, NULL, NULL,
 	};
 
 	(void)state;
