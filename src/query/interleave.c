@@ -55,6 +55,8 @@ static void take_interleaved(struct interleave *il, const struct ntp_packet *rep
 		out->n_interleaved++;
 		if (il->held)
 			out->samples[out->n_samples++] = *last;
+	} else if (il->held) {
+		il->lost++;
 	}
 	il->waiting = *s;
 	il->held = 1;
@@ -64,7 +66,11 @@ static void take_interleaved(struct interleave *il, const struct ntp_packet *rep
 static void take_basic(struct interleave *il, const struct tsd_sample *s,
                        struct measurement *out)
 {
-	il->held = 0;            /* a sample left waiting never learns its T3 */
+	/* A sample left waiting never learns its T3 (the server answered
+	 * basic: another worker, or its transmit stamp not read yet). */
+	if (il->held)
+		il->lost++;
+	il->held = 0;
 	out->samples[out->n_samples++] = *s;
 	il->upgradable = 1;
 }

@@ -19,6 +19,7 @@ struct interleave {
 	int upgradable;            /* samples[n_samples - 1] carries a basic T3 */
 	int held;                  /* `waiting` has no T3 yet */
 	struct tsd_sample waiting;
+	unsigned lost;             /* waiting samples that never learnt their T3 */
 };
 
 /* Forget every reply (a new connection, or a new measurement). */

@@ -330,9 +330,13 @@ static void run_exchanges(struct udp_link *l, int samples, double timeout_s,
 	int64_t wait_ns = exchange_wait_ns(samples, timeout_s), next_send = (int64_t)monotonic_now_ns();
 
 	/* An interleaved reply's sample waits for the next reply: one request
-	 * more than samples when the last one was answered interleaved. */
+	 * more than samples when the last one was answered interleaved, and
+	 * one more for each sample that waited in vain (the server answered
+	 * the next request in basic mode), never more than twice the samples. */
 	for (int i = 0; next_send < l->deadline_ns && out->n_samples < (size_t)samples &&
-	                (i < samples || (i == samples && interleave_waiting(&l->il))); i++) {
+	                i <= 2 * samples &&
+	                (i < samples + (int)l->il.lost ||
+	                 (i == samples + (int)l->il.lost && interleave_waiting(&l->il))); i++) {
 		int64_t until;
 		int rc;
 

@@ -184,7 +184,8 @@ static void test_interleave_requests(void **state)
 
 /* A basic sample is taken at once and upgraded by the next reply's true
  * T3; an interleaved exchange's sample waits for the reply after it; a T3
- * outside its sample's T2 and the next T2 is not taken. */
+ * outside its sample's T2 and the next T2 is not taken; a waiting sample
+ * that never learns its T3 is counted lost (the client asks once more). */
 static void test_interleave_samples(void **state)
 {
 	struct interleave il;
@@ -206,6 +207,7 @@ static void test_interleave_samples(void **state)
 	interleave_take(&il, &rep, 1, &c, 9, out);
 	assert_int_equal(out->n_samples, 1);
 	assert_int_equal(out->n_interleaved, 1);
+	assert_int_equal(il.lost, 1);              /* b never learnt its T3 */
 	d = sample_at(t0 + 30000);
 	rep = reply_of(9, d.t2_ns, wire_ns_to_ntp(c.t2_ns + 400));
 	interleave_take(&il, &rep, 1, &d, 10, out);
@@ -214,6 +216,7 @@ static void test_interleave_samples(void **state)
 	interleave_take(&il, &(struct ntp_packet){ .receive = 2 }, 0, &a, 11, out);
 	assert_false(interleave_waiting(&il));
 	assert_int_equal(out->n_samples, 3);
+	assert_int_equal(il.lost, 2);              /* d waited, then a basic reply */
 	free(out);
 }
 
