@@ -99,79 +99,84 @@ static int set_once(int *field, int value, const char *what)
 	return 0;
 }
 
-/* 0: go on; 1: help or version printed; -1: usage error (printed). */
-static int parse_options(int argc, char **argv, struct options *opt)
-{
-	enum { OPT_JSON = 256, OPT_TEXT, OPT_UDP, OPT_TCP, OPT_NTS, OPT_STEP, OPT_SLEW, OPT_FORCE,
-	       OPT_STRICT };
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "samples", required_argument, NULL, 'n' },
-		{ "estimator", required_argument, NULL, 'e' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "text", no_argument, NULL, OPT_TEXT },
-		{ "udp", no_argument, NULL, OPT_UDP },
-		{ "tcp", no_argument, NULL, OPT_TCP },
-		{ "nts", required_argument, NULL, OPT_NTS },
-		{ "step", no_argument, NULL, OPT_STEP },
-		{ "slew", no_argument, NULL, OPT_SLEW },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "strict", no_argument, NULL, OPT_STRICT },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, proto = 0, correct = 0;
+enum { OPT_JSON = 256, OPT_TEXT, OPT_UDP, OPT_TCP, OPT_NTS, OPT_STEP, OPT_SLEW, OPT_FORCE,
+       OPT_STRICT };
 
-	memset(opt, 0, sizeof(*opt));
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:n:e:vhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': opt->config_path = optarg; break;
-		case 'e': opt->estimator = optarg; break;
-		case 'v': opt->verbose = 1; break;
-		case OPT_JSON: opt->json = 1; break;
-		case OPT_FORCE: opt->force = 1; break;
-		case OPT_STRICT: opt->strict = 1; break;
-		case OPT_TCP: opt->tcp = 1; break;
-		case 'n':
-			if (parse_samples(optarg, &opt->samples) < 0)
-				return usage_error("-n needs a number of samples from 1 to 1024, not '%s'", optarg);
-			break;
-		case OPT_TEXT:
-			if (set_once(&proto, PROTO_TEXT, "--text and --udp exclude each other") < 0)
-				return -1;
-			break;
-		case OPT_UDP:
-			if (set_once(&proto, PROTO_UDP, "--text and --udp exclude each other") < 0)
-				return -1;
-			break;
-		case OPT_NTS:
-			if (set_once(&proto, PROTO_NTS, "--nts excludes --text and --udp") < 0)
-				return -1;
-			opt->nts_server = optarg;
-			break;
-		case OPT_STEP:
-			if (set_once(&correct, CORRECT_STEP, "--step and --slew exclude each other") < 0)
-				return -1;
-			break;
-		case OPT_SLEW:
-			if (set_once(&correct, CORRECT_SLEW, "--step and --slew exclude each other") < 0)
-				return -1;
-			break;
-		case 'h': usage(stdout); return 1;
-		case 'V': printf("tsclient %s\n", PACKAGE_VERSION); return 1;
-		case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
-		default: return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "samples", required_argument, NULL, 'n' },
+	{ "estimator", required_argument, NULL, 'e' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "text", no_argument, NULL, OPT_TEXT },
+	{ "udp", no_argument, NULL, OPT_UDP },
+	{ "tcp", no_argument, NULL, OPT_TCP },
+	{ "nts", required_argument, NULL, OPT_NTS },
+	{ "step", no_argument, NULL, OPT_STEP },
+	{ "slew", no_argument, NULL, OPT_SLEW },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What the options chose among exclusive ones, while they are read. */
+struct chosen {
+	int proto, correct;
+};
+
+/* The options that choose a protocol or a correction. */
+static int take_choice(int c, struct options *opt, struct chosen *ch)
+{
+	switch (c) {
+	case OPT_TEXT:
+		return set_once(&ch->proto, PROTO_TEXT, "--text and --udp exclude each other");
+	case OPT_UDP:
+		return set_once(&ch->proto, PROTO_UDP, "--text and --udp exclude each other");
+	case OPT_NTS:
+		opt->nts_server = optarg;
+		return set_once(&ch->proto, PROTO_NTS, "--nts excludes --text and --udp");
+	case OPT_STEP:
+		return set_once(&ch->correct, CORRECT_STEP, "--step and --slew exclude each other");
+	default:
+		return set_once(&ch->correct, CORRECT_SLEW, "--step and --slew exclude each other");
 	}
-	if (opt->force && correct == 0)
+}
+
+/* One option: 0 go on, 1 help or version printed, -1 usage error. */
+static int take_option(int c, char **argv, struct options *opt, struct chosen *ch)
+{
+	switch (c) {
+	case 'c': opt->config_path = optarg; return 0;
+	case 'e': opt->estimator = optarg; return 0;
+	case 'v': opt->verbose = 1; return 0;
+	case OPT_JSON: opt->json = 1; return 0;
+	case OPT_FORCE: opt->force = 1; return 0;
+	case OPT_STRICT: opt->strict = 1; return 0;
+	case OPT_TCP: opt->tcp = 1; return 0;
+	case 'n':
+		if (parse_samples(optarg, &opt->samples) < 0)
+			return usage_error("-n needs a number of samples from 1 to 1024, not '%s'", optarg);
+		return 0;
+	case OPT_TEXT: case OPT_UDP: case OPT_NTS: case OPT_STEP: case OPT_SLEW:
+		return take_choice(c, opt, ch);
+	case 'h': usage(stdout); return 1;
+	case 'V': printf("tsclient %s\n", PACKAGE_VERSION); return 1;
+	case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
+	default: return usage_error("unknown option '%s'", argv[optind - 1]);
+	}
+}
+
+/* The checks across options, and the servers named after them. */
+static int finish_options(int argc, char **argv, struct options *opt, const struct chosen *ch)
+{
+	if (opt->force && ch->correct == 0)
 		return usage_error("%s", "--force goes with --step or --slew");
-	if (opt->tcp && (proto == PROTO_TEXT || proto == PROTO_UDP))
+	if (opt->tcp && (ch->proto == PROTO_TEXT || ch->proto == PROTO_UDP))
 		return usage_error("%s", "--tcp excludes --text and --udp");
-	opt->proto = (enum measure_proto)proto;
-	opt->correct = (enum correction_mode)correct;
+	opt->proto = (enum measure_proto)ch->proto;
+	opt->correct = (enum correction_mode)ch->correct;
 	opt->servers = argv + optind;
 	opt->n_servers = (size_t)(argc - optind);
 	/* --nts names its one server: the NTP server comes from the exchange. */
@@ -182,6 +187,20 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		opt->n_servers = 1;
 	}
 	return 0;
+}
+
+/* 0: go on; 1: help or version printed; -1: usage error (printed). */
+static int parse_options(int argc, char **argv, struct options *opt)
+{
+	struct chosen ch = { 0, 0 };
+	int c, rc;
+
+	memset(opt, 0, sizeof(*opt));
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:n:e:vhV", longopts, NULL)) != -1)
+		if ((rc = take_option(c, argv, opt, &ch)) != 0)
+			return rc;
+	return finish_options(argc, argv, opt, &ch);
 }
 
 static void print_errors(const struct conf_errors *errs)
