@@ -44,7 +44,7 @@ static int fake_now(void *state, struct tsd_clock_reading *out)
 static int fake_info(void *state, struct tsd_clock_info *out)
 {
 	(void)state;
-	*out = (struct tsd_clock_info){ TSD_LEAP_NONE, 1, -20, 0.0, 1e-6, "FUZZ" };
+	*out = (struct tsd_clock_info){ TSD_LEAP_NONE, 1, -20, 0.0, 1e-6, "FUZZ", 0 };
 	return 0;
 }
 
@@ -188,7 +188,7 @@ static void setup(struct run *r, uint8_t flags, int fd)
 	memset(r, 0, sizeof(*r));
 	r->fc.mode = flags & FLAG_CLOCK_MASK;
 	r->fc.next_ns = 1700000000LL * 1000000000LL;
-	r->cs.ops = &fake_ops;
+	r->cs.ops = fake_ops;
 	r->cs.state = &r->fc;
 	r->env.clock = &r->cs;
 	r->env.ctr = &r->ctr;

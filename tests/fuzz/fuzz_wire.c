@@ -41,7 +41,7 @@ static void check_round_trip(const uint8_t *data, size_t size)
 static void check_reply(const uint8_t *data, size_t size)
 {
 	struct ntp_packet req, reply, back;
-	struct tsd_clock_info info = { TSD_LEAP_NONE, 2, -20, 0.001, 0.002, "TEST" };
+	struct tsd_clock_info info = { TSD_LEAP_NONE, 2, -20, 0.001, 0.002, "TEST", 0 };
 	uint8_t out[NTP_PACKET_SIZE];
 	const tsd_time_ns t2 = 1700000000123456789LL, t3 = t2 + 5000;
 

@@ -26,7 +26,10 @@
 #define MS 1000000LL
 
 static char dir[64];
-static char server_path[128];
+/* Socket paths are at most what sockaddr_un holds. */
+#define PATH_CAP sizeof(((struct sockaddr_un *)0)->sun_path)
+
+static char server_path[PATH_CAP];
 static int server_fd = -1;
 static char last_log[512];
 
@@ -102,7 +105,7 @@ static int64_t take_request(void)
 	uint8_t req[256];
 	struct sockaddr_un from;
 	socklen_t len = sizeof(from);
-	char own[128];
+	char own[PATH_CAP];
 	ssize_t n = recvfrom(server_fd, req, sizeof(req), 0, (struct sockaddr *)&from, &len);
 
 	if (n < 0)
@@ -127,7 +130,7 @@ static void put32(uint8_t *p, uint32_t v)
 static void answer(uint32_t seq, size_t len, int stratum, int leap)
 {
 	uint8_t b[2048];
-	char own[128];
+	char own[PATH_CAP];
 	struct sockaddr_un to = { .sun_family = AF_UNIX };
 
 	memset(b, 0, sizeof(b));
@@ -279,7 +282,7 @@ static void test_chronyd_restarts(void **state)
 {
 	struct clock_identity id = identity();
 	struct chronyd_follow *f = synced(&id);
-	char own[128];
+	char own[PATH_CAP];
 
 	(void)state;
 	close(server_fd);
