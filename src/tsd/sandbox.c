@@ -226,10 +226,11 @@ static int under_valgrind(void)
 #endif
 }
 
-/* `nr` only when its first argument is `value`. */
-static int allow_if_arg0(scmp_filter_ctx ctx, int nr, const char *name, scmp_datum_t value)
+/* `nr` only when its argument number `arg` (0 the first) is `value`. */
+static int allow_if_arg(scmp_filter_ctx ctx, int nr, const char *name, unsigned arg,
+                        scmp_datum_t value)
 {
-	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, value, 0));
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_CMP(arg, SCMP_CMP_EQ, value, 0));
 
 	if (rc != 0)
 		log_err("seccomp: allowing %s: %s", name, strerror(-rc));
@@ -241,14 +242,9 @@ static int allow_if_arg0(scmp_filter_ctx ctx, int nr, const char *name, scmp_dat
  * 0, which sends nothing. */
 static int allow_metrics_extras(scmp_filter_ctx ctx)
 {
-	int rc;
-
-	if (allow_if_arg0(ctx, SCMP_SYS(prctl), "prctl", PR_SET_NAME) != 0)
+	if (allow_if_arg(ctx, SCMP_SYS(prctl), "prctl", 0, PR_SET_NAME) != 0)
 		return -1;
-	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, SCMP_A1(SCMP_CMP_EQ, 0, 0));
-	if (rc != 0)
-		log_err("seccomp: allowing kill: %s", strerror(-rc));
-	return rc == 0 ? 0 : -1;
+	return allow_if_arg(ctx, SCMP_SYS(kill), "kill", 1, 0);
 }
 
 static int add_rules(scmp_filter_ctx ctx, enum sandbox_role role, unsigned needs)
@@ -266,7 +262,7 @@ static int add_rules(scmp_filter_ctx ctx, enum sandbox_role role, unsigned needs
 		return 0;
 	if (allow_list(ctx, syslog_calls) != 0)
 		return -1;
-	return allow_if_arg0(ctx, SCMP_SYS(socket), "socket", AF_UNIX);
+	return allow_if_arg(ctx, SCMP_SYS(socket), "socket", 0, AF_UNIX);
 }
 
 /* The lists name x86_64's calls and were checked there; elsewhere a call
