@@ -35,7 +35,14 @@ int nts_aead_open(const struct nts_aead *a, const uint8_t *nonce, size_t nonce_l
                   const uint8_t *ad, size_t ad_len,
                   const uint8_t *sealed, size_t sealed_len, uint8_t *out);
 
-/* Fill buf with unpredictable bytes (getrandom). 0, or -1 on failure. */
+/* Fill buf with unpredictable bytes from the kernel's generator (read
+ * ahead a page at a time). 0, or -1 on failure. */
 int nts_random(void *buf, size_t len);
+
+/* Map the read-ahead page now (tsd's master calls it before forking, so
+ * that a worker never maps memory to serve; the first nts_random does it
+ * otherwise). Without MADV_WIPEONFORK it maps nothing and nts_random reads
+ * the kernel's generator each time. */
+void nts_random_init(void);
 
 #endif

@@ -29,6 +29,8 @@ struct nts_keys_shared *nts_keys_create(void)
 	void *p = mmap(NULL, sizeof(struct nts_keys_shared), PROT_READ | PROT_WRITE,
 	               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
+	/* The nonces' read-ahead page too, before any worker is forked. */
+	nts_random_init();
 	return p == MAP_FAILED ? NULL : p;
 }
 

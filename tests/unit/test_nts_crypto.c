@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -353,6 +355,41 @@ static void test_nak_and_placeholders(void **state)
 	assert_int_equal(nts_ef_count_placeholders(plain, 207, 100), -1);
 }
 
+/* The read-ahead of random bytes: never the same bytes twice, and a child
+ * of fork never hands out what its parent will (the page is wiped). */
+static void test_random_after_fork(void **state)
+{
+	uint8_t a[16], b[16], parent[16], child[16];
+	int fds[2], status;
+	pid_t pid;
+
+	(void)state;
+	nts_random_init();
+	assert_int_equal(nts_random(a, sizeof(a)), 0);
+	assert_int_equal(nts_random(b, sizeof(b)), 0);
+	assert_memory_not_equal(a, b, sizeof(a));
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		_exit(nts_random(child, sizeof(child)) != 0 ||
+		      write(fds[1], child, sizeof(child)) != (ssize_t)sizeof(child));
+	}
+	assert_int_equal(nts_random(parent, sizeof(parent)), 0);
+	assert_int_equal(read(fds[0], child, sizeof(child)), (ssize_t)sizeof(child));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_memory_not_equal(parent, child, sizeof(parent));
+	/* More than a page's worth, past the refill. */
+	for (int i = 0; i < 600; i++) {
+		memcpy(a, b, sizeof(a));
+		assert_int_equal(nts_random(b, sizeof(b)), 0);
+		assert_memory_not_equal(a, b, sizeof(a));
+	}
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_response_vector),
 		cmocka_unit_test(test_response_refused),
 		cmocka_unit_test(test_nak_and_placeholders),
+		cmocka_unit_test(test_random_after_fork),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
