@@ -83,6 +83,8 @@ void conf_free(struct conf *cfg)
 	for (size_t i = 0; i < cfg->server.n_listen; i++)
 		free(cfg->server.listen[i]);
 	free(cfg->server.user);
+	for (size_t i = 0; i < cfg->server.udp.n_hwtimestamp; i++)
+		free(cfg->server.udp.hwtimestamp[i]);
 	free(cfg->server.nts.certificate);
 	free(cfg->server.nts.key);
 	free(cfg->server.nts.key_file);

@@ -9,6 +9,7 @@
 
 #define CONF_DEFAULT_PORT 11932
 #define CONF_MAX_LISTEN 16
+#define CONF_MAX_HWTIMESTAMP 16      /* server.udp.hwtimestamp interfaces */
 #define CONF_MAX_SERVERS 64
 #define CONF_MAX_SETTINGS 32
 #define CONF_MAX_SAMPLES 1024         /* client.samples, and a measurement's room */
@@ -45,6 +46,11 @@ struct conf_udp {
 	int ratelimit_kod;              /* send a KoD RATE reply instead of the leaked one; default 1 */
 	int ratelimit_table_size;       /* addresses tracked; default 65536 */
 	enum udp_balance balance;       /* dispatch "reuseport": default UDP_BALANCE_CPU */
+	/* Interfaces whose hardware timestamps are used, or the one entry
+	 * "*" for every interface that has them; default none. */
+	char *hwtimestamp[CONF_MAX_HWTIMESTAMP];
+	size_t n_hwtimestamp;
+	int hwtimestamp_line;           /* its line in the file, 0 if default */
 };
 
 /* Network Time Security (RFC 8915): the key exchange over TLS 1.3. */

@@ -1,0 +1,55 @@
+/* Hardware timestamps, worker side: each PHC the master opened, sampled
+ * against the system clock about once a second, and the stamp of a
+ * message: the card's (SCM_TIMESTAMPING ts[2]) converted to system time
+ * where it can be, else the kernel's software stamp of the same packet. */
+#ifndef TSD_HWCLOCK_H
+#define TSD_HWCLOCK_H
+
+#include <stdint.h>
+#include "tsd/hwstamp.h"
+#include "tsd/phcfit.h"
+#include "tsd/plugin.h"   /* tsd_time_ns */
+
+struct msghdr;
+
+/* How often the worker samples its PHCs. */
+#define HWCLOCK_INTERVAL_NS 1000000000ull
+/* Readings per sample (the narrowest window is kept). */
+#define HWCLOCK_READINGS 5
+
+struct hwclock_if {
+	unsigned if_index;
+	int phc_fd;
+	int extended;                   /* PTP_SYS_OFFSET_EXTENDED works */
+	struct phc_fit fit;
+};
+
+struct hwclock {
+	struct hwclock_if ifs[HWSTAMP_MAX_IF];
+	unsigned n;
+	uint64_t sampled_ns;            /* monotonic, the last round of samples */
+	uint64_t hardware;              /* stamps taken from the card */
+	uint64_t software;              /* hardware on, but the software stamp used */
+};
+
+/* The worker's view of the master's interfaces (hw may be NULL: none). */
+void hwclock_init(struct hwclock *hc, const struct hwstamp *hw);
+
+/* Sample every PHC when HWCLOCK_INTERVAL_NS has passed since the last
+ * round (now_ns monotonic); a PHC that cannot be read keeps its old fit,
+ * which goes stale. Never blocks beyond the PHC reads. */
+void hwclock_tick(struct hwclock *hc, uint64_t now_ns);
+
+/* One PHC's sample now: 0, or -1 (errno) when it cannot be read or no
+ * reading had a sane window. */
+int hwclock_sample(struct hwclock_if *e);
+
+/* The stamp of a received message, or of a transmit stamp from the error
+ * queue, in system (CLOCK_REALTIME) time: the hardware one when the
+ * message carries it, the interface it names (SCM_TIMESTAMPING_PKTINFO,
+ * else IP_PKTINFO / IPV6_PKTINFO) has a PHC here and its fit converts it;
+ * else the software one (tstamp_find). *hardware says which (may be NULL).
+ * 0, or -1 with neither. hc NULL or empty: tstamp_find. */
+int hwclock_find(struct hwclock *hc, struct msghdr *msg, tsd_time_ns *rt_ns, int *hardware);
+
+#endif
