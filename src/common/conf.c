@@ -58,6 +58,7 @@ int conf_defaults(struct conf *cfg)
 	cfg->client.n_servers = 1;
 	cfg->client.samples = 8;
 	cfg->client.timeout = 2.0;
+	cfg->client.interleaved = 1;
 	cfg->client.max_step = 1000.0;
 	cfg->sync.poll_min = 16.0;
 	cfg->sync.poll_max = 1024.0;

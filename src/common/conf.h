@@ -89,6 +89,7 @@ struct conf_client {
 	int samples;                    /* default 8 */
 	double timeout;                 /* seconds per server; default 2.0 */
 	double max_step;                /* largest --step/--slew without --force; default 1000 */
+	int interleaved;                /* ask for interleaved mode (native, UDP); default 1 */
 	char *nts_ca_file;              /* client.nts.ca_file; NULL: the system's trust store */
 };
 

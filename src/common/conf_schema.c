@@ -538,6 +538,7 @@ static const struct field client_fields[] = {
 	  NULL, NULL, NULL },
 	{ "max_step", F_SECONDS, OFF(client.max_step), 0, (long long)MAX_STEP_S,
 	  NULL, NULL, NULL },
+	{ "interleaved", F_BOOL, OFF(client.interleaved), 0, 0, NULL, NULL, NULL },
 	{ "nts", F_GROUP, 0, 0, 0, NULL, client_nts_fields, NULL },
 	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
 };

@@ -5,13 +5,19 @@
 
 #include "query/interleave.h"
 
-void interleave_reset(struct interleave *il)
+void interleave_reset(struct interleave *il, int basic)
 {
 	memset(il, 0, sizeof(*il));
+	il->basic = basic;
 }
 
 void interleave_request(const struct interleave *il, struct ntp_packet *req)
 {
+	if (il->basic) {
+		req->origin = 0;
+		req->receive = 0;
+		return;
+	}
 	req->origin = il->last_rx;
 	/* Never 0 nor the cookie, so an interleaved reply can be told from a
 	 * basic one. Before any reply it names nothing but still asks (tsd
@@ -24,7 +30,7 @@ void interleave_request(const struct interleave *il, struct ntp_packet *req)
 int interleave_answered(const struct interleave *il, const struct ntp_packet *req,
                         const struct ntp_packet *rep)
 {
-	return il->last_rx != 0 && wire_valid_server_reply(rep, req->receive) == 0;
+	return !il->basic && il->last_rx != 0 && wire_valid_server_reply(rep, req->receive) == 0;
 }
 
 /* The true T3 of the last reply, if it is one: after its T2, before this

@@ -20,10 +20,13 @@ struct interleave {
 	int held;                  /* `waiting` has no T3 yet */
 	struct tsd_sample waiting;
 	unsigned lost;             /* waiting samples that never learnt their T3 */
+	int basic;                 /* never ask: every request a basic one */
 };
 
-/* Forget every reply (a new connection, or a new measurement). */
-void interleave_reset(struct interleave *il);
+/* Forget every reply (a new connection, or a new measurement); basic:
+ * never ask for interleaved mode (requests as an old client sends them:
+ * origin and receive 0). */
+void interleave_reset(struct interleave *il, int basic);
 
 /* Fill a request's origin and receive fields (its transmit is the cookie,
  * already set): the last reply named, or before any reply an origin of 0

@@ -367,7 +367,7 @@ static int reconnect(struct link *l, const struct server_spec *srv, struct measu
 	if (open_link(l, srv, out->why, sizeof(out->why)) < 0)
 		return -1;
 	/* Interleaving names a reply of the connection that is gone. */
-	interleave_reset(&l->il);
+	interleave_reset(&l->il, srv->basic);
 	out->why[0] = '\0';
 	return 0;
 }
@@ -383,7 +383,7 @@ static void measure_native(struct link *l, const struct server_spec *srv, int sa
 		out->status = MEASURE_UNREACHABLE;
 		return;
 	}
-	interleave_reset(&l->il);
+	interleave_reset(&l->il, srv->basic);
 	/* An interleaved sample waits for the next reply: one exchange more,
 	 * and a bounded number whatever the server answers. */
 	for (int ex = 0; ex <= 2 * samples && out->n_samples + out->n_bad < (size_t)samples; ex++) {

@@ -24,6 +24,7 @@ enum measure_status {
 struct server_spec {
 	char host[256];
 	int port;
+	int basic;                 /* never ask for interleaved mode (client.interleaved) */
 };
 
 struct measurement {

@@ -379,7 +379,7 @@ int measure_server_udp(const struct server_spec *srv, int samples,
 {
 	struct udp_link l = { .fd = -1, .cs = cs };
 
-	interleave_reset(&l.il);
+	interleave_reset(&l.il, srv->basic);
 
 	if (samples < 1 || samples > MEASURE_MAX_SAMPLES)
 		samples = samples < 1 ? 1 : MEASURE_MAX_SAMPLES;

@@ -226,13 +226,15 @@ static struct server_spec *parse_servers(const struct options *opt, const struct
 	list = calloc(*n, sizeof(*list));
 	if (list == NULL)
 		return NULL;
-	for (size_t i = 0; i < *n; i++)
+	for (size_t i = 0; i < *n; i++) {
 		if (measure_parse_spec(names[i], port, &list[i]) < 0) {
 			fprintf(stderr, "tsclient: '%s' is not HOST, HOST:PORT or [ADDRESS]:PORT\n",
 			        names[i]);
 			free(list);
 			return NULL;
 		}
+		list[i].basic = !cfg->client.interleaved;
+	}
 	return list;
 }
 

@@ -9,8 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/errqueue.h>
-#include <linux/net_tstamp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include "tsd/nts_udp.h"
 #include "tsd/ratelimit.h"
 #include "tsd/udp.h"
+#include "tsd/udp_txstamp.h"
 #include "tsd/xleave.h"
 
 /* Packets per recvmmsg, and per call: at most 64 packets are served
@@ -53,10 +53,6 @@ struct udp_limiter {
  * for the transmit stamps makes the kernel add the second) and a
  * packet-info message (40 bytes on 64-bit Linux). */
 #define UDP_CONTROL_BYTES 192
-/* Transmit stamps read back per call: the replies of one call and more. */
-#define UDP_TX_STAMPS_PER_CALL (2 * UDP_MAX_PER_CALL)
-/* What comes back with a transmit stamp: the reply with its headers. */
-#define UDP_ERRQUEUE_BYTES 256
 /* Where the receive timestamp (T2) sits in an encoded packet. */
 #define NTP_RECEIVE_OFFSET 32
 
@@ -94,6 +90,7 @@ struct udp_batch {
 	uint64_t now_ns;                /* monotonic, for the rate limiter */
 	int64_t mono_minus_real_ns;     /* CLOCK_MONOTONIC - CLOCK_REALTIME at now_ns */
 	int ready;                      /* the headers point into the slots */
+	unsigned stamps_asked;          /* replies of this call that ask for one */
 };
 
 /* ---- master: the shared rate-limit table (udp_bind.c binds the sockets) ---- */
@@ -355,7 +352,21 @@ static void make_interleaved(struct ntp_packet *reply, const struct ntp_packet *
 	reply->transmit = prev_tx;
 }
 
-static void address_reply(struct udp_batch *b, int i, size_t len)
+/* A plain reply asks for its transmit stamp (for the client's next,
+ * interleaved request); a KoD or an NTS reply never will be interleaved. */
+static void ask_stamp(struct udp_batch *b, struct udp_slot *s, struct msghdr *tx)
+{
+	size_t add = udp_txstamp_request(s->tx_control.buf, tx->msg_controllen,
+	                                 sizeof(s->tx_control.buf));
+
+	if (add == 0)
+		return;
+	tx->msg_control = s->tx_control.buf;
+	tx->msg_controllen += add;
+	b->stamps_asked++;
+}
+
+static void address_reply(struct udp_batch *b, int i, size_t len, int stamp)
 {
 	struct udp_slot *s = &b->slot[i];
 	struct mmsghdr *m = &b->tx_msg[b->n_tx];
@@ -368,6 +379,8 @@ static void address_reply(struct udp_batch *b, int i, size_t len)
 	m->msg_hdr.msg_iov = &s->tx_iov;
 	m->msg_hdr.msg_iovlen = 1;
 	reply_source(&b->rx_msg[i].msg_hdr, s, &m->msg_hdr);
+	if (stamp)
+		ask_stamp(b, s, &m->msg_hdr);
 	b->tx_slot[b->n_tx++] = (unsigned)i;
 }
 
@@ -438,7 +451,7 @@ static void build_reply(struct udp_batch *b, int i, const struct ntp_packet *req
 		wire_encode(&reply, s->tx);
 		len = NTP_PACKET_SIZE;
 	}
-	address_reply(b, i, (size_t)len);
+	address_reply(b, i, (size_t)len, !kod && !s->sealed && rl != NULL);
 }
 
 static void handle_packet(struct udp_batch *b, int i, struct clock_source *cs,
@@ -541,58 +554,6 @@ static void send_replies(struct udp_batch *b, int fd, struct clock_source *cs,
 	}
 }
 
-/* 1 when an error-queue message is the transmit stamp of a packet sent. */
-static int is_tx_stamp(struct msghdr *h)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
-		struct sock_extended_err ee;
-
-		if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
-		      (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) ||
-		    c->cmsg_len < CMSG_LEN(sizeof(ee)))
-			continue;
-		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
-		return ee.ee_errno == ENOMSG && ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
-		       ee.ee_info == SCM_TSTAMP_SND;
-	}
-	return 0;
-}
-
-/* One transmit stamp: the reply came back whole with its headers, so its
- * last 48 bytes are the NTP packet, whose receive field names it. */
-static void take_tx_stamp(struct msghdr *h, size_t len, struct clock_source *cs,
-                          struct udp_limiter *rl)
-{
-	const uint8_t *data = h->msg_iov[0].iov_base;
-	tsd_time_ns rt_ns = 0, tx_ns;
-	uint64_t rx;
-
-	if (len < NTP_PACKET_SIZE || (h->msg_flags & MSG_TRUNC) || !is_tx_stamp(h) ||
-	    tstamp_find(h, &rt_ns) != 0 || clock_from_realtime(cs, rt_ns, &tx_ns) != 0)
-		return;
-	memcpy(&rx, data + len - NTP_PACKET_SIZE + NTP_RECEIVE_OFFSET, sizeof(rx));
-	xleave_transmitted(rl->xleave, be64toh(rx), wire_ns_to_ntp(tx_ns));
-}
-
-/* Read back the transmit stamps (bounded; also what keeps a socket with
- * stamps waiting from waking the event loop again and again). */
-static void drain_tx_stamps(int fd, struct clock_source *cs, struct udp_limiter *rl)
-{
-	for (int i = 0; i < UDP_TX_STAMPS_PER_CALL; i++) {
-		struct udp_control control;
-		uint8_t data[UDP_ERRQUEUE_BYTES];
-		struct iovec iov = { data, sizeof(data) };
-		struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1,
-		                    .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-		ssize_t n = recvmsg(fd, &h, MSG_ERRQUEUE | MSG_DONTWAIT);
-
-		if (n < 0)
-			return;
-		if (rl != NULL)
-			take_tx_stamp(&h, (size_t)n, cs, rl);
-	}
-}
-
 /* The kernel wrote the lengths of name and control: give back the room. */
 static void reset_rx(struct udp_batch *b, int n)
 {
@@ -637,8 +598,8 @@ static int serve_batch(struct udp_batch *b, int fd, struct clock_source *cs,
 	return n;
 }
 
-void udp_serve_ready(int fd, struct clock_source *cs, struct udp_limiter *rl,
-                     struct worker_counters *ctr)
+void udp_serve_ready(int fd, uint32_t events, struct clock_source *cs,
+                     struct udp_limiter *rl, struct worker_counters *ctr)
 {
 	/* One per process (a worker is single-threaded): 17 KiB that need not
 	 * be set up again for every call. */
@@ -653,9 +614,13 @@ void udp_serve_ready(int fd, struct clock_source *cs, struct udp_limiter *rl,
 	} else if (rl != NULL) {
 		rl->ctr = ctr;
 	}
+	/* Stamps waiting (the socket reports an error while any are): read
+	 * them before the requests that may name them. */
+	if (events & EPOLLERR)
+		udp_txstamp_drain(fd, cs, rl != NULL ? rl->xleave : NULL);
+	batch.stamps_asked = 0;
 	/* A short batch means the queue was empty: no call just for EAGAIN.
 	 * At most UDP_MAX_PER_CALL packets, then back to the event loop. */
-	drain_tx_stamps(fd, cs, rl);
 	while (total < UDP_MAX_PER_CALL) {
 		int n = serve_batch(&batch, fd, cs, rl, ctr);
 
@@ -664,7 +629,8 @@ void udp_serve_ready(int fd, struct clock_source *cs, struct udp_limiter *rl,
 			break;
 	}
 	/* On loopback and most drivers the stamps are there once sendmmsg
-	 * returns: the next request of an interleaved client can use them. */
-	if (total > 0)
-		drain_tx_stamps(fd, cs, rl);
+	 * returns: the next request of an interleaved client can use them.
+	 * A call that asked for none (NTS replies, KoDs) makes no read. */
+	if (batch.stamps_asked > 0 || (total > 0 && udp_txstamp_every()))
+		udp_txstamp_drain(fd, cs, rl != NULL ? rl->xleave : NULL);
 }

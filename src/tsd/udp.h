@@ -43,9 +43,10 @@ void udp_limiter_set_nts(struct udp_limiter *rl, struct nts_udp *nts);
  * if it saw any UDP packet. */
 void udp_limiter_free(struct udp_limiter *rl);
 
-/* Worker: the socket is readable. Drain it (bounded, so the event loop
- * stays fair), answering valid client requests. Never blocks. */
-void udp_serve_ready(int fd, struct clock_source *cs, struct udp_limiter *rl,
-                     struct worker_counters *ctr);
+/* Worker: the socket is readable (events: what epoll reported; EPOLLERR
+ * when transmit stamps wait on its error queue). Drain it (bounded, so the
+ * event loop stays fair), answering valid client requests. Never blocks. */
+void udp_serve_ready(int fd, uint32_t events, struct clock_source *cs,
+                     struct udp_limiter *rl, struct worker_counters *ctr);
 
 #endif

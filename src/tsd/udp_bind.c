@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/filter.h>
-#include <linux/net_tstamp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include "common/log.h"
 #include "tsd/listen.h"
 #include "tsd/udp.h"
+#include "tsd/udp_txstamp.h"
 
 /* The kernel caps this at net.core.rmem_max; a deep queue absorbs bursts. */
 #define UDP_RCVBUF_BYTES (4 * 1024 * 1024)
@@ -26,26 +26,6 @@ static int is_wildcard(const union listen_addr *addr)
 	return IN6_IS_ADDR_UNSPECIFIED(&addr->in6.sin6_addr);
 }
 
-/* The kernel's time of each reply's departure, for interleaved mode,
- * with the reply (not OPT_TSONLY: its receive field says which reply it
- * was, whichever worker sent it on a shared socket). Best effort: without
- * them every reply is a basic one. Software stamps: a hardware stamp is in
- * the network card's clock, which tsd does not follow. */
-static void enable_tx_stamps(int fd)
-{
-	static int said;
-	int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
-
-	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) != 0) {
-		log_warn("udp: no kernel transmit timestamps (%s): interleaved mode off",
-		         strerror(errno));
-		return;
-	}
-	if (!said)
-		log_info("udp: kernel software transmit timestamps: interleaved mode on");
-	said = 1;
-}
-
 /* Receive timestamps, and on a wildcard socket the destination address
  * (so the reply leaves from the address the client asked). */
 static int set_options(int fd, const union listen_addr *addr)
@@ -54,7 +34,7 @@ static int set_options(int fd, const union listen_addr *addr)
 
 	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) != 0)
 		return -1;
-	enable_tx_stamps(fd);
+	udp_txstamp_enable(fd);
 	/* Best effort: a smaller queue only drops more under a flood. */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	/* Replies (76 bytes with the IPv4 header) never need fragmenting: with

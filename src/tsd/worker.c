@@ -286,7 +286,8 @@ static void close_shared_fds(struct worker *w, int take_queues)
 	for (i = 0; i < w->n_udp; i++) {
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->udp_fds[i], &ev);
 		if (take_queues)
-			udp_serve_ready(w->udp_fds[i], &w->clock, w->limiter, w->ctr);
+			udp_serve_ready(w->udp_fds[i], EPOLLIN | EPOLLERR, &w->clock, w->limiter,
+			                w->ctr);
 		close(w->udp_fds[i]);
 	}
 	w->n_udp = 0;
@@ -346,7 +347,8 @@ static void handle_event(struct worker *w, const struct epoll_event *ev)
 	else if (tag >= TAG_NTS_LISTEN && tag - TAG_NTS_LISTEN < w->n_nts_listen)
 		nts_ke_accept(w->nts_ke, w->nts_listen_fds[tag - TAG_NTS_LISTEN], w->now_ns);
 	else if (tag >= TAG_UDP && tag - TAG_UDP < w->n_udp)
-		udp_serve_ready(w->udp_fds[tag - TAG_UDP], &w->clock, w->limiter, w->ctr);
+		udp_serve_ready(w->udp_fds[tag - TAG_UDP], ev->events, &w->clock, w->limiter,
+		                w->ctr);
 	else if (tag >= TAG_LISTEN && tag < TAG_UDP && tag - TAG_LISTEN < w->n_listen)
 		accept_ready(w, w->listen_fds[tag - TAG_LISTEN], ACCEPTS_PER_EVENT);
 	else if (tag == TAG_HANDOFF && w->handoff_fd >= 0)

@@ -4,7 +4,11 @@ with the time that reply really left its kernel, which replaces the T3 the
 reply carried (n samples take n + 1 requests). T1 is the kernel's transmit
 stamp of the request. A server that answers only in basic mode (origin =
 the request's transmit field) is used as before, and a reply whose origin
-is neither the transmit nor the receive field of the request is refused."""
+is neither the transmit nor the receive field of the request is refused.
+With client.interleaved = false tsclient never asks, over UDP or tsd's TCP
+protocol: every sample is basic."""
+
+import os
 
 import socket
 import struct
@@ -50,6 +54,26 @@ def check_tsd(conf):
     assert s["kernel_t1"] >= SAMPLES and s["bad_replies"] == 0, s
     check_exchanges(s)
     assert abs(j["offset_s"] - OFFSET_S) <= j["error_s"], j
+
+
+def check_tsd_basic(directory):
+    conf = os.path.join(directory, "basic.conf")
+    with open(conf, "w") as f:
+        f.write('plugin_dir = "%s";\nclock = { plugin = "realtime"; };\n'
+                'client = { samples = %d; timeout = 2.0; interleaved = false; };\n'
+                % (os.environ["PLUGIN_DIR"], SAMPLES))
+    port = ports.free_port(udp=True, ipv6_too=False)
+    with tsdtest.Tsd(tsd_conf(port), name="xleave-basic") as tsd:
+        assert u.wait_ntp(port, 5.0 * tsdtest.slow_factor()), tsd.log()
+        for proto in (["--udp"], []):
+            target = ct.addr(port) if proto else ct.addr(tsd.port)
+            rc, j, err = ct.run_json(["-c", conf] + proto + ["-n", str(SAMPLES), target])
+            assert rc == 0, err
+            s = j["servers"][0]
+            print("client.interleaved = false, %s: %d samples, %d interleaved" % (
+                "udp" if proto else "tcp", s["samples"], s["interleaved_t3"]))
+            assert s["samples"] == SAMPLES and s["interleaved_t3"] == 0, s
+            assert abs(j["offset_s"] - OFFSET_S) <= j["error_s"], j
 
 
 def serve(sock, stop, answer):
@@ -128,6 +152,7 @@ def main():
     with ct.tempdir() as d:
         conf = ct.client_conf(d)
         check_tsd(conf)
+        check_tsd_basic(d)
         check_basic_server(conf)
         check_wrong_origin(conf)
         check_chronyd(conf)

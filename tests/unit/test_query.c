@@ -166,7 +166,7 @@ static void test_interleave_requests(void **state)
 	struct tsd_sample s = sample_at(1700000000000000000LL);
 
 	(void)state;
-	interleave_reset(&il);
+	interleave_reset(&il, 0);
 	interleave_request(&il, &req);
 	assert_true(req.origin == 0 && req.receive != 0 && req.receive != req.transmit);
 	rep = reply_of(req.receive, s.t2_ns, wire_ns_to_ntp(s.t3_ns));
@@ -178,6 +178,16 @@ static void test_interleave_requests(void **state)
 	rep = reply_of(0x5555, s.t2_ns + 5000, wire_ns_to_ntp(s.t3_ns));
 	assert_true(interleave_answered(&il, &req, &rep));
 	rep.origin = req.origin;                   /* the wrong field echoed */
+	assert_false(interleave_answered(&il, &req, &rep));
+	/* client.interleaved = false: requests as an old client's, and no
+	 * reply is taken for an interleaved one. */
+	interleave_reset(&il, 1);
+	rep = reply_of(0x1111, s.t2_ns, wire_ns_to_ntp(s.t3_ns));
+	interleave_take(&il, &rep, 0, &s, 0x5555, out);
+	req = (struct ntp_packet){ .transmit = 0x3333 };
+	interleave_request(&il, &req);
+	assert_true(req.origin == 0 && req.receive == 0);
+	rep = reply_of(0x5555, s.t2_ns + 5000, wire_ns_to_ntp(s.t3_ns));
 	assert_false(interleave_answered(&il, &req, &rep));
 	free(out);
 }
@@ -195,7 +205,7 @@ static void test_interleave_samples(void **state)
 	struct ntp_packet rep;
 
 	(void)state;
-	interleave_reset(&il);
+	interleave_reset(&il, 0);
 	interleave_take(&il, &(struct ntp_packet){ .receive = 1 }, 0, &a, 7, out);
 	assert_int_equal(out->n_samples, 1);
 	rep = reply_of(7, b.t2_ns, wire_ns_to_ntp(a.t2_ns + 300));
