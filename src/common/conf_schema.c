@@ -423,6 +423,38 @@ static void udp_port_setting(struct loadctx *c, const config_setting_t *s)
 		udp->port_line = config_setting_source_line(s);
 }
 
+/* A network interface's name as the kernel allows it (dev_valid_name),
+ * or "*" for all of them. */
+static const char *check_interface(const char *text)
+{
+	const char *bad = "an interface name (1 to 15 characters, none of '/', ':' or "
+	                  "white space) or \"*\"";
+
+	if (text[0] == '\0' || strlen(text) > 15 || strcmp(text, ".") == 0 ||
+	    strcmp(text, "..") == 0 || strpbrk(text, "/: \t\r\n\f\v") != NULL)
+		return bad;
+	return NULL;
+}
+
+/* "*" means every interface, so it stands alone. */
+static void udp_hwtimestamp_list(struct loadctx *c, const config_setting_t *s)
+{
+	struct conf_udp *udp = &c->cfg->server.udp;
+	int errors = c->failed;
+
+	string_list(c, s, udp->hwtimestamp, &udp->n_hwtimestamp, 0, CONF_MAX_HWTIMESTAMP,
+	            check_interface);
+	if (c->failed != errors)
+		return;
+	udp->hwtimestamp_line = config_setting_source_line(s);
+	for (size_t i = 0; i < udp->n_hwtimestamp && udp->n_hwtimestamp > 1; i++)
+		if (strcmp(udp->hwtimestamp[i], "*") == 0) {
+			conf_fail(c, s, "server.udp.hwtimestamp: \"*\" (every interface) must be "
+			          "the only entry (got %zu entries)", udp->n_hwtimestamp);
+			return;
+		}
+}
+
 static void nts_port_setting(struct loadctx *c, const config_setting_t *s)
 {
 	struct conf_nts *nts = &c->cfg->server.nts;
@@ -491,6 +523,7 @@ static const struct field udp_fields[] = {
 	{ "enable", F_BOOL, OFF(server.udp.enable), 0, 0, NULL, NULL, NULL },
 	{ "port", F_CUSTOM, 0, 0, 0, NULL, NULL, udp_port_setting },
 	{ "balance", F_CHOICE, OFF(server.udp.balance), 0, 0, balance_choices, NULL, NULL },
+	{ "hwtimestamp", F_CUSTOM, 0, 0, 0, NULL, NULL, udp_hwtimestamp_list },
 	{ "ratelimit", F_GROUP, 0, 0, 0, NULL, ratelimit_fields, NULL },
 	{ NULL, F_INT, 0, 0, 0, NULL, NULL, NULL },
 };

@@ -14,6 +14,7 @@
 #include "tsd/portcheck.h"
 #include "tsd/ratelimit.h"
 #include "tsd/udp.h"
+#include "tsd/udp_txstamp.h"
 
 
 /* apply = "system" steers the clock through the plugin (plugin ABI 2). */
@@ -221,6 +222,25 @@ static int open_nts(struct generation *g, const struct generation *prev, char *e
 	                            prev != NULL ? &prev->nts_listen : NULL, err, errlen);
 }
 
+/* server.udp.hwtimestamp: the interfaces first, so that the sockets bound
+ * ask for their stamps; then every UDP socket again, kept ones too (the
+ * setting may be what a reload changed). */
+static void start_hwstamp(struct generation *g)
+{
+	if (g->cfg->server.udp.enable)
+		(void)hwstamp_setup(&g->cfg->server.udp, &g->hw);
+	udp_txstamp_hardware(hwstamp_socket_flags(&g->hw));
+}
+
+static void apply_hwstamp(const struct generation *g)
+{
+	for (size_t i = 0; i < g->n_udp; i++)
+		udp_txstamp_enable(g->udp_fds[i]);
+	for (unsigned k = 0; g->shards != NULL && k < g->n_workers; k++)
+		for (size_t i = 0; i < g->shards[k].n_udp; i++)
+			udp_txstamp_enable(g->shards[k].udp_fds[i]);
+}
+
 int generation_open(struct generation *g, struct conf *cfg,
                     const struct generation *prev, char *err, size_t errlen)
 {
@@ -236,18 +256,22 @@ int generation_open(struct generation *g, struct conf *cfg,
 		goto fail;
 	if (udp_table_new(cfg, &g->udp_table, err, errlen) != 0)
 		goto fail;
+	start_hwstamp(g);
 	if (g->reuseport) {
 		if (open_shards(g, prev, err, errlen) != 0)
 			goto fail;
+		apply_hwstamp(g);
 		return 0;
 	}
 	if (listen_set_open(&g->listen, cfg, 0, prev != NULL ? &prev->listen : NULL, err, errlen) != 0)
 		goto fail;
 	if (open_udp(g, prev, err, errlen) != 0)
 		goto fail;
+	apply_hwstamp(g);
 	return 0;
 fail:
 	generation_close_sockets(g);
+	hwstamp_close(&g->hw);
 	nts_tls_free(g->nts_tls);
 	g->nts_tls = NULL;
 	ratelimit_free(g->udp_table);
@@ -285,6 +309,7 @@ void generation_close_sockets(struct generation *g)
 void generation_free(struct generation *g)
 {
 	generation_close_sockets(g);
+	hwstamp_close(&g->hw);
 	nts_tls_free(g->nts_tls);
 	g->nts_tls = NULL;
 	ratelimit_free(g->udp_table);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include "common/conf.h"
+#include "tsd/hwstamp.h"
 #include "tsd/listen.h"
 
 struct ratelimit;
@@ -37,6 +38,9 @@ struct generation {
 	/* The UDP rate-limit table of all this generation's workers (NULL:
 	 * none), new with each generation, kept sockets or not. */
 	struct ratelimit *udp_table;
+	/* server.udp.hwtimestamp: the interfaces with hardware stamps on and
+	 * their PHCs, opened again for each generation (none: software). */
+	struct hwstamp hw;
 };
 
 /* Read the file (NULL: the default) and open its clock and estimator
@@ -57,8 +61,8 @@ void generation_close_sockets(struct generation *g);
  * sockets. generation_open does it; a reload that fails after that gives
  * the kept sockets back to the running generation with this. */
 int generation_apply_balance(const struct generation *g, char *err, size_t errlen);
-/* Close the sockets, unmap the master's view of the rate-limit table (the
- * workers keep theirs) and free the configuration. */
+/* Close the sockets and the PHCs, unmap the master's view of the
+ * rate-limit table (the workers keep theirs) and free the configuration. */
 void generation_free(struct generation *g);
 
 #endif

@@ -10,6 +10,7 @@
 #include <linux/net_tstamp.h>
 #include <linux/ptp_clock.h>
 
+#include "common/log.h"
 #include "common/tstamp.h"
 #include "tsd/hwclock.h"
 
@@ -167,10 +168,19 @@ int hwclock_find(struct hwclock *hc, struct msghdr *msg, tsd_time_ns *rt_ns, int
 		hw = hardware_stamp(hc, &m, rt_ns) == 0;
 		if (hw)
 			hc->hardware++;
-		else
-			hc->software++;
+		else if (m.raw.tv_sec != 0 || m.raw.tv_nsec != 0)
+			hc->unconverted++;
 	}
 	if (hardware != NULL)
 		*hardware = hw;
 	return hw ? 0 : tstamp_find(msg, rt_ns);
+}
+
+void hwclock_log_summary(const struct hwclock *hc)
+{
+	if (hc->n == 0 || hc->hardware + hc->unconverted == 0)
+		return;
+	log_info("udp: hardware timestamps: %llu used, %llu replaced by the software stamp "
+	         "(PHC not sampled lately, or an interface without one)",
+	         (unsigned long long)hc->hardware, (unsigned long long)hc->unconverted);
 }

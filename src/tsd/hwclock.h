@@ -28,8 +28,8 @@ struct hwclock {
 	struct hwclock_if ifs[HWSTAMP_MAX_IF];
 	unsigned n;
 	uint64_t sampled_ns;            /* monotonic, the last round of samples */
-	uint64_t hardware;              /* stamps taken from the card */
-	uint64_t software;              /* hardware on, but the software stamp used */
+	uint64_t hardware;              /* card stamps used */
+	uint64_t unconverted;           /* card stamps replaced by the software one */
 };
 
 /* The worker's view of the master's interfaces (hw may be NULL: none). */
@@ -51,5 +51,8 @@ int hwclock_sample(struct hwclock_if *e);
  * else the software one (tstamp_find). *hardware says which (may be NULL).
  * 0, or -1 with neither. hc NULL or empty: tstamp_find. */
 int hwclock_find(struct hwclock *hc, struct msghdr *msg, tsd_time_ns *rt_ns, int *hardware);
+
+/* At worker exit, when a card stamped anything: one line with the counts. */
+void hwclock_log_summary(const struct hwclock *hc);
 
 #endif

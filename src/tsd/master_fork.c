@@ -60,6 +60,7 @@ static void child_run(struct master *m, unsigned i, unsigned shard, int handoff_
 		.udp_fds = m->gen.udp_fds,
 		.n_udp = m->gen.n_udp,
 		.udp_table = m->gen.udp_table,
+		.hwstamp = &m->gen.hw,
 		.ctr = &m->ctr[i],
 		.master_pid = m->pid,
 		.nts_listen_fds = m->gen.nts_listen.fds,

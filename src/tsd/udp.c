@@ -19,6 +19,7 @@
 #include "common/nts_ef.h"
 #include "common/tstamp.h"
 #include "common/wire.h"
+#include "tsd/hwclock.h"
 #include "tsd/listen.h"
 #include "tsd/nts_udp.h"
 #include "tsd/ratelimit.h"
@@ -47,6 +48,7 @@ struct udp_limiter {
 	int kod;                        /* the leaked answer is a KoD RATE */
 	const struct worker_counters *ctr; /* this worker's, for the summary at exit */
 	struct nts_udp *nts;            /* NULL: NTS off, every request plain */
+	struct hwclock *hw;             /* NULL: software stamps only */
 };
 
 /* Room for a receive stamp in both forms (32 and 64 bytes: SO_TIMESTAMPING
@@ -159,6 +161,11 @@ void udp_limiter_set_nts(struct udp_limiter *rl, struct nts_udp *nts)
 	rl->nts = nts;
 }
 
+void udp_limiter_set_hwclock(struct udp_limiter *rl, struct hwclock *hw)
+{
+	rl->hw = hw;
+}
+
 /* One line per worker at exit, so a test or an operator sees what the
  * UDP service did without a status interface. */
 static void log_summary(const struct worker_counters *c)
@@ -202,15 +209,16 @@ static void prepare_rx(struct udp_batch *b)
 	}
 }
 
-/* T2: the kernel's receive stamp in the served clock's time, else the
- * clock read right after recvmmsg. 0, or -1 when the clock refused. */
-static int receive_time(struct udp_batch *b, struct clock_source *cs,
+/* T2: the kernel's receive stamp (the card's where hw converts it) in the
+ * served clock's time, else the clock read right after recvmmsg. 0, or -1
+ * when the clock refused. */
+static int receive_time(struct udp_batch *b, struct clock_source *cs, struct hwclock *hw,
                         struct msghdr *h, tsd_time_ns *t2_ns)
 {
 	tsd_time_ns rt_ns;
 	int rc;
 
-	if (tstamp_find(h, &rt_ns) == 0) {
+	if (hwclock_find(hw, h, &rt_ns, NULL) == 0) {
 		rc = clock_from_realtime(cs, rt_ns, t2_ns);
 		if (rc == 0)
 			return 0;
@@ -462,7 +470,8 @@ static void handle_packet(struct udp_batch *b, int i, struct clock_source *cs,
 
 	if (act == UDP_IGNORE)
 		return;
-	if (!b->have_info || receive_time(b, cs, &b->rx_msg[i].msg_hdr, &b->slot[i].t2_ns) != 0) {
+	if (!b->have_info || receive_time(b, cs, rl != NULL ? rl->hw : NULL, &b->rx_msg[i].msg_hdr,
+	                                  &b->slot[i].t2_ns) != 0) {
 		ctr->clock_errors++;
 		return;
 	}
@@ -617,7 +626,7 @@ void udp_serve_ready(int fd, uint32_t events, struct clock_source *cs,
 	/* Stamps waiting (the socket reports an error while any are): read
 	 * them before the requests that may name them. */
 	if (events & EPOLLERR)
-		udp_txstamp_drain(fd, cs, rl != NULL ? rl->xleave : NULL);
+		udp_txstamp_drain(fd, cs, rl != NULL ? rl->xleave : NULL, rl != NULL ? rl->hw : NULL);
 	batch.stamps_asked = 0;
 	/* A short batch means the queue was empty: no call just for EAGAIN.
 	 * At most UDP_MAX_PER_CALL packets, then back to the event loop. */
@@ -632,5 +641,5 @@ void udp_serve_ready(int fd, uint32_t events, struct clock_source *cs,
 	 * returns: the next request of an interleaved client can use them.
 	 * A call that asked for none (NTS replies, KoDs) makes no read. */
 	if (batch.stamps_asked > 0 || (total > 0 && udp_txstamp_every()))
-		udp_txstamp_drain(fd, cs, rl != NULL ? rl->xleave : NULL);
+		udp_txstamp_drain(fd, cs, rl != NULL ? rl->xleave : NULL, rl != NULL ? rl->hw : NULL);
 }

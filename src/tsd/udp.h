@@ -38,6 +38,10 @@ struct udp_limiter *udp_limiter_new(const struct conf_udp *cfg, struct ratelimit
 /* Worker: serve NTS-protected requests with nts (owned by the caller). */
 struct nts_udp;
 void udp_limiter_set_nts(struct udp_limiter *rl, struct nts_udp *nts);
+/* Worker: take the card's stamps where hw (owned by the caller) converts
+ * them (server.udp.hwtimestamp). */
+struct hwclock;
+void udp_limiter_set_hwclock(struct udp_limiter *rl, struct hwclock *hw);
 /* At worker exit: also logs one line with this worker's UDP counters
  * ("udp: served N, dropped N invalid, rate limited N, kiss-o'-death N")
  * if it saw any UDP packet. */

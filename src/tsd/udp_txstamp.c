@@ -15,6 +15,7 @@
 #include "common/tstamp.h"
 #include "common/wire.h"
 #include "common/clock.h"
+#include "tsd/hwclock.h"
 #include "tsd/xleave.h"
 
 /* Stamps per recvmmsg, and at most this many batches per call. */
@@ -23,8 +24,9 @@
 /* What comes back with a stamp: the reply with its IP and UDP headers.
  * An NTS reply is longer and never asks for one. */
 #define TX_DATA_BYTES 256
-/* A software stamp in both forms and the extended error. */
-#define TX_CONTROL_BYTES 192
+/* A software stamp in both forms, the extended error and, with hardware
+ * stamps, the packet info naming the interface (IPv6: 200 bytes). */
+#define TX_CONTROL_BYTES 256
 /* Where the receive timestamp (T2) sits in an encoded packet. */
 #define NTP_RECEIVE_OFFSET 32
 
@@ -32,6 +34,9 @@ enum txstamp_mode { TXSTAMP_UNKNOWN, TXSTAMP_OFF, TXSTAMP_PER_REPLY, TXSTAMP_EVE
 
 /* Decided in the master before the workers are forked. */
 static enum txstamp_mode mode = TXSTAMP_UNKNOWN;
+/* server.udp.hwtimestamp: the hardware flags of the generation being
+ * bound (hwstamp_socket_flags), 0 for software only; set by the master. */
+static int hw_flags;
 
 struct tx_control {
 	_Alignas(struct cmsghdr) char buf[TX_CONTROL_BYTES];
@@ -48,7 +53,8 @@ static struct {
 static void put_request(char *at)
 {
 	struct cmsghdr *c = (struct cmsghdr *)at;
-	int flags = SOF_TIMESTAMPING_TX_SOFTWARE;
+	/* Both: a reply through a card without a PHC gets the software one. */
+	int flags = SOF_TIMESTAMPING_TX_SOFTWARE | (hw_flags & SOF_TIMESTAMPING_TX_HARDWARE);
 
 	memset(at, 0, CMSG_SPACE(sizeof(flags)));
 	c->cmsg_level = SOL_SOCKET;
@@ -99,6 +105,38 @@ static void decide_mode(void)
 	}
 }
 
+void udp_txstamp_hardware(int flags)
+{
+	hw_flags = flags;
+}
+
+/* The interface of each stamp: IP_PKTINFO on the error queue (with
+ * OPT_CMSG) names the one a reply left by, which says whose PHC. */
+static int ask_pktinfo(int fd)
+{
+	int domain = 0, one = 1;
+	socklen_t len = sizeof(domain);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
+		return -1;
+	if (domain == AF_INET6)
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+}
+
+/* With hardware stamps: the card's raw stamps reported both ways, and the
+ * software transmit stamp kept beside the card's (OPT_TX_SWHW), for when
+ * the card's cannot be converted. Per-reply requests ask for the card's
+ * transmit stamp themselves. */
+static int hardware_flags(void)
+{
+	int flags = hw_flags | SOF_TIMESTAMPING_OPT_TX_SWHW;
+
+	if (mode != TXSTAMP_EVERY)
+		flags &= ~SOF_TIMESTAMPING_TX_HARDWARE;
+	return flags;
+}
+
 void udp_txstamp_enable(int fd)
 {
 	int flags;
@@ -110,6 +148,15 @@ void udp_txstamp_enable(int fd)
 	flags = SOF_TIMESTAMPING_SOFTWARE;
 	if (mode == TXSTAMP_EVERY)
 		flags |= SOF_TIMESTAMPING_TX_SOFTWARE;
+	if (hw_flags != 0) {
+		int with_hw = flags | hardware_flags();
+
+		if (ask_pktinfo(fd) == 0 &&
+		    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &with_hw, sizeof(with_hw)) == 0)
+			return;
+		log_warn("udp: the socket refused hardware timestamps (%s): software timestamps",
+		         strerror(errno));
+	}
 	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) != 0) {
 		log_warn("udp: no kernel transmit timestamps (%s): interleaved mode off",
 		         strerror(errno));
@@ -149,15 +196,17 @@ static int is_tx_stamp(struct msghdr *h)
 
 /* One stamp: the reply came back whole with its headers, so its last 48
  * bytes are the NTP packet, whose receive field names it (whichever worker
- * sent it, on a socket they share). */
-static void take(struct msghdr *h, size_t len, struct clock_source *cs, struct xleave *x)
+ * sent it, on a socket they share). With hardware stamps a reply may come
+ * back twice, software stamp first: the card's, later, replaces it. */
+static void take(struct msghdr *h, size_t len, struct clock_source *cs, struct xleave *x,
+                 struct hwclock *hc)
 {
 	const uint8_t *data = h->msg_iov[0].iov_base;
 	tsd_time_ns rt_ns = 0, tx_ns;
 	uint64_t rx;
 
 	if (len < NTP_PACKET_SIZE || (h->msg_flags & MSG_TRUNC) || !is_tx_stamp(h) ||
-	    tstamp_find(h, &rt_ns) != 0 || clock_from_realtime(cs, rt_ns, &tx_ns) != 0)
+	    hwclock_find(hc, h, &rt_ns, NULL) != 0 || clock_from_realtime(cs, rt_ns, &tx_ns) != 0)
 		return;
 	memcpy(&rx, data + len - NTP_PACKET_SIZE + NTP_RECEIVE_OFFSET, sizeof(rx));
 	xleave_transmitted(x, be64toh(rx), wire_ns_to_ntp(tx_ns));
@@ -178,7 +227,7 @@ static void reset_queue(void)
 	}
 }
 
-void udp_txstamp_drain(int fd, struct clock_source *cs, struct xleave *x)
+void udp_txstamp_drain(int fd, struct clock_source *cs, struct xleave *x, struct hwclock *hc)
 {
 	for (int b = 0; b < TX_BATCHES; b++) {
 		int n;
@@ -188,7 +237,7 @@ void udp_txstamp_drain(int fd, struct clock_source *cs, struct xleave *x)
 		if (n <= 0)
 			return;
 		for (int i = 0; i < n && x != NULL; i++)
-			take(&q.msg[i].msg_hdr, q.msg[i].msg_len, cs, x);
+			take(&q.msg[i].msg_hdr, q.msg[i].msg_len, cs, x, hc);
 		if (n < TX_BATCH)
 			return;
 	}

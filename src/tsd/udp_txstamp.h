@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 struct clock_source;
+struct hwclock;
 struct xleave;
 
 /* Room a reply's control buffer needs for the request (one SO_TIMESTAMPING
@@ -20,6 +21,13 @@ struct xleave;
  * without stamps every reply is a basic one. */
 void udp_txstamp_enable(int fd);
 
+/* Master, before binding (or re-enabling) a generation's sockets: the
+ * hardware flags of its interfaces (hwstamp_socket_flags; 0: software
+ * only). udp_txstamp_enable then also asks for the card's stamps and the
+ * interface of each, and each reply's request for the card's transmit
+ * stamp beside the software one. The workers inherit it at fork. */
+void udp_txstamp_hardware(int flags);
+
 /* Worker: append the request for this reply's stamp at control + used
  * (room bytes in all, aligned for struct cmsghdr). Returns the bytes
  * added: 0 when stamps are off or every reply is stamped anyway. */
@@ -31,7 +39,8 @@ int udp_txstamp_every(void);
 
 /* Worker: read the stamps waiting on fd (at most a bounded number, in
  * batches of one recvmmsg) into the interleaved table x; x NULL just
- * discards them. Never blocks. */
-void udp_txstamp_drain(int fd, struct clock_source *cs, struct xleave *x);
+ * discards them. A card's stamp is used where hc converts it (hc NULL:
+ * software stamps only). Never blocks. */
+void udp_txstamp_drain(int fd, struct clock_source *cs, struct xleave *x, struct hwclock *hc);
 
 #endif

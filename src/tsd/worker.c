@@ -18,6 +18,7 @@
 #include "tsd/conn.h"
 #include "tsd/deadline.h"
 #include "tsd/handoff.h"
+#include "tsd/hwclock.h"
 #include "tsd/nts_ke_server.h"
 #include "tsd/nts_udp.h"
 #include "tsd/udp.h"
@@ -46,6 +47,7 @@ struct worker {
 	struct clock_source clock;
 	int clock_open;
 	struct udp_limiter *limiter;
+	struct hwclock hwclock;         /* server.udp.hwtimestamp's PHCs (n 0: none) */
 	struct deadline_heap heap;
 	struct conn *conns;
 	uint32_t max_conns;
@@ -410,6 +412,7 @@ static int worker_loop(struct worker *w)
 			handle_event(w, &events[i]);
 		expire_deadlines(w);
 		note_clock(w);
+		hwclock_tick(&w->hwclock, w->now_ns);
 		if (w->nts_ke != NULL)
 			w->nts_deadline_ns = nts_ke_expire(w->nts_ke, w->now_ns);
 		if (w->accept_resume_ns != 0 && w->accept_resume_ns <= w->now_ns) {
@@ -540,6 +543,11 @@ static int worker_init(struct worker *w, const struct worker_args *a)
 		log_err("worker setup: the UDP rate limit: %s", strerror(errno));
 		return 1;
 	}
+	hwclock_init(&w->hwclock, a->hwstamp);
+	if (w->limiter != NULL && w->hwclock.n > 0) {
+		udp_limiter_set_hwclock(w->limiter, &w->hwclock);
+		hwclock_tick(&w->hwclock, w->now_ns);   /* a fit before the first packet */
+	}
 	w->conns = calloc(w->max_conns, sizeof(*w->conns));
 	if (w->conns == NULL || deadline_heap_init(&w->heap, w->max_conns) != 0)
 		return 1;
@@ -571,6 +579,7 @@ static void worker_fini(struct worker *w)
 	free(w->conns);
 	if (w->limiter != NULL)
 		udp_limiter_free(w->limiter);
+	hwclock_log_summary(&w->hwclock);
 	nts_ke_server_free(w->nts_ke);
 	explicit_bzero(&w->nts_udp, sizeof(w->nts_udp));
 	if (w->clock_open)

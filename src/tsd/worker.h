@@ -14,6 +14,7 @@
 #define WORKER_EXIT_FATAL_CONFIG 78
 
 struct ratelimit;
+struct hwstamp;
 
 struct worker_args {
 	const struct conf *cfg;
@@ -23,6 +24,7 @@ struct worker_args {
 	const int *udp_fds;
 	size_t n_udp;
 	struct ratelimit *udp_table;    /* the generation's, shared by its workers */
+	const struct hwstamp *hwstamp;  /* the generation's hardware stamps (NULL: none) */
 	int own_sockets;                /* dispatch = "reuseport": no other worker reads them */
 	struct worker_counters *ctr;    /* this worker's slot */
 	pid_t master_pid;

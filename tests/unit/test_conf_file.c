@@ -162,6 +162,38 @@ static void test_relative_plugin_dir(void **state)
 	assert_string_equal(f->cfg.plugin_dir, "/usr/lib/tsd");
 }
 
+/* server.udp.hwtimestamp: interface names or "*" alone, errors at their
+ * line; no entry at all (the default) is software timestamps only. */
+static void test_hwtimestamp_checks(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, ""), 0);
+	assert_int_equal(f->cfg.server.udp.n_hwtimestamp, 0);
+	assert_int_equal(load(f, "server = { udp = {\n hwtimestamp = [ \"eth0\", \"enp1s0f1\" ]; }; };"), 0);
+	assert_int_equal(f->cfg.server.udp.n_hwtimestamp, 2);
+	assert_string_equal(f->cfg.server.udp.hwtimestamp[1], "enp1s0f1");
+	assert_int_equal(f->cfg.server.udp.hwtimestamp_line, 2);
+	assert_int_equal(load(f, "server = { udp = { hwtimestamp = \"*\"; }; };"), 0);
+	assert_int_equal(f->cfg.server.udp.n_hwtimestamp, 1);
+	assert_string_equal(f->cfg.server.udp.hwtimestamp[0], "*");
+	expect_only(f, "server = { udp = {\n hwtimestamp = [ \"*\", \"eth0\" ]; }; };",
+	            "t.conf:2: server.udp.hwtimestamp: \"*\" (every interface) must be the "
+	            "only entry (got 2 entries)");
+	expect_only(f, "server = { udp = { hwtimestamp = [ \"eth0\", \"averyveryverylong0\" ]; }; };",
+	            "t.conf:1: server.udp.hwtimestamp[1] must be an interface name (1 to 15 "
+	            "characters, none of '/', ':' or white space) or \"*\" (got \"averyveryverylong0\")");
+	expect_only(f, "server = { udp = { hwtimestamp = [ \"eth0:1\" ]; }; };",
+	            "t.conf:1: server.udp.hwtimestamp[0] must be an interface name (1 to 15 "
+	            "characters, none of '/', ':' or white space) or \"*\" (got \"eth0:1\")");
+	expect_only(f, "server = { udp = { hwtimestamp = [ \"\" ]; }; };",
+	            "t.conf:1: server.udp.hwtimestamp[0] must be an interface name (1 to 15 "
+	            "characters, none of '/', ':' or white space) or \"*\" (got \"\")");
+	expect_only(f, "server = { udp = { hwtimestamp = true; }; };",
+	            "t.conf:1: server.udp.hwtimestamp must be a list of strings [ \"...\", ... ] "
+	            "(got a boolean)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +203,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_large_integer_needs_suffix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nul_byte_and_huge_file, setup, teardown),
 		cmocka_unit_test(test_conf_error_format),
+		cmocka_unit_test_setup_teardown(test_hwtimestamp_checks, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,98 @@
+"""server.udp.hwtimestamp where no interface has hardware timestamps (lo,
+veth): every interface asked for is named in the log with the reason, one
+line says software stamps are used, and the replies are as right as
+without the setting (tsclient --udp, kernel stamps both ways, interleaved
+mode). A name that is no interface is a warning, not a failure. Runs in a
+private network namespace (root and unshare), with a veth pair of its own,
+so that "*" never reaches a real card's timestamping setting."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import udpchrony
+
+OFFSET_S = 0.5
+SIM = 'clock = { plugin = "sim"; offset = %.1f; };' % OFFSET_S
+
+
+def tsclient(tmpdir, port):
+    conf = os.path.join(tmpdir, "client.conf")
+    with open(conf, "w") as f:
+        f.write('plugin_dir = "%s";\nclock = { plugin = "realtime"; };\n'
+                'client = { samples = 8; timeout = 2.0; };\n' % os.environ["PLUGIN_DIR"])
+    proc = subprocess.run([os.environ["TSCLIENT"], "-c", conf, "--udp", "--json",
+                           "127.0.0.1:%d" % port], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=20)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout)
+
+
+def serve(tmpdir, setting):
+    """Start tsd with the setting, check tsclient's answer, return the log."""
+    with udpchrony.TsdUdp(conf=SIM, udp=setting) as tsd:
+        result = tsclient(tmpdir, tsd.udp_port)
+        tsd.stop()
+        log = tsd.log()
+    s = result["servers"][0]
+    assert abs(result["offset_s"] - OFFSET_S) < 0.001, result
+    assert s["samples"] == 8, s
+    # Software stamps both ways on every exchange, as without the setting
+    # (tsclient makes up a sample that waited in vain for its interleaved
+    # T3 with one more exchange, at most twice the samples in all).
+    assert s["kernel_t1"] == s["kernel_t4"] and 8 <= s["kernel_t1"] <= 16, s
+    return log
+
+
+def lines(log, needle):
+    return [line for line in log.splitlines() if needle in line]
+
+
+def expect_software(log, names):
+    for name in names:
+        got = lines(log, "udp: interface %s: " % name)
+        assert len(got) == 1 and "software timestamps" in got[0], \
+            "interface %s: %r in:\n%s" % (name, got, log)
+    summary = lines(log, "udp: timestamps: ")
+    assert len(summary) == 1, "not one summary line:\n%s" % log
+    assert "software only" in summary[0], summary[0]
+    assert not lines(log, "hardware timestamps (PHC"), log
+    return summary[0]
+
+
+def main():
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    subprocess.run(["ip", "link", "add", "tsdhw0", "type", "veth", "peer", "name", "tsdhw1"],
+                   check=True)
+    tmpdir = tempfile.mkdtemp(prefix="tsd-udp-hwtimestamp-")
+
+    log = serve(tmpdir, 'hwtimestamp = [ "lo" ];')
+    expect_software(log, ["lo"])
+    why = lines(log, "udp: interface lo: ")[0]
+    assert "no hardware timestamping (ethtool reports software only)" in why, why
+    print(why.split("]: ", 1)[-1])
+
+    log = serve(tmpdir, 'hwtimestamp = [ "*" ];')
+    summary = expect_software(log, ["lo", "tsdhw0", "tsdhw1"])
+    print(summary.split("]: ", 1)[-1])
+
+    log = serve(tmpdir, 'hwtimestamp = [ "tsdnosuch0", "lo" ];')
+    expect_software(log, ["tsdnosuch0", "lo"])
+    missing = lines(log, "udp: interface tsdnosuch0: ")[0]
+    assert "no such interface" in missing and "warn" in missing.lower(), missing
+    print(missing.split("]: ", 1)[-1])
+
+    # Not asked for: nothing is said and nothing is touched.
+    log = serve(tmpdir, "")
+    assert not lines(log, "udp: interface ") and not lines(log, "udp: timestamps: "), log
+    print("hwtimestamp: every interface named with its reason, software stamps used, "
+          "replies right (offset within 1 ms, 8 samples with kernel stamps)")
+    return 0
+
+
+if __name__ == "__main__":
+    if not udpchrony.in_private_netns():
+        sys.exit(udpchrony.reenter_in_netns(__file__))
+    sys.exit(main())
