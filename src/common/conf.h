@@ -50,7 +50,6 @@ struct conf_udp {
 	 * "*" for every interface that has them; default none. */
 	char *hwtimestamp[CONF_MAX_HWTIMESTAMP];
 	size_t n_hwtimestamp;
-	int hwtimestamp_line;           /* its line in the file, 0 if default */
 };
 
 /* Network Time Security (RFC 8915): the key exchange over TLS 1.3. */

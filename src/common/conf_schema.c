@@ -446,7 +446,6 @@ static void udp_hwtimestamp_list(struct loadctx *c, const config_setting_t *s)
 	            check_interface);
 	if (c->failed != errors)
 		return;
-	udp->hwtimestamp_line = config_setting_source_line(s);
 	for (size_t i = 0; i < udp->n_hwtimestamp && udp->n_hwtimestamp > 1; i++)
 		if (strcmp(udp->hwtimestamp[i], "*") == 0) {
 			conf_fail(c, s, "server.udp.hwtimestamp: \"*\" (every interface) must be "

@@ -173,7 +173,6 @@ static void test_hwtimestamp_checks(void **state)
 	assert_int_equal(load(f, "server = { udp = {\n hwtimestamp = [ \"eth0\", \"enp1s0f1\" ]; }; };"), 0);
 	assert_int_equal(f->cfg.server.udp.n_hwtimestamp, 2);
 	assert_string_equal(f->cfg.server.udp.hwtimestamp[1], "enp1s0f1");
-	assert_int_equal(f->cfg.server.udp.hwtimestamp_line, 2);
 	assert_int_equal(load(f, "server = { udp = { hwtimestamp = \"*\"; }; };"), 0);
 	assert_int_equal(f->cfg.server.udp.n_hwtimestamp, 1);
 	assert_string_equal(f->cfg.server.udp.hwtimestamp[0], "*");
