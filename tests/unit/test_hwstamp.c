@@ -13,11 +13,16 @@
 #include <linux/errqueue.h>
 #include <linux/ethtool.h>
 #include <linux/net_tstamp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "tsd/hwclock.h"
 #include "tsd/hwstamp.h"
 #include "tsd/phcfit.h"
+#include "tsd/udp_txstamp.h"
 
 #define NS 1000000000ll
 #define ALL_HW (SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_RX_HARDWARE | \
@@ -341,6 +346,98 @@ static void test_find_short_cmsg(void **state)
 	assert_int_equal(hwclock_find(&hc, &m.msg, &rt, NULL), -1);
 }
 
+/* ---- a socket with the hardware flags, on loopback (no hardware) ---- */
+
+static int64_t realtime_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * NS + t.tv_nsec;
+}
+
+static unsigned pktinfo_index(struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		struct in_pktinfo pi;
+
+		if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_PKTINFO)
+			continue;
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		return (unsigned)pi.ipi_ifindex;
+	}
+	return 0;
+}
+
+/* A message from fd (the error queue with MSG_ERRQUEUE), waiting up to a
+ * second for it; the software stamp is chosen, and it is recent. */
+static void expect_software_message(struct hwclock *hc, int fd, int flags, unsigned lo)
+{
+	struct message m;
+	char data[256];
+	struct iovec iov = { data, sizeof(data) };
+	struct pollfd p = { .fd = fd, .events = flags != 0 ? POLLERR : POLLIN };
+	tsd_time_ns rt = 0;
+	int hw = -1;
+
+	memset(&m, 0, sizeof(m));
+	m.msg.msg_iov = &iov;
+	m.msg.msg_iovlen = 1;
+	m.msg.msg_control = m.control;
+	m.msg.msg_controllen = sizeof(m.control);
+	assert_int_equal(poll(&p, 1, 1000), 1);
+	assert_true(recvmsg(fd, &m.msg, flags | MSG_DONTWAIT) > 0);
+	assert_int_equal(m.msg.msg_flags & MSG_CTRUNC, 0);
+	/* The interface is named, so a card's stamp would find its PHC. */
+	assert_int_equal(pktinfo_index(&m.msg), lo);
+	assert_int_equal(hwclock_find(hc, &m.msg, &rt, &hw), 0);
+	assert_int_equal(hw, 0);
+	assert_true(rt > realtime_ns() - NS && rt <= realtime_ns());
+}
+
+/* The flags a socket gets with hardware stamps on: the kernel takes them,
+ * a reply on a card without hardware stamps still gets its software
+ * transmit stamp (OPT_TX_SWHW) with the interface (OPT_CMSG, IP_PKTINFO),
+ * and a request its software receive stamp. */
+static void test_socket_flags_on_loopback(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	struct hwstamp hw = { .n = 1 };
+	struct hwclock hc;
+	_Alignas(struct cmsghdr) char control[64];
+	char byte = 'x';
+	struct iovec iov = { &byte, 1 };
+	struct msghdr h = { .msg_name = &a, .msg_namelen = sizeof(a), .msg_iov = &iov,
+	                    .msg_iovlen = 1, .msg_control = control };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1, flags = 0;
+	socklen_t flen = sizeof(flags);
+	unsigned lo = if_nametoindex("lo");
+
+	(void)state;
+	assert_true(fd >= 0 && lo > 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)), 0);
+	udp_txstamp_hardware(hwstamp_socket_flags(&hw));
+	udp_txstamp_enable(fd);
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, &flen), 0);
+	assert_int_equal(flags & (SOF_TIMESTAMPING_RAW_HARDWARE | SOF_TIMESTAMPING_OPT_PKTINFO |
+	                          SOF_TIMESTAMPING_OPT_CMSG | SOF_TIMESTAMPING_OPT_TX_SWHW),
+	                 SOF_TIMESTAMPING_RAW_HARDWARE | SOF_TIMESTAMPING_OPT_PKTINFO |
+	                 SOF_TIMESTAMPING_OPT_CMSG | SOF_TIMESTAMPING_OPT_TX_SWHW);
+	h.msg_controllen = udp_txstamp_request(control, 0, sizeof(control));
+	if (h.msg_controllen == 0)
+		h.msg_control = NULL;            /* every reply is stamped anyway */
+	assert_int_equal(sendmsg(fd, &h, 0), 1);
+	one_phc(&hc);
+	hc.ifs[0].if_index = lo;
+	expect_software_message(&hc, fd, MSG_ERRQUEUE, lo);
+	expect_software_message(&hc, fd, 0, lo);
+	udp_txstamp_hardware(0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_find_hardware),
 		cmocka_unit_test(test_find_falls_back),
 		cmocka_unit_test(test_find_short_cmsg),
+		cmocka_unit_test(test_socket_flags_on_loopback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
