@@ -225,10 +225,10 @@ static int open_nts(struct generation *g, const struct generation *prev, char *e
 /* server.udp.hwtimestamp: the interfaces first, so that the sockets bound
  * ask for their stamps; then every UDP socket again, kept ones too (the
  * setting may be what a reload changed). */
-static void start_hwstamp(struct generation *g)
+static void start_hwstamp(struct generation *g, const struct generation *prev)
 {
 	if (g->cfg->server.udp.enable)
-		(void)hwstamp_setup(&g->cfg->server.udp, &g->hw);
+		(void)hwstamp_setup(&g->cfg->server.udp, prev != NULL ? &prev->hw : NULL, &g->hw);
 	udp_txstamp_hardware(hwstamp_socket_flags(&g->hw));
 }
 
@@ -256,7 +256,7 @@ int generation_open(struct generation *g, struct conf *cfg,
 		goto fail;
 	if (udp_table_new(cfg, &g->udp_table, err, errlen) != 0)
 		goto fail;
-	start_hwstamp(g);
+	start_hwstamp(g, prev);
 	if (g->reuseport) {
 		if (open_shards(g, prev, err, errlen) != 0)
 			goto fail;

@@ -90,8 +90,27 @@ static int enable_one(int sock, const char *name, int *phc_index, char *why, siz
 	return 0;
 }
 
+/* A reload keeps what the previous generation turned on: the master may
+ * run as server.user by then, without CAP_NET_ADMIN or the right to open
+ * /dev/ptpN. 1 when e now holds a copy of prev's entry for the interface. */
+static int keep_previous(const struct hwstamp *prev, const char *name, unsigned index,
+                         struct hwstamp_if *e)
+{
+	for (unsigned i = 0; prev != NULL && i < prev->n; i++) {
+		const struct hwstamp_if *p = &prev->ifs[i];
+
+		if (strcmp(p->name, name) != 0 || p->if_index != index)
+			continue;
+		*e = *p;
+		e->phc_fd = fcntl(p->phc_fd, F_DUPFD_CLOEXEC, 0);
+		return e->phc_fd >= 0;
+	}
+	return 0;
+}
+
 /* One interface: a line either way; 1 when it joined hw. */
-static int add_interface(int sock, const char *name, struct hwstamp *hw)
+static int add_interface(int sock, const char *name, const struct hwstamp *prev,
+                         struct hwstamp *hw)
 {
 	struct hwstamp_if *e = &hw->ifs[hw->n];
 	char why[160], path[32];
@@ -106,6 +125,12 @@ static int add_interface(int sock, const char *name, struct hwstamp *hw)
 		log_warn("udp: interface %s: more than %d interfaces with hardware stamps; "
 		         "software timestamps", name, HWSTAMP_MAX_IF);
 		return 0;
+	}
+	if (keep_previous(prev, name, index, e)) {
+		hw->n++;
+		log_info("udp: interface %s: hardware timestamps (PHC /dev/ptp%d, kept)", name,
+		         e->phc_index);
+		return 1;
 	}
 	errno = 0;
 	if (enable_one(sock, name, &e->phc_index, why, sizeof(why)) != 0) {
@@ -127,7 +152,7 @@ static int add_interface(int sock, const char *name, struct hwstamp *hw)
 }
 
 /* "*": every interface the kernel lists. Returns how many were tried. */
-static unsigned add_all(int sock, struct hwstamp *hw)
+static unsigned add_all(int sock, const struct hwstamp *prev, struct hwstamp *hw)
 {
 	struct if_nameindex *list = if_nameindex();
 	unsigned tried = 0;
@@ -138,7 +163,7 @@ static unsigned add_all(int sock, struct hwstamp *hw)
 		return 0;
 	}
 	for (struct if_nameindex *p = list; p->if_index != 0 && p->if_name != NULL; p++, tried++)
-		(void)add_interface(sock, p->if_name, hw);
+		(void)add_interface(sock, p->if_name, prev, hw);
 	if_freenameindex(list);
 	return tried;
 }
@@ -156,11 +181,12 @@ static void log_summary(const struct hwstamp *hw, unsigned tried)
 	for (unsigned i = 0; i < hw->n; i++)
 		used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
 		                         i > 0 ? ", " : "", hw->ifs[i].name);
-	log_info("udp: timestamps: hardware on %u of %u interface%s (%s), software on the rest",
-	         hw->n, tried, tried == 1 ? "" : "s", names);
+	log_info("udp: timestamps: hardware on %u of %u interface%s (%s)%s", hw->n, tried,
+	         tried == 1 ? "" : "s", names, hw->n < tried ? ", software on the rest" : "");
 }
 
-unsigned hwstamp_setup(const struct conf_udp *cfg, struct hwstamp *hw)
+unsigned hwstamp_setup(const struct conf_udp *cfg, const struct hwstamp *prev,
+                       struct hwstamp *hw)
 {
 	unsigned tried = 0;
 	int sock;
@@ -175,10 +201,10 @@ unsigned hwstamp_setup(const struct conf_udp *cfg, struct hwstamp *hw)
 		return 0;
 	}
 	if (strcmp(cfg->hwtimestamp[0], "*") == 0)
-		tried = add_all(sock, hw);
+		tried = add_all(sock, prev, hw);
 	else
 		for (; tried < cfg->n_hwtimestamp; tried++)
-			(void)add_interface(sock, cfg->hwtimestamp[tried], hw);
+			(void)add_interface(sock, cfg->hwtimestamp[tried], prev, hw);
 	close(sock);
 	log_summary(hw, tried);
 	return hw->n;

@@ -33,11 +33,14 @@ int hwstamp_capable(const struct ethtool_ts_info *info, int *rx_filter, const ch
 
 /* Master: for each interface cfg names ("*": every one), ask its driver,
  * turn stamping on, open its PHC; one log line per interface (the reason
- * for software where it fails), one summary line. Fills hw (zeroed first)
- * with the interfaces that have hardware stamps; returns how many. Never
- * fails: software stamps are the fallback. Nothing is done or logged when
- * cfg names none. */
-unsigned hwstamp_setup(const struct conf_udp *cfg, struct hwstamp *hw);
+ * for software where it fails), one summary line. An interface that prev
+ * (the running generation's, or NULL) has on is kept as it is, its PHC
+ * descriptor duplicated: a reload needs no privilege. Fills hw (zeroed
+ * first) with the interfaces that have hardware stamps; returns how many.
+ * Never fails: software stamps are the fallback. Nothing is done or logged
+ * when cfg names none. */
+unsigned hwstamp_setup(const struct conf_udp *cfg, const struct hwstamp *prev,
+                       struct hwstamp *hw);
 
 /* The SO_TIMESTAMPING flags a UDP socket adds when hw has any interface:
  * hardware stamps both ways in raw PHC time, and with each stamp the

@@ -13,6 +13,7 @@
 #include <linux/errqueue.h>
 #include <linux/ethtool.h>
 #include <linux/net_tstamp.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
 #include <time.h>
@@ -97,6 +98,53 @@ static void test_not_capable(void **state)
 	info = full_info();
 	info.tx_types = 1u << HWTSTAMP_TX_OFF;
 	expect_refused(&info, "transmit stamping cannot be turned on");
+}
+
+/* hwstamp_setup on loopback, which has no hardware stamps: software,
+ * unless the running generation has the interface on (a reload, when the
+ * master may no longer be allowed to turn it on): then its PHC descriptor
+ * is duplicated, nothing asked of the driver. Never "*" here: that would
+ * turn on a real card's stamping (test_udp_hwtimestamp.py tries it in a
+ * namespace of its own). */
+static void test_setup_keeps_previous(void **state)
+{
+	char lo_name[] = "lo", missing[] = "tsdnosuch0";
+	struct conf_udp cfg = { .enable = 1, .n_hwtimestamp = 1 };
+	struct hwstamp prev = { .n = 1 }, hw;
+	int flags;
+
+	(void)state;
+	cfg.hwtimestamp[0] = lo_name;
+	assert_int_equal(hwstamp_setup(&cfg, NULL, &hw), 0);
+	assert_int_equal(hw.n, 0);
+	strcpy(prev.ifs[0].name, "lo");
+	prev.ifs[0].if_index = if_nametoindex("lo");
+	prev.ifs[0].phc_index = 7;
+	prev.ifs[0].phc_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(prev.ifs[0].phc_fd >= 0);
+	assert_int_equal(hwstamp_setup(&cfg, &prev, &hw), 1);
+	assert_string_equal(hw.ifs[0].name, "lo");
+	assert_int_equal(hw.ifs[0].phc_index, 7);
+	assert_int_equal(hw.ifs[0].if_index, prev.ifs[0].if_index);
+	assert_true(hw.ifs[0].phc_fd >= 0 && hw.ifs[0].phc_fd != prev.ifs[0].phc_fd);
+	flags = fcntl(hw.ifs[0].phc_fd, F_GETFD);
+	assert_true(flags >= 0 && (flags & FD_CLOEXEC));
+	assert_int_equal(hwstamp_socket_flags(&hw) & SOF_TIMESTAMPING_RAW_HARDWARE,
+	                 SOF_TIMESTAMPING_RAW_HARDWARE);
+	hwstamp_close(&hw);
+	assert_int_equal(hw.n, 0);
+	assert_int_equal(hwstamp_socket_flags(&hw), 0);
+	assert_int_equal(hwstamp_socket_flags(NULL), 0);
+	/* Another interface under the same name (its index changed): asked again. */
+	cfg.hwtimestamp[0] = lo_name;
+	prev.ifs[0].if_index += 1000;
+	assert_int_equal(hwstamp_setup(&cfg, &prev, &hw), 0);
+	/* A name that is no interface, and none named at all. */
+	cfg.hwtimestamp[0] = missing;
+	assert_int_equal(hwstamp_setup(&cfg, &prev, &hw), 0);
+	cfg.n_hwtimestamp = 0;
+	assert_int_equal(hwstamp_setup(&cfg, &prev, &hw), 0);
+	hwstamp_close(&prev);
 }
 
 /* The narrowest window wins, at its middle; impossible or wide ones never. */
@@ -212,6 +260,34 @@ static void test_fit_restarts(void **state)
 	s.sys_ns += NS / 4 + 500000;
 	phcfit_add(&f, &s);
 	assert_int_equal(f.n, 1);
+}
+
+/* A descriptor that is no PHC: the extended request is refused (ENOTTY),
+ * the basic one is tried from then on, and the fit stays empty (stale). */
+static void test_sample_not_a_phc(void **state)
+{
+	struct hwstamp hw = { .n = 1 };
+	struct hwclock hc;
+
+	(void)state;
+	hw.ifs[0].if_index = 1;
+	hw.ifs[0].phc_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(hw.ifs[0].phc_fd >= 0);
+	hwclock_init(&hc, &hw);
+	assert_int_equal(hc.n, 1);
+	assert_int_equal(hc.ifs[0].extended, 1);
+	assert_int_equal(hwclock_sample(&hc.ifs[0]), -1);
+	assert_int_equal(hc.ifs[0].extended, 0);
+	assert_int_equal(hwclock_sample(&hc.ifs[0]), -1);
+	assert_int_equal(hc.ifs[0].fit.n, 0);
+	/* Once a second at most. */
+	hwclock_tick(&hc, 5 * NS);
+	assert_int_equal(hc.sampled_ns, 5 * NS);
+	hwclock_tick(&hc, 5 * NS + NS / 2);
+	assert_int_equal(hc.sampled_ns, 5 * NS);
+	hwclock_tick(&hc, 6 * NS);
+	assert_int_equal(hc.sampled_ns, 6 * NS);
+	hwstamp_close(&hw);
 }
 
 /* ---- a message's stamp ---- */
@@ -443,10 +519,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_capable),
 		cmocka_unit_test(test_not_capable),
+		cmocka_unit_test(test_setup_keeps_previous),
 		cmocka_unit_test(test_pick),
 		cmocka_unit_test(test_fit_offset_and_rate),
 		cmocka_unit_test(test_fit_averages_noise),
 		cmocka_unit_test(test_fit_restarts),
+		cmocka_unit_test(test_sample_not_a_phc),
 		cmocka_unit_test(test_find_hardware),
 		cmocka_unit_test(test_find_falls_back),
 		cmocka_unit_test(test_find_short_cmsg),
