@@ -58,6 +58,20 @@ static int ifreq_ioctl(int sock, const char *name, unsigned long request, void *
 	return ioctl(sock, request, &ifr);
 }
 
+/* Stamping already on for every sent packet and every received one (by
+ * ptp4l with its filter ALL, or hwstamp_ctl): nothing to change, and no
+ * CAP_NET_ADMIN needed. SIOCGHWTSTAMP asks without privilege. */
+static int already_on(int sock, const char *name)
+{
+	struct hwtstamp_config hc;
+
+	memset(&hc, 0, sizeof(hc));
+	if (ifreq_ioctl(sock, name, SIOCGHWTSTAMP, &hc) != 0)
+		return 0;
+	return hc.tx_type == HWTSTAMP_TX_ON &&
+	       (hc.rx_filter == HWTSTAMP_FILTER_ALL || hc.rx_filter == HWTSTAMP_FILTER_NTP_ALL);
+}
+
 /* Ask, check, turn on: 0 with the PHC's index, or -1 with the reason. */
 static int enable_one(int sock, const char *name, int *phc_index, char *why, size_t len)
 {
@@ -75,6 +89,10 @@ static int enable_one(int sock, const char *name, int *phc_index, char *why, siz
 	if (hwstamp_capable(&info, &rx_filter, &reason) != 0) {
 		snprintf(why, len, "no hardware timestamping (%s)", reason);
 		return -1;
+	}
+	if (already_on(sock, name)) {
+		*phc_index = info.phc_index;
+		return 0;
 	}
 	memset(&hc, 0, sizeof(hc));
 	hc.tx_type = HWTSTAMP_TX_ON;
