@@ -232,8 +232,9 @@ static void start_hwstamp(struct generation *g, const struct generation *prev)
 	udp_txstamp_hardware(hwstamp_socket_flags(&g->hw));
 }
 
-static void apply_hwstamp(const struct generation *g)
+void generation_apply_hwstamp(const struct generation *g)
 {
+	udp_txstamp_hardware(hwstamp_socket_flags(&g->hw));
 	for (size_t i = 0; i < g->n_udp; i++)
 		udp_txstamp_enable(g->udp_fds[i]);
 	for (unsigned k = 0; g->shards != NULL && k < g->n_workers; k++)
@@ -260,14 +261,14 @@ int generation_open(struct generation *g, struct conf *cfg,
 	if (g->reuseport) {
 		if (open_shards(g, prev, err, errlen) != 0)
 			goto fail;
-		apply_hwstamp(g);
+		generation_apply_hwstamp(g);
 		return 0;
 	}
 	if (listen_set_open(&g->listen, cfg, 0, prev != NULL ? &prev->listen : NULL, err, errlen) != 0)
 		goto fail;
 	if (open_udp(g, prev, err, errlen) != 0)
 		goto fail;
-	apply_hwstamp(g);
+	generation_apply_hwstamp(g);
 	return 0;
 fail:
 	generation_close_sockets(g);

@@ -61,6 +61,10 @@ void generation_close_sockets(struct generation *g);
  * sockets. generation_open does it; a reload that fails after that gives
  * the kept sockets back to the running generation with this. */
 int generation_apply_balance(const struct generation *g, char *err, size_t errlen);
+/* server.udp.hwtimestamp: (re)apply g's timestamping flags to its UDP
+ * sockets and to the replies its workers will send. generation_open does
+ * it; a reload that fails after that gives them back with this. */
+void generation_apply_hwstamp(const struct generation *g);
 /* Close the sockets and the PHCs, unmap the master's view of the
  * rate-limit table (the workers keep theirs) and free the configuration. */
 void generation_free(struct generation *g);

@@ -365,6 +365,7 @@ keep:
 	/* The failed generation may have re-aimed the kept UDP sockets. */
 	if (generation_apply_balance(&m->gen, err, sizeof(err)) != 0)
 		log_err("%s", err);
+	generation_apply_hwstamp(&m->gen);
 	note_reload(m, 0);
 	log_err("reload failed; the running configuration stays in service");
 	notify_systemd("READY=1");

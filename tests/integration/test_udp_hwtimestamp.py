@@ -8,10 +8,12 @@ so that "*" never reaches a real card's timestamping setting."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 
+import tsdtest
 import udpchrony
 
 OFFSET_S = 0.5
@@ -62,6 +64,30 @@ def expect_software(log, names):
     return summary[0]
 
 
+def reload(tmpdir):
+    """A reload from lo to the veth pair: each interface named again, one
+    summary line per generation, and the new workers serve right."""
+    with udpchrony.TsdUdp(conf=SIM, udp='hwtimestamp = [ "lo" ];') as tsd:
+        old = set(tsd.tsd.wait_workers(2))
+        with open(tsd.tsd.conf_path) as f:
+            text = f.read()
+        with open(tsd.tsd.conf_path, "w") as f:
+            f.write(text.replace('hwtimestamp = [ "lo" ];',
+                                 'hwtimestamp = [ "tsdhw0", "tsdhw1" ];'))
+        tsd.tsd.signal(signal.SIGHUP)
+        assert tsdtest.wait_for(lambda: (lambda w: len(w) == 2 and not w & old)(
+            set(tsd.tsd.workers())), 20 * tsdtest.slow_factor()), tsd.log()
+        result = tsclient(tmpdir, tsd.udp_port)
+        tsd.stop()
+        log = tsd.log()
+    assert "reload failed" not in log and "configuration reloaded" in log, log
+    assert abs(result["offset_s"] - OFFSET_S) < 0.001, result
+    assert len(lines(log, "udp: timestamps: software only")) == 2, log
+    for name in ("lo", "tsdhw0", "tsdhw1"):
+        assert len(lines(log, "udp: interface %s: " % name)) == 1, log
+    print("reload from lo to tsdhw0, tsdhw1: each named once, software, served right")
+
+
 def main():
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     subprocess.run(["ip", "link", "add", "tsdhw0", "type", "veth", "peer", "name", "tsdhw1"],
@@ -83,6 +109,8 @@ def main():
     missing = lines(log, "udp: interface tsdnosuch0: ")[0]
     assert "no such interface" in missing and "warn" in missing.lower(), missing
     print(missing.split("]: ", 1)[-1])
+
+    reload(tmpdir)
 
     # Not asked for: nothing is said and nothing is touched.
     log = serve(tmpdir, "")
