@@ -98,6 +98,7 @@ static int enable_one(int sock, const char *name, int *phc_index, char *why, siz
 	hc.tx_type = HWTSTAMP_TX_ON;
 	hc.rx_filter = rx_filter;
 	/* The driver may widen the filter (to ALL); none at all is a refusal. */
+	errno = 0;
 	if (ifreq_ioctl(sock, name, SIOCSHWTSTAMP, &hc) != 0 ||
 	    hc.tx_type != HWTSTAMP_TX_ON || hc.rx_filter == HWTSTAMP_FILTER_NONE) {
 		snprintf(why, len, "the driver refused to turn stamping on (SIOCSHWTSTAMP: %s)",
@@ -150,7 +151,6 @@ static int add_interface(int sock, const char *name, const struct hwstamp *prev,
 		         e->phc_index);
 		return 1;
 	}
-	errno = 0;
 	if (enable_one(sock, name, &e->phc_index, why, sizeof(why)) != 0) {
 		log_info("udp: interface %s: %s; software timestamps", name, why);
 		return 0;
