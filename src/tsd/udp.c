@@ -544,18 +544,34 @@ static int send_chunk(struct udp_batch *b, int fd, struct clock_source *cs,
 	return 1;
 }
 
+/* Where the chunk from `from` ends: after UDP_SEND_CHUNK replies that take
+ * their T3 at the send. NTS replies (T3 sealed when built) and interleaved
+ * ones (T3 the previous reply's) ride along: one sendmmsg for a batch of
+ * them, not one per four. */
+static unsigned chunk_end(const struct udp_batch *b, unsigned from)
+{
+	unsigned fresh = 0, j = from;
+
+	while (j < b->n_tx && fresh < UDP_SEND_CHUNK) {
+		const struct udp_slot *s = &b->slot[b->tx_slot[j++]];
+
+		fresh += !s->sealed && !s->interleaved;
+	}
+	return j;
+}
+
 /* T3 as late as possible: read right before each sendmmsg of at most
- * UDP_SEND_CHUNK replies, so the last of a chunk carries a T3 early by
- * the time the kernel takes to send the ones before it (about 1.7 us a
- * packet on loopback, where sending also runs the receiver's side). */
+ * UDP_SEND_CHUNK replies that take it, so the last of a chunk carries a T3
+ * early by the time the kernel takes to send the ones before it (about
+ * 1.7 us a packet on loopback, where sending also runs the receiver's
+ * side). */
 static void send_replies(struct udp_batch *b, int fd, struct clock_source *cs,
                          struct udp_limiter *rl, struct worker_counters *ctr)
 {
 	unsigned sent = 0;
 
 	while (sent < b->n_tx) {
-		unsigned to = sent + UDP_SEND_CHUNK < b->n_tx ? sent + UDP_SEND_CHUNK : b->n_tx;
-		int n = send_chunk(b, fd, cs, sent, to, rl, ctr);
+		int n = send_chunk(b, fd, cs, sent, chunk_end(b, sent), rl, ctr);
 
 		if (n < 0)
 			return;
