@@ -40,8 +40,10 @@ def test_offset(tmpdir):
     # Loopback gives software stamps both ways: T1 is when the request
     # left, not when tsclient read its clock before sending it. Every
     # exchange has both; interleaved mode makes one exchange more than
-    # samples (the last sample waits for the next reply's T3).
-    assert s["kernel_t1"] == s["kernel_t4"] and 8 <= s["kernel_t1"] <= 9, s
+    # samples (the last sample waits for the next reply's T3), and one more
+    # for each sample whose T3 never came (a reply answered basic on a
+    # loaded machine), 2 x samples at most (tsclient(1)).
+    assert s["kernel_t1"] == s["kernel_t4"] and 8 <= s["kernel_t1"] <= 16, s
     print("tsclient --udp vs tsd (sim %+.1f s): offset %+.6f s, kernel stamps T1 %d T4 %d "
           "for 8 samples" % (OFFSET_S, result["offset_s"], s["kernel_t1"], s["kernel_t4"]))
 
