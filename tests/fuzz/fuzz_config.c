@@ -33,7 +33,12 @@ static void check_loaded(const struct conf *cfg)
 	FUZZ_CHECK(cfg->clock.name != NULL && cfg->estimator.name != NULL);
 	FUZZ_CHECK(cfg->clock.n_settings <= CONF_MAX_SETTINGS);
 	FUZZ_CHECK(cfg->estimator.n_settings <= CONF_MAX_SETTINGS);
-	FUZZ_CHECK(cfg->server.n_listen >= 1 && cfg->server.n_listen <= CONF_MAX_LISTEN);
+	/* None is allowed: no TCP listener (UDP only, or a pure sync client). */
+	FUZZ_CHECK(cfg->server.n_listen <= CONF_MAX_LISTEN);
+	FUZZ_CHECK(cfg->server.udp.n_hwtimestamp <= CONF_MAX_HWTIMESTAMP);
+	for (size_t i = 0; i < cfg->server.udp.n_hwtimestamp; i++)
+		FUZZ_CHECK(cfg->server.udp.hwtimestamp[i] != NULL &&
+		           strlen(cfg->server.udp.hwtimestamp[i]) <= 15);
 	FUZZ_CHECK(cfg->client.n_servers <= CONF_MAX_SERVERS);
 	FUZZ_CHECK(cfg->server.workers >= 0);
 	FUZZ_CHECK(cfg->server.max_connections > 0);
