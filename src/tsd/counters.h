@@ -40,6 +40,12 @@ struct worker_counters {
 	uint64_t udp_dropped;           /* invalid packets, no reply */
 	uint64_t udp_limited;           /* rate limited, no reply */
 	uint64_t udp_kod;               /* rate limited, KoD RATE sent */
+	/* Stamps taken for T2 and interleaved T3 (struct hwclock's counts,
+	 * copied once per loop turn): the card's, a card's replaced by the
+	 * software one, and the kernel's software stamps. */
+	uint64_t udp_stamps_hardware;
+	uint64_t udp_stamps_fallback;
+	uint64_t udp_stamps_software;
 	uint64_t nts_ke_served;         /* NTS-KE sessions answered with cookies */
 	uint64_t nts_ke_refused;        /* closed at accept: the NTS-KE session cap */
 	uint64_t nts_ke_tls_failed;     /* handshake failed: not TLS 1.3, no ntske/1, ... */

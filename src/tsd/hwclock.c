@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/tstamp.h"
+#include "tsd/counters.h"
 #include "tsd/hwclock.h"
 
 void hwclock_init(struct hwclock *hc, const struct hwstamp *hw)
@@ -161,7 +162,7 @@ static int hardware_stamp(const struct hwclock *hc, const struct hw_cmsgs *m,
 int hwclock_find(struct hwclock *hc, struct msghdr *msg, tsd_time_ns *rt_ns, int *hardware)
 {
 	struct hw_cmsgs m;
-	int hw = 0;
+	int hw = 0, rc;
 
 	if (hc != NULL && hc->n > 0) {
 		read_cmsgs(msg, &m);
@@ -173,7 +174,19 @@ int hwclock_find(struct hwclock *hc, struct msghdr *msg, tsd_time_ns *rt_ns, int
 	}
 	if (hardware != NULL)
 		*hardware = hw;
-	return hw ? 0 : tstamp_find(msg, rt_ns);
+	if (hw)
+		return 0;
+	rc = tstamp_find(msg, rt_ns);
+	if (rc == 0 && hc != NULL)
+		hc->software++;
+	return rc;
+}
+
+void hwclock_publish(const struct hwclock *hc, struct worker_counters *c)
+{
+	c->udp_stamps_hardware = hc->hardware;
+	c->udp_stamps_fallback = hc->unconverted;
+	c->udp_stamps_software = hc->software;
 }
 
 void hwclock_log_summary(const struct hwclock *hc)

@@ -11,6 +11,7 @@
 #include "tsd/plugin.h"   /* tsd_time_ns */
 
 struct msghdr;
+struct worker_counters;
 
 /* How often the worker samples its PHCs. */
 #define HWCLOCK_INTERVAL_NS 1000000000ull
@@ -30,6 +31,7 @@ struct hwclock {
 	uint64_t sampled_ns;            /* monotonic, the last round of samples */
 	uint64_t hardware;              /* card stamps used */
 	uint64_t unconverted;           /* card stamps replaced by the software one */
+	uint64_t software;              /* software stamps used (unconverted ones too) */
 };
 
 /* The worker's view of the master's interfaces (hw may be NULL: none). */
@@ -49,8 +51,13 @@ int hwclock_sample(struct hwclock_if *e);
  * message carries it, the interface it names (SCM_TIMESTAMPING_PKTINFO,
  * else IP_PKTINFO / IPV6_PKTINFO) has a PHC here and its fit converts it;
  * else the software one (tstamp_find). *hardware says which (may be NULL).
- * 0, or -1 with neither. hc NULL or empty: tstamp_find. */
+ * 0, or -1 with neither. hc empty: tstamp_find; hc NULL: tstamp_find,
+ * nothing counted. Each stamp found adds one to hc's counts. */
 int hwclock_find(struct hwclock *hc, struct msghdr *msg, tsd_time_ns *rt_ns, int *hardware);
+
+/* Copy the counts into the worker's shared counters (three stores: once
+ * per loop turn, never per packet). */
+void hwclock_publish(const struct hwclock *hc, struct worker_counters *c);
 
 /* At worker exit, when a card stamped anything: one line with the counts. */
 void hwclock_log_summary(const struct hwclock *hc);

@@ -47,6 +47,7 @@ static void answer_status(struct master *m, uint64_t id, const struct control_re
 	const char *body;
 
 	v.n_workers = view_workers(m, workers);
+	v.hw = &m->gen.hw;
 	v.correction = m->correction;
 	v.sync_state = m->sync.state;
 	v.sync_pid = m->sync.pid;

@@ -86,6 +86,21 @@ static void exchanges(struct metrics_page *p, const struct worker_counters *t)
 	counter(p, "tsd_accept_paused_total", "", t->accept_emfile);
 }
 
+/* The stamps taken for T2 and interleaved T3 over UDP: an operator sees
+ * how many the cards gave (server.udp.hwtimestamp). */
+static void udp_stamps(struct metrics_page *p, const struct worker_counters *t)
+{
+	metrics_help(p, "tsd_udp_hw_timestamps_total", "counter",
+	     "UDP receive and interleaved transmit stamps taken from a card's PHC.");
+	counter(p, "tsd_udp_hw_timestamps_total", "", t->udp_stamps_hardware);
+	metrics_help(p, "tsd_udp_hw_timestamps_fallback_total", "counter",
+	     "Card stamps replaced by the software stamp (PHC not sampled lately, no PHC).");
+	counter(p, "tsd_udp_hw_timestamps_fallback_total", "", t->udp_stamps_fallback);
+	metrics_help(p, "tsd_udp_sw_timestamps_total", "counter",
+	     "UDP receive and interleaved transmit stamps taken from the kernel's software stamp.");
+	counter(p, "tsd_udp_sw_timestamps_total", "", t->udp_stamps_software);
+}
+
 static void histogram(struct metrics_page *p, const struct worker_counters *t)
 {
 	uint64_t cum = 0, total = 0;
@@ -180,6 +195,7 @@ char *metrics_render(const struct metrics_source *src, size_t *len)
 	metrics_help(&p, "tsd_start_time_seconds", "gauge", "When the master started, Unix time.");
 	metrics_line(&p, "tsd_start_time_seconds %.3f", src->start_time_s);
 	exchanges(&p, &t);
+	udp_stamps(&p, &t);
 	histogram(&p, &t);
 	workers(&p, src, &st, live);
 	clock_metrics(&p, src, &st);

@@ -25,6 +25,9 @@ static void add_counters(struct worker_counters *sum, const struct worker_counte
 	sum->udp_dropped += c->udp_dropped;
 	sum->udp_limited += c->udp_limited;
 	sum->udp_kod += c->udp_kod;
+	sum->udp_stamps_hardware += c->udp_stamps_hardware;
+	sum->udp_stamps_fallback += c->udp_stamps_fallback;
+	sum->udp_stamps_software += c->udp_stamps_software;
 	sum->nts_ke_served += c->nts_ke_served;
 	sum->nts_ke_refused += c->nts_ke_refused;
 	sum->nts_ke_tls_failed += c->nts_ke_tls_failed;

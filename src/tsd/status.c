@@ -3,6 +3,7 @@
 
 #include "tsd/status.h"
 
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -165,6 +166,76 @@ static void write_sources(const struct status_view *v, struct ctl_out *o)
 	ctl_out_end(o);
 }
 
+static int has_hardware(const struct hwstamp *hw, const char *name)
+{
+	for (unsigned i = 0; hw != NULL && i < hw->n; i++)
+		if (strcmp(hw->ifs[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+static void write_interface(struct ctl_out *o, const char *name, int phc_index)
+{
+	char phc[32];
+
+	ctl_out_object(o, NULL);
+	ctl_out_str(o, "name", name);
+	ctl_out_str(o, "source", phc_index >= 0 ? "hardware" : "software");
+	if (phc_index >= 0) {
+		snprintf(phc, sizeof(phc), "/dev/ptp%d", phc_index);
+		ctl_out_str(o, "phc", phc);
+	}
+	ctl_out_end(o);
+}
+
+/* "*": every interface the kernel lists now (one added since has no
+ * hardware stamps either). */
+static void write_listed(const struct hwstamp *hw, struct ctl_out *o)
+{
+	struct if_nameindex *all = if_nameindex();
+
+	for (struct if_nameindex *p = all; p != NULL && p->if_index != 0 && p->if_name != NULL; p++)
+		if (!has_hardware(hw, p->if_name))
+			write_interface(o, p->if_name, -1);
+	if (all != NULL)
+		if_freenameindex(all);
+}
+
+/* The interfaces server.udp.hwtimestamp names: the card's stamps and its
+ * PHC, or software. Every interface not listed stamps in software. */
+static void write_stamp_sources(const struct status_view *v, struct ctl_out *o)
+{
+	const struct conf_udp *u = &v->cfg->server.udp;
+
+	ctl_out_array(o, "interfaces");
+	for (unsigned i = 0; v->hw != NULL && i < v->hw->n; i++)
+		write_interface(o, v->hw->ifs[i].name, v->hw->ifs[i].phc_index);
+	if (u->enable && u->n_hwtimestamp > 0 && strcmp(u->hwtimestamp[0], "*") == 0)
+		write_listed(v->hw, o);
+	else
+		for (size_t i = 0; u->enable && i < u->n_hwtimestamp; i++)
+			if (!has_hardware(v->hw, u->hwtimestamp[i]))
+				write_interface(o, u->hwtimestamp[i], -1);
+	ctl_out_end(o);
+}
+
+static void write_udp(const struct status_view *v, const struct worker_counters *t,
+                      struct ctl_out *o)
+{
+	ctl_out_object(o, "udp");
+	ctl_out_uint(o, "served", t->udp_served);
+	ctl_out_uint(o, "dropped_invalid", t->udp_dropped);
+	ctl_out_uint(o, "rate_limited", t->udp_limited);
+	ctl_out_uint(o, "rate_limited_kod", t->udp_kod);
+	ctl_out_object(o, "timestamps");
+	ctl_out_uint(o, "hardware", t->udp_stamps_hardware);
+	ctl_out_uint(o, "hardware_fallback", t->udp_stamps_fallback);
+	ctl_out_uint(o, "software", t->udp_stamps_software);
+	write_stamp_sources(v, o);
+	ctl_out_end(o);
+	ctl_out_end(o);
+}
+
 static void write_stats(const struct status_view *v, const struct worker_counters *t,
                         unsigned live, struct ctl_out *o)
 {
@@ -189,12 +260,7 @@ static void write_stats(const struct status_view *v, const struct worker_counter
 	ctl_out_uint(o, "closed_error", t->closed_error);
 	ctl_out_uint(o, "emfile_pauses", t->accept_emfile);
 	ctl_out_end(o);
-	ctl_out_object(o, "udp");
-	ctl_out_uint(o, "served", t->udp_served);
-	ctl_out_uint(o, "dropped_invalid", t->udp_dropped);
-	ctl_out_uint(o, "rate_limited", t->udp_limited);
-	ctl_out_uint(o, "rate_limited_kod", t->udp_kod);
-	ctl_out_end(o);
+	write_udp(v, t, o);
 	ctl_out_object(o, "nts");
 	ctl_out_uint(o, "ke_served", t->nts_ke_served);
 	ctl_out_uint(o, "ke_refused", t->nts_ke_refused);

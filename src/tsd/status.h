@@ -10,6 +10,7 @@
 #include "common/control_wire.h"
 #include "common/correction.h"
 #include "tsd/ctl_out.h"
+#include "tsd/hwstamp.h"
 #include "tsd/stats.h"
 #include "tsd/sync_state.h"
 
@@ -30,6 +31,7 @@ struct status_view {
 	uint64_t loaded_realtime_ns;    /* the running configuration was read then */
 	uint64_t uptime_ns;
 	const char *dispatch;
+	const struct hwstamp *hw;       /* the running generation's hardware stamps */
 	const struct stats *stats;
 	const struct worker_counters *ctr;
 	unsigned n_slots;

@@ -48,7 +48,7 @@ struct udp_limiter {
 	int kod;                        /* the leaked answer is a KoD RATE */
 	const struct worker_counters *ctr; /* this worker's, for the summary at exit */
 	struct nts_udp *nts;            /* NULL: NTS off, every request plain */
-	struct hwclock *hw;             /* NULL: software stamps only */
+	struct hwclock *hw;             /* NULL: software stamps, not counted */
 };
 
 /* Room for a receive stamp in both forms (32 and 64 bytes: SO_TIMESTAMPING

@@ -39,7 +39,7 @@ struct udp_limiter *udp_limiter_new(const struct conf_udp *cfg, struct ratelimit
 struct nts_udp;
 void udp_limiter_set_nts(struct udp_limiter *rl, struct nts_udp *nts);
 /* Worker: take the card's stamps where hw (owned by the caller) converts
- * them (server.udp.hwtimestamp). */
+ * them (server.udp.hwtimestamp), and count every stamp taken in hw. */
 struct hwclock;
 void udp_limiter_set_hwclock(struct udp_limiter *rl, struct hwclock *hw);
 /* At worker exit: also logs one line with this worker's UDP counters

@@ -413,6 +413,7 @@ static int worker_loop(struct worker *w)
 		expire_deadlines(w);
 		note_clock(w);
 		hwclock_tick(&w->hwclock, w->now_ns);
+		hwclock_publish(&w->hwclock, w->ctr);
 		if (w->nts_ke != NULL)
 			w->nts_deadline_ns = nts_ke_expire(w->nts_ke, w->now_ns);
 		if (w->accept_resume_ns != 0 && w->accept_resume_ns <= w->now_ns) {
@@ -544,10 +545,10 @@ static int worker_init(struct worker *w, const struct worker_args *a)
 		return 1;
 	}
 	hwclock_init(&w->hwclock, a->hwstamp);
-	if (w->limiter != NULL && w->hwclock.n > 0) {
+	/* Without PHCs too: it counts the software stamps. */
+	if (w->limiter != NULL)
 		udp_limiter_set_hwclock(w->limiter, &w->hwclock);
-		hwclock_tick(&w->hwclock, w->now_ns);   /* a fit before the first packet */
-	}
+	hwclock_tick(&w->hwclock, w->now_ns);   /* a fit before the first packet */
 	w->conns = calloc(w->max_conns, sizeof(*w->conns));
 	if (w->conns == NULL || deadline_heap_init(&w->heap, w->max_conns) != 0)
 		return 1;
@@ -579,6 +580,7 @@ static void worker_fini(struct worker *w)
 	free(w->conns);
 	if (w->limiter != NULL)
 		udp_limiter_free(w->limiter);
+	hwclock_publish(&w->hwclock, w->ctr);
 	hwclock_log_summary(&w->hwclock);
 	nts_ke_server_free(w->nts_ke);
 	explicit_bzero(&w->nts_udp, sizeof(w->nts_udp));

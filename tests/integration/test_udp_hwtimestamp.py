@@ -2,9 +2,12 @@
 veth): every interface asked for is named in the log with the reason, one
 line says software stamps are used, and the replies are as right as
 without the setting (tsclient --udp, kernel stamps both ways, interleaved
-mode). A name that is no interface is a warning, not a failure. Runs in a
-private network namespace (root and unshare), with a veth pair of its own,
-so that "*" never reaches a real card's timestamping setting."""
+mode). A name that is no interface is a warning, not a failure. tsdctl
+stats and the metrics count the stamps (no card's, software ones rising
+with the queries) and name each interface's source. The setting without
+the UDP server is a warning at start and at reload. Runs in a private
+network namespace (root and unshare), with a veth pair of its own, so that
+"*" never reaches a real card's timestamping setting."""
 
 import json
 import os
@@ -13,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 
+import ports
 import tsdtest
 import udpchrony
 
@@ -32,13 +36,44 @@ def tsclient(tmpdir, port):
     return json.loads(proc.stdout)
 
 
-def serve(tmpdir, setting):
-    """Start tsd with the setting, check tsclient's answer, return the log."""
-    with udpchrony.TsdUdp(conf=SIM, udp=setting) as tsd:
+def stamp_counts(tsd, mport):
+    """tsdctl stats' stamp counts and sources, once the metrics say the same."""
+    import test_metrics     # its scrape and value (skips without the parser)
+
+    def same():
+        ts = tsd.tsd.ctl_json("stats")["udp"]["timestamps"]
+        m = test_metrics.scrape(mport)
+        got = (test_metrics.value(m, "tsd_udp_hw_timestamps_total"),
+               test_metrics.value(m, "tsd_udp_hw_timestamps_fallback_total"),
+               test_metrics.value(m, "tsd_udp_sw_timestamps_total"))
+        return ts if got == (ts["hardware"], ts["hardware_fallback"], ts["software"]) else None
+    ts = tsdtest.wait_for(same, 10 * tsdtest.slow_factor(), 0.1)
+    assert ts, "tsdctl stats and the metrics never agreed:\n%s" % tsd.log()
+    return ts
+
+
+def serve(tmpdir, setting, sources=()):
+    """Start tsd with the setting, check tsclient's answer and the stamps
+    counted (software only, the interfaces' sources), return the log."""
+    mport = ports.free_port()
+    conf = SIM + '\nmetrics = { listen = "127.0.0.1:%d"; };' % mport
+    with udpchrony.TsdUdp(conf=conf, udp=setting) as tsd:
+        before = stamp_counts(tsd, mport)
         result = tsclient(tmpdir, tsd.udp_port)
+        after = stamp_counts(tsd, mport)
+        rc, text, err = tsd.tsd.ctl("stats")
         tsd.stop()
         log = tsd.log()
+    assert rc == 0 and "timestamps:" in text and "hardware_fallback:" in text, text + err
     s = result["servers"][0]
+    # Every request tsclient made had a software T2 (interleaved T3s add more).
+    assert after["hardware"] == 0 and after["hardware_fallback"] == 0, after
+    assert after["software"] - before["software"] >= s["kernel_t1"], (before, after, s)
+    assert sorted((i["name"], i["source"]) for i in after["interfaces"]) == \
+        sorted((name, "software") for name in sources), after
+    print("%s: stamps hardware %d, fallback %d, software %d (+%d for %d exchanges)" %
+          (setting or "no hwtimestamp", after["hardware"], after["hardware_fallback"],
+           after["software"], after["software"] - before["software"], s["kernel_t1"]))
     assert abs(result["offset_s"] - OFFSET_S) < 0.001, result
     assert s["samples"] == 8, s
     # Software stamps both ways on every exchange, as without the setting
@@ -94,17 +129,17 @@ def main():
                    check=True)
     tmpdir = tempfile.mkdtemp(prefix="tsd-udp-hwtimestamp-")
 
-    log = serve(tmpdir, 'hwtimestamp = [ "lo" ];')
+    log = serve(tmpdir, 'hwtimestamp = [ "lo" ];', ["lo"])
     expect_software(log, ["lo"])
     why = lines(log, "udp: interface lo: ")[0]
     assert "no hardware timestamping (ethtool reports software only)" in why, why
     print(why.split("]: ", 1)[-1])
 
-    log = serve(tmpdir, 'hwtimestamp = [ "*" ];')
+    log = serve(tmpdir, 'hwtimestamp = [ "*" ];', ["lo", "tsdhw0", "tsdhw1"])
     summary = expect_software(log, ["lo", "tsdhw0", "tsdhw1"])
     print(summary.split("]: ", 1)[-1])
 
-    log = serve(tmpdir, 'hwtimestamp = [ "tsdnosuch0", "lo" ];')
+    log = serve(tmpdir, 'hwtimestamp = [ "tsdnosuch0", "lo" ];', ["tsdnosuch0", "lo"])
     expect_software(log, ["tsdnosuch0", "lo"])
     missing = lines(log, "udp: interface tsdnosuch0: ")[0]
     assert "no such interface" in missing and "warn" in missing.lower(), missing
