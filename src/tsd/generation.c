@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/estimator.h"
+#include "common/log.h"
 #include "tsd/generation.h"
 #include "tsd/nts_ke_server.h"
 #include "tsd/portcheck.h"
@@ -224,11 +225,17 @@ static int open_nts(struct generation *g, const struct generation *prev, char *e
 
 /* server.udp.hwtimestamp: the interfaces first, so that the sockets bound
  * ask for their stamps; then every UDP socket again, kept ones too (the
- * setting may be what a reload changed). */
+ * setting may be what a reload changed). Without the UDP server there is
+ * nothing to stamp: said at every start and reload, not fatal. */
 static void start_hwstamp(struct generation *g, const struct generation *prev)
 {
-	if (g->cfg->server.udp.enable)
-		(void)hwstamp_setup(&g->cfg->server.udp, prev != NULL ? &prev->hw : NULL, &g->hw);
+	const struct conf_udp *u = &g->cfg->server.udp;
+
+	if (u->enable)
+		(void)hwstamp_setup(u, prev != NULL ? &prev->hw : NULL, &g->hw);
+	else if (u->n_hwtimestamp > 0)
+		log_warn("udp: server.udp.hwtimestamp is set but server.udp.enable is false: "
+		         "nothing to stamp, the setting is ignored");
 	udp_txstamp_hardware(hwstamp_socket_flags(&g->hw));
 }
 

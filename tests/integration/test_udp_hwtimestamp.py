@@ -123,6 +123,24 @@ def reload(tmpdir):
     print("reload from lo to tsdhw0, tsdhw1: each named once, software, served right")
 
 
+def without_udp():
+    """The setting with the UDP server off: a warning at start and at each
+    reload, nothing turned on, and the TCP service runs."""
+    warning = "server.udp.hwtimestamp is set but server.udp.enable is false"
+    conf = ('%s\nserver = { listen = [ "127.0.0.1" ]; workers = 1;\n'
+            '  udp = { enable = false; hwtimestamp = [ "lo" ]; }; };\n' % SIM)
+    with tsdtest.Tsd(conf, name="udp-off") as tsd:
+        assert len(lines(tsd.log(), warning)) == 1, tsd.log()
+        rc, out, err = tsd.ctl("reload")
+        assert rc == 0, (rc, out, err)
+        assert len(lines(tsd.log(), warning)) == 2, tsd.log()
+        tsdtest.native_exchange(tsd.port)
+        tsd.stop()
+        log = tsd.log()
+    assert not lines(log, "udp: interface ") and not lines(log, "udp: timestamps: "), log
+    print(lines(log, warning)[0].split("]: ", 1)[-1])
+
+
 def main():
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     subprocess.run(["ip", "link", "add", "tsdhw0", "type", "veth", "peer", "name", "tsdhw1"],
@@ -146,6 +164,7 @@ def main():
     print(missing.split("]: ", 1)[-1])
 
     reload(tmpdir)
+    without_udp()
 
     # Not asked for: nothing is said and nothing is touched.
     log = serve(tmpdir, "")
