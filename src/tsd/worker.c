@@ -580,6 +580,7 @@ static void worker_fini(struct worker *w)
 	if (w->limiter != NULL)
 		udp_limiter_free(w->limiter);
 	hwclock_log_summary(&w->hwclock);
+	hwclock_fini(&w->hwclock);
 	nts_ke_server_free(w->nts_ke);
 	explicit_bzero(&w->nts_udp, sizeof(w->nts_udp));
 	if (w->clock_open)
