@@ -3,12 +3,11 @@
  * the choice between a message's hardware and software stamps. */
 #include <errno.h>
 #include <string.h>
-#include <sys/ioctl.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
-#include <linux/ptp_clock.h>
 
 #include "common/log.h"
 #include "common/tstamp.h"
@@ -19,69 +18,33 @@ void hwclock_init(struct hwclock *hc, const struct hwstamp *hw)
 {
 	memset(hc, 0, sizeof(*hc));
 	for (unsigned i = 0; hw != NULL && i < hw->n; i++) {
+		memcpy(hc->ifs[i].name, hw->ifs[i].name, sizeof(hc->ifs[i].name));
 		hc->ifs[i].if_index = hw->ifs[i].if_index;
+		hc->ifs[i].link_mbps = hw->ifs[i].link_mbps;
 		hc->ifs[i].phc_fd = hw->ifs[i].phc_fd;
-		hc->ifs[i].extended = 1;
+		hc->ifs[i].method = hw->ifs[i].phc_method;
 	}
 	hc->n = hw != NULL ? hw->n : 0;
+	/* Without it the speeds stay those the master read. */
+	hc->sock = hc->n > 0 ? socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
 }
 
-static int64_t ptp_ns(const struct ptp_clock_time *t)
+void hwclock_fini(struct hwclock *hc)
 {
-	return (int64_t)t->sec * 1000000000 + t->nsec;
-}
-
-/* PTP_SYS_OFFSET_EXTENDED: each reading is system, PHC, system. */
-static int read_extended(int fd, struct phc_reading *r)
-{
-	struct ptp_sys_offset_extended req;
-
-	memset(&req, 0, sizeof(req));
-	req.n_samples = HWCLOCK_READINGS;
-	if (ioctl(fd, PTP_SYS_OFFSET_EXTENDED, &req) != 0)
-		return -1;
-	for (unsigned i = 0; i < HWCLOCK_READINGS; i++) {
-		r[i].sys_before_ns = ptp_ns(&req.ts[i][0]);
-		r[i].phc_ns = ptp_ns(&req.ts[i][1]);
-		r[i].sys_after_ns = ptp_ns(&req.ts[i][2]);
-	}
-	return 0;
-}
-
-/* PTP_SYS_OFFSET (older drivers): system, PHC, system, PHC, ... system. */
-static int read_basic(int fd, struct phc_reading *r)
-{
-	struct ptp_sys_offset req;
-
-	memset(&req, 0, sizeof(req));
-	req.n_samples = HWCLOCK_READINGS;
-	if (ioctl(fd, PTP_SYS_OFFSET, &req) != 0)
-		return -1;
-	for (unsigned i = 0; i < HWCLOCK_READINGS; i++) {
-		r[i].sys_before_ns = ptp_ns(&req.ts[2 * i]);
-		r[i].phc_ns = ptp_ns(&req.ts[2 * i + 1]);
-		r[i].sys_after_ns = ptp_ns(&req.ts[2 * i + 2]);
-	}
-	return 0;
+	if (hc->n > 0 && hc->sock >= 0)
+		close(hc->sock);
+	hc->sock = -1;
 }
 
 int hwclock_sample(struct hwclock_if *e)
 {
-	struct phc_reading r[HWCLOCK_READINGS];
+	struct phc_reading r[PHCREAD_READINGS];
 	struct phc_sample s;
-	int rc = -1;
+	int n = phcread(e->phc_fd, &e->method, r);
 
-	if (e->extended) {
-		rc = read_extended(e->phc_fd, r);
-		/* A driver without it says so once; the basic one from then on. */
-		if (rc != 0 && (errno == EOPNOTSUPP || errno == ENOTTY || errno == EINVAL))
-			e->extended = 0;
-	}
-	if (rc != 0 && !e->extended)
-		rc = read_basic(e->phc_fd, r);
-	if (rc != 0)
+	if (n < 0)
 		return -1;
-	if (phcfit_pick(r, HWCLOCK_READINGS, &s) != 0) {
+	if (phcfit_pick(r, (unsigned)n, &s) != 0) {
 		errno = ERANGE;
 		return -1;
 	}
@@ -94,8 +57,11 @@ void hwclock_tick(struct hwclock *hc, uint64_t now_ns)
 	if (hc == NULL || hc->n == 0 || now_ns - hc->sampled_ns < HWCLOCK_INTERVAL_NS)
 		return;
 	hc->sampled_ns = now_ns;
-	for (unsigned i = 0; i < hc->n; i++)
+	for (unsigned i = 0; i < hc->n; i++) {
 		(void)hwclock_sample(&hc->ifs[i]);
+		if (hc->sock >= 0)
+			hc->ifs[i].link_mbps = hwstamp_link_mbps(hc->sock, hc->ifs[i].name);
+	}
 }
 
 /* What a message says about its hardware stamp: ts[2] of SCM_TIMESTAMPING
@@ -103,7 +69,8 @@ void hwclock_tick(struct hwclock *hc, uint64_t now_ns)
  * message checked for its length before it is read. */
 struct hw_cmsgs {
 	struct timespec raw;
-	unsigned ts_if_index;           /* SCM_TIMESTAMPING_PKTINFO */
+	unsigned ts_if_index;           /* SCM_TIMESTAMPING_PKTINFO, on receive */
+	unsigned pkt_length;            /* the same: the frame from its MAC header */
 	unsigned ip_if_index;           /* IP_PKTINFO, IPV6_PKTINFO */
 };
 
@@ -118,6 +85,7 @@ static void read_socket_level(const struct cmsghdr *c, struct hw_cmsgs *out)
 	} else if (c->cmsg_type == SCM_TIMESTAMPING_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(pi))) {
 		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 		out->ts_if_index = pi.if_index;
+		out->pkt_length = pi.pkt_length;
 	}
 }
 
@@ -153,9 +121,15 @@ static int hardware_stamp(const struct hwclock *hc, const struct hw_cmsgs *m,
 
 	if (raw_ns == 0 || if_index == 0)
 		return -1;
-	for (unsigned i = 0; i < hc->n; i++)
-		if (hc->ifs[i].if_index == if_index)
-			return phcfit_convert(&hc->ifs[i].fit, raw_ns, rt_ns);
+	for (unsigned i = 0; i < hc->n; i++) {
+		const struct hwclock_if *e = &hc->ifs[i];
+
+		if (e->if_index != if_index)
+			continue;
+		if (m->pkt_length > 0 && e->link_mbps > 0)
+			raw_ns += ((int64_t)m->pkt_length + HWCLOCK_FCS_BYTES) * 8000 / e->link_mbps;
+		return phcfit_convert(&e->fit, raw_ns, rt_ns);
+	}
 	return -1;
 }
 

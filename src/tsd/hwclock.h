@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "tsd/hwstamp.h"
 #include "tsd/phcfit.h"
+#include "tsd/phcread.h"
 #include "tsd/plugin.h"   /* tsd_time_ns */
 
 struct msghdr;
@@ -15,31 +16,43 @@ struct worker_counters;
 
 /* How often the worker samples its PHCs. */
 #define HWCLOCK_INTERVAL_NS 1000000000ull
-/* Readings per sample (the narrowest window is kept). */
-#define HWCLOCK_READINGS 5
+
+/* A receive stamp is taken where the frame starts (IEEE 1588's point,
+ * after the start-of-frame delimiter); it is moved to where the frame
+ * ends, as a software receive stamp and every peer's is, by the time the
+ * frame and its 4-byte check sequence take at the link's speed. */
+#define HWCLOCK_FCS_BYTES 4
 
 struct hwclock_if {
+	char name[IF_NAMESIZE];
 	unsigned if_index;
+	unsigned link_mbps;             /* refreshed with the samples; 0 unknown */
 	int phc_fd;
-	int extended;                   /* PTP_SYS_OFFSET_EXTENDED works */
+	enum phcread_method method;     /* how its PHC is read (phcread.h) */
 	struct phc_fit fit;
 };
 
 struct hwclock {
 	struct hwclock_if ifs[HWSTAMP_MAX_IF];
 	unsigned n;
+	int sock;                       /* for the link speeds, -1 none */
 	uint64_t sampled_ns;            /* monotonic, the last round of samples */
 	uint64_t hardware;              /* card stamps used */
 	uint64_t unconverted;           /* card stamps replaced by the software one */
 	uint64_t software;              /* software stamps used (unconverted ones too) */
 };
 
-/* The worker's view of the master's interfaces (hw may be NULL: none). */
+/* The worker's view of the master's interfaces (hw may be NULL: none),
+ * and a socket to ask their link speeds with. */
 void hwclock_init(struct hwclock *hc, const struct hwstamp *hw);
 
-/* Sample every PHC when HWCLOCK_INTERVAL_NS has passed since the last
- * round (now_ns monotonic); a PHC that cannot be read keeps its old fit,
- * which goes stale. Never blocks beyond the PHC reads. */
+/* Close what hwclock_init opened (the PHCs are the worker's to close). */
+void hwclock_fini(struct hwclock *hc);
+
+/* Sample every PHC, and read every link speed, when HWCLOCK_INTERVAL_NS
+ * has passed since the last round (now_ns monotonic); a PHC that cannot
+ * be read keeps its old fit, which goes stale. Never blocks beyond the
+ * PHC reads. */
 void hwclock_tick(struct hwclock *hc, uint64_t now_ns);
 
 /* One PHC's sample now: 0, or -1 (errno) when it cannot be read or no
@@ -50,7 +63,9 @@ int hwclock_sample(struct hwclock_if *e);
  * queue, in system (CLOCK_REALTIME) time: the hardware one when the
  * message carries it, the interface it names (SCM_TIMESTAMPING_PKTINFO,
  * else IP_PKTINFO / IPV6_PKTINFO) has a PHC here and its fit converts it;
- * else the software one (tstamp_find). *hardware says which (may be NULL).
+ * else the software one (tstamp_find). A received frame's hardware stamp
+ * (SCM_TIMESTAMPING_PKTINFO gives its length) is moved to its end when the
+ * link speed is known. *hardware says which (may be NULL).
  * 0, or -1 with neither. hc empty: tstamp_find; hc NULL: tstamp_find,
  * nothing counted. Each stamp found adds one to hc's counts. */
 int hwclock_find(struct hwclock *hc, struct msghdr *msg, tsd_time_ns *rt_ns, int *hardware);

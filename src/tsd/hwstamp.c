@@ -58,6 +58,27 @@ static int ifreq_ioctl(int sock, const char *name, unsigned long request, void *
 	return ioctl(sock, request, &ifr);
 }
 
+unsigned hwstamp_link_mbps(int sock, const char *name)
+{
+	/* Room after the settings for the largest mask set the kernel may
+	 * name (3 x 127 words). */
+	union {
+		struct ethtool_link_settings s;
+		uint32_t room[sizeof(struct ethtool_link_settings) / 4 + 3 * 127];
+	} req;
+
+	/* The first call says how many mask words the kernel has (negated). */
+	memset(&req, 0, sizeof(req));
+	req.s.cmd = ETHTOOL_GLINKSETTINGS;
+	if (ifreq_ioctl(sock, name, SIOCETHTOOL, &req) != 0 ||
+	    req.s.link_mode_masks_nwords >= 0 || req.s.link_mode_masks_nwords < -127)
+		return 0;
+	req.s.link_mode_masks_nwords = (int8_t)-req.s.link_mode_masks_nwords;
+	if (ifreq_ioctl(sock, name, SIOCETHTOOL, &req) != 0 || req.s.cmd != ETHTOOL_GLINKSETTINGS)
+		return 0;
+	return req.s.speed == (uint32_t)SPEED_UNKNOWN ? 0 : req.s.speed;
+}
+
 /* Stamping already on for every sent packet and every received one (by
  * ptp4l with its filter ALL, or hwstamp_ctl): nothing to change, and no
  * CAP_NET_ADMIN needed. SIOCGHWTSTAMP asks without privilege. */
@@ -127,12 +148,42 @@ static int keep_previous(const struct hwstamp *prev, const char *name, unsigned 
 	return 0;
 }
 
+/* The link for the log: its speed, or why receive stamps go uncorrected. */
+static const char *link_text(unsigned mbps, char *buf, size_t len)
+{
+	if (mbps == 0)
+		return "link speed unknown";
+	snprintf(buf, len, "link %u Mb/s", mbps);
+	return buf;
+}
+
+/* Open the PHC and read it once, which finds the method its driver has
+ * and refuses a PHC that cannot be read at all (every worker would only
+ * fall back to software stamps, one packet at a time). */
+static int open_phc(const char *path, struct hwstamp_if *e, char *why, size_t len)
+{
+	struct phc_reading r[PHCREAD_READINGS];
+
+	e->phc_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (e->phc_fd < 0) {
+		snprintf(why, len, "cannot open its PHC %s: %s", path, strerror(errno));
+		return -1;
+	}
+	e->phc_method = PHCREAD_PRECISE;
+	if (phcread(e->phc_fd, &e->phc_method, r) < 0) {
+		snprintf(why, len, "cannot read its PHC %s: %s", path, strerror(errno));
+		close(e->phc_fd);
+		return -1;
+	}
+	return 0;
+}
+
 /* One interface: a line either way; 1 when it joined hw. */
 static int add_interface(int sock, const char *name, const struct hwstamp *prev,
                          struct hwstamp *hw)
 {
 	struct hwstamp_if *e = &hw->ifs[hw->n];
-	char why[160], path[32];
+	char why[160], path[32], link[32];
 	unsigned index = if_nametoindex(name);
 
 	if (index == 0) {
@@ -146,9 +197,11 @@ static int add_interface(int sock, const char *name, const struct hwstamp *prev,
 		return 0;
 	}
 	if (keep_previous(prev, name, index, e)) {
+		e->link_mbps = hwstamp_link_mbps(sock, name);
 		hw->n++;
-		log_info("udp: interface %s: hardware timestamps (PHC /dev/ptp%d, kept)", name,
-		         e->phc_index);
+		log_info("udp: interface %s: hardware timestamps (PHC /dev/ptp%d, read with %s; "
+		         "%s; kept)", name, e->phc_index, phcread_name(e->phc_method),
+		         link_text(e->link_mbps, link, sizeof(link)));
 		return 1;
 	}
 	if (enable_one(sock, name, &e->phc_index, why, sizeof(why)) != 0) {
@@ -156,16 +209,16 @@ static int add_interface(int sock, const char *name, const struct hwstamp *prev,
 		return 0;
 	}
 	snprintf(path, sizeof(path), "/dev/ptp%d", e->phc_index);
-	e->phc_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (e->phc_fd < 0) {
-		log_warn("udp: interface %s: cannot open its PHC %s: %s; software timestamps",
-		         name, path, strerror(errno));
+	if (open_phc(path, e, why, sizeof(why)) != 0) {
+		log_warn("udp: interface %s: %s; software timestamps", name, why);
 		return 0;
 	}
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->if_index = index;
+	e->link_mbps = hwstamp_link_mbps(sock, name);
 	hw->n++;
-	log_info("udp: interface %s: hardware timestamps (PHC %s)", name, path);
+	log_info("udp: interface %s: hardware timestamps (PHC %s, read with %s; %s)", name,
+	         path, phcread_name(e->phc_method), link_text(e->link_mbps, link, sizeof(link)));
 	return 1;
 }
 

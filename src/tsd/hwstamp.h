@@ -6,6 +6,7 @@
 
 #include <net/if.h>
 #include "common/conf.h"
+#include "tsd/phcread.h"
 
 struct ethtool_ts_info;
 
@@ -17,6 +18,8 @@ struct hwstamp_if {
 	unsigned if_index;
 	int phc_index;
 	int phc_fd;                     /* /dev/ptpN, read-only */
+	enum phcread_method phc_method; /* the best its driver answered at setup */
+	unsigned link_mbps;             /* its link speed at setup, 0 unknown */
 };
 
 /* The interfaces whose hardware stamps are on. */
@@ -32,7 +35,8 @@ struct hwstamp {
 int hwstamp_capable(const struct ethtool_ts_info *info, int *rx_filter, const char **why);
 
 /* Master: for each interface cfg names ("*": every one), ask its driver,
- * turn stamping on, open its PHC; one log line per interface (the reason
+ * turn stamping on, open its PHC and read it once (the method its driver
+ * has); one log line per interface (the reason
  * for software where it fails), one summary line. An interface that prev
  * (the running generation's, or NULL) has on is kept as it is, its PHC
  * descriptor duplicated: a reload needs no privilege. Fills hw (zeroed
@@ -47,6 +51,11 @@ unsigned hwstamp_setup(const struct conf_udp *cfg, const struct hwstamp *prev,
  * interface it came from (OPT_PKTINFO on receive, OPT_CMSG for IP_PKTINFO
  * with a transmit stamp). 0 when hw is NULL or empty. */
 int hwstamp_socket_flags(const struct hwstamp *hw);
+
+/* The link speed of interface name in Mb/s (ETHTOOL_GLINKSETTINGS, no
+ * privilege needed; sock any socket), or 0 when unknown (no link, a
+ * virtual interface). */
+unsigned hwstamp_link_mbps(int sock, const char *name);
 
 /* Close the PHCs (the workers keep their copies); hw becomes empty. */
 void hwstamp_close(struct hwstamp *hw);

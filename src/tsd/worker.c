@@ -582,6 +582,7 @@ static void worker_fini(struct worker *w)
 		udp_limiter_free(w->limiter);
 	hwclock_publish(&w->hwclock, w->ctr);
 	hwclock_log_summary(&w->hwclock);
+	hwclock_fini(&w->hwclock);
 	nts_ke_server_free(w->nts_ke);
 	explicit_bzero(&w->nts_udp, sizeof(w->nts_udp));
 	if (w->clock_open)

@@ -262,8 +262,8 @@ static void test_fit_restarts(void **state)
 	assert_int_equal(f.n, 1);
 }
 
-/* A descriptor that is no PHC: the extended request is refused (ENOTTY),
- * the basic one is tried from then on, and the fit stays empty (stale). */
+/* A descriptor that is no PHC: each request is refused (ENOTTY), the
+ * basic one is kept from then on, and the fit stays empty (stale). */
 static void test_sample_not_a_phc(void **state)
 {
 	struct hwstamp hw = { .n = 1 };
@@ -275,9 +275,9 @@ static void test_sample_not_a_phc(void **state)
 	assert_true(hw.ifs[0].phc_fd >= 0);
 	hwclock_init(&hc, &hw);
 	assert_int_equal(hc.n, 1);
-	assert_int_equal(hc.ifs[0].extended, 1);
+	assert_int_equal(hc.ifs[0].method, PHCREAD_PRECISE);
 	assert_int_equal(hwclock_sample(&hc.ifs[0]), -1);
-	assert_int_equal(hc.ifs[0].extended, 0);
+	assert_int_equal(hc.ifs[0].method, PHCREAD_BASIC);
 	assert_int_equal(hwclock_sample(&hc.ifs[0]), -1);
 	assert_int_equal(hc.ifs[0].fit.n, 0);
 	/* Once a second at most. */
@@ -287,6 +287,7 @@ static void test_sample_not_a_phc(void **state)
 	assert_int_equal(hc.sampled_ns, 5 * NS);
 	hwclock_tick(&hc, 6 * NS);
 	assert_int_equal(hc.sampled_ns, 6 * NS);
+	hwclock_fini(&hc);
 	hwstamp_close(&hw);
 }
 
@@ -378,6 +379,28 @@ static void test_find_hardware(void **state)
 	expect_stamp(&hc, &m, 1010 * NS, 1);
 	assert_int_equal(hc.hardware, 3);
 	assert_int_equal(hc.unconverted, 0);
+}
+
+/* A received frame's stamp moves to its end: the 90 bytes the kernel
+ * reports and the check sequence, 94 x 8 bits at the link's speed. A
+ * transmit stamp (no SCM_TIMESTAMPING_PKTINFO) and an unknown speed stay. */
+static void test_find_frame_end(void **state)
+{
+	struct hwclock hc;
+	struct message m;
+
+	(void)state;
+	one_phc(&hc);
+	hc.ifs[0].link_mbps = 1000;
+	make_message(&m, 10, 3, 0);
+	expect_stamp(&hc, &m, 1010 * NS + 752, 1);
+	hc.ifs[0].link_mbps = 100;
+	expect_stamp(&hc, &m, 1010 * NS + 7520, 1);
+	make_message(&m, 10, 0, 3);
+	expect_stamp(&hc, &m, 1010 * NS, 1);
+	hc.ifs[0].link_mbps = 0;
+	make_message(&m, 10, 3, 0);
+	expect_stamp(&hc, &m, 1010 * NS, 1);
 }
 
 static void test_find_falls_back(void **state)
@@ -526,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_fit_restarts),
 		cmocka_unit_test(test_sample_not_a_phc),
 		cmocka_unit_test(test_find_hardware),
+		cmocka_unit_test(test_find_frame_end),
 		cmocka_unit_test(test_find_falls_back),
 		cmocka_unit_test(test_find_short_cmsg),
 		cmocka_unit_test(test_socket_flags_on_loopback),
