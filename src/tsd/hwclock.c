@@ -54,12 +54,16 @@ int hwclock_sample(struct hwclock_if *e)
 
 void hwclock_tick(struct hwclock *hc, uint64_t now_ns)
 {
+	int link;
+
 	if (hc == NULL || hc->n == 0 || now_ns - hc->sampled_ns < HWCLOCK_INTERVAL_NS)
 		return;
 	hc->sampled_ns = now_ns;
+	/* The first round is the master's reading, a moment old. */
+	link = ++hc->rounds % HWCLOCK_LINK_ROUNDS == 0 && hc->sock >= 0;
 	for (unsigned i = 0; i < hc->n; i++) {
 		(void)hwclock_sample(&hc->ifs[i]);
-		if (hc->sock >= 0)
+		if (link)
 			hc->ifs[i].link_mbps = hwstamp_link_mbps(hc->sock, hc->ifs[i].name);
 	}
 }

@@ -16,6 +16,10 @@ struct worker_counters;
 
 /* How often the worker samples its PHCs. */
 #define HWCLOCK_INTERVAL_NS 1000000000ull
+/* Every this many rounds it reads the link speeds too: the request takes
+ * the kernel's network configuration lock (rtnl), which the event loop
+ * should meet seldom, and a link renegotiates seldom. */
+#define HWCLOCK_LINK_ROUNDS 16
 
 /* A receive stamp is taken where the frame starts (IEEE 1588's point,
  * after the start-of-frame delimiter); it is moved to where the frame
@@ -37,6 +41,7 @@ struct hwclock {
 	unsigned n;
 	int sock;                       /* for the link speeds, -1 none */
 	uint64_t sampled_ns;            /* monotonic, the last round of samples */
+	unsigned rounds;                /* rounds of samples taken */
 	uint64_t hardware;              /* card stamps used */
 	uint64_t unconverted;           /* card stamps replaced by the software one */
 	uint64_t software;              /* software stamps used (unconverted ones too) */
@@ -49,10 +54,10 @@ void hwclock_init(struct hwclock *hc, const struct hwstamp *hw);
 /* Close what hwclock_init opened (the PHCs are the worker's to close). */
 void hwclock_fini(struct hwclock *hc);
 
-/* Sample every PHC, and read every link speed, when HWCLOCK_INTERVAL_NS
- * has passed since the last round (now_ns monotonic); a PHC that cannot
- * be read keeps its old fit, which goes stale. Never blocks beyond the
- * PHC reads. */
+/* Sample every PHC when HWCLOCK_INTERVAL_NS has passed since the last
+ * round (now_ns monotonic), and read every link speed each
+ * HWCLOCK_LINK_ROUNDS rounds; a PHC that cannot be read keeps its old fit,
+ * which goes stale. Never blocks beyond the PHC and ethtool requests. */
 void hwclock_tick(struct hwclock *hc, uint64_t now_ns);
 
 /* One PHC's sample now: 0, or -1 (errno) when it cannot be read or no

@@ -10,8 +10,9 @@
 
 #include "common/wire.h"
 
-/* Entries per worker: a client whose entry another one took gets a
- * basic-mode reply, never a wrong one. */
+/* Entries per worker, in sets of four: a client whose entry another one
+ * took (four more recent clients in its set) gets a basic-mode reply,
+ * never a wrong one. */
 #define XLEAVE_TABLE_SIZE 4096
 
 struct xleave;

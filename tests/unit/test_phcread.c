@@ -368,12 +368,18 @@ static void test_master_and_worker(void **state)
 	assert_int_equal(hw.ifs[0].link_mbps, 1000);
 	assert_int_equal(hc.ifs[0].link_mbps, 1000);
 	card.mbps = 100;
-	hwclock_tick(&hc, 10 * NS);
+	for (int64_t s = 1; s < HWCLOCK_LINK_ROUNDS; s++) {
+		hwclock_tick(&hc, 10 * NS + s * NS);
+		assert_int_equal(hc.ifs[0].link_mbps, 1000);
+	}
+	hwclock_tick(&hc, 10 * NS + HWCLOCK_LINK_ROUNDS * NS);
 	assert_int_equal(hc.ifs[0].link_mbps, 100);
 	card.mbps = (uint32_t)SPEED_UNKNOWN;
-	hwclock_tick(&hc, 11 * NS);
+	for (int64_t s = 1; s <= HWCLOCK_LINK_ROUNDS; s++)
+		hwclock_tick(&hc, 100 * NS + s * NS);
 	assert_int_equal(hc.ifs[0].link_mbps, 0);
-	assert_int_equal(card.calls[PHCREAD_EXTENDED], 4);     /* setup, and three samples */
+	/* At setup, the worker's first sample, then one a round. */
+	assert_int_equal(card.calls[PHCREAD_EXTENDED], 2 + 2 * HWCLOCK_LINK_ROUNDS);
 	hwclock_fini(&hc);
 	hwstamp_close(&hw);
 	card.fd = -1;
