@@ -5,6 +5,7 @@
  * unsynchronised fields). */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -91,30 +92,39 @@ static void test_writer_died_midway(void **state)
 }
 
 /* A child publishes records whose fields all derive from one counter while
- * the parent reads: every record read is whole. */
+ * the parent reads: every record read is whole. The child goes on until
+ * the parent has read enough (a byte on a pipe), so a loaded machine that
+ * keeps the parent off the CPU cannot leave it with nothing read. */
 static void test_concurrent_reader_sees_whole_records(void **state)
 {
 	struct correction_shared *sh = correction_create();
 	struct correction_params p, out;
-	int status, torn = 0, reads = 0;
+	int status, torn = 0, reads = 0, stop[2];
 	pid_t child;
 
 	(void)state;
 	memset(&p, 0, sizeof(p));
 	correction_publish(sh, &p);
+	assert_int_equal(pipe(stop), 0);
 	child = fork();
 	assert_true(child >= 0);
 	if (child == 0) {
-		for (uint64_t k = 1; k <= 200000; k++) {
+		char c;
+
+		close(stop[1]);
+		fcntl(stop[0], F_SETFL, O_NONBLOCK);
+		for (uint64_t k = 1;; k++) {
 			p.updates = k;
 			p.offset_ns = (int64_t)k * 3;
 			p.ref_raw_ns = (int64_t)k * 7;
 			p.freq = (double)k;
 			correction_publish(sh, &p);
+			if (k % 1024 == 0 && k >= 200000 && read(stop[0], &c, 1) != -1)
+				_exit(0);
 		}
-		_exit(0);
 	}
-	while (waitpid(child, &status, WNOHANG) == 0 && reads < 5000000) {
+	close(stop[0]);
+	while (reads < 200000) {
 		if (correction_read(sh, &out) != 0)
 			continue;
 		reads++;
@@ -122,11 +132,14 @@ static void test_concurrent_reader_sees_whole_records(void **state)
 		        out.ref_raw_ns != (int64_t)out.updates * 7 ||
 		        out.freq != (double)out.updates;
 	}
-	waitpid(child, &status, 0);
+	assert_int_equal(write(stop[1], "x", 1), 1);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	close(stop[1]);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_int_equal(torn, 0);
-	assert_true(reads > 0);
 	assert_int_equal(correction_read(sh, &out), 0);
-	assert_int_equal(out.updates, 200000);
+	assert_true(out.updates >= 200000);
+	assert_true(out.offset_ns == (int64_t)out.updates * 3);
 	correction_destroy(sh);
 }
 
