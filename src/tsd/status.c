@@ -174,17 +174,27 @@ static int has_hardware(const struct hwstamp *hw, const char *name)
 	return 0;
 }
 
-static void write_interface(struct ctl_out *o, const char *name, int phc_index)
+static void write_interface(struct ctl_out *o, const char *name)
+{
+	ctl_out_object(o, NULL);
+	ctl_out_str(o, "name", name);
+	ctl_out_str(o, "source", "software");
+	ctl_out_end(o);
+}
+
+/* A card's: its PHC, how it is read, and the link speed the master read
+ * at start or reload (0: unknown, receive stamps left uncorrected). */
+static void write_hardware(struct ctl_out *o, const struct hwstamp_if *e)
 {
 	char phc[32];
 
+	snprintf(phc, sizeof(phc), "/dev/ptp%d", e->phc_index);
 	ctl_out_object(o, NULL);
-	ctl_out_str(o, "name", name);
-	ctl_out_str(o, "source", phc_index >= 0 ? "hardware" : "software");
-	if (phc_index >= 0) {
-		snprintf(phc, sizeof(phc), "/dev/ptp%d", phc_index);
-		ctl_out_str(o, "phc", phc);
-	}
+	ctl_out_str(o, "name", e->name);
+	ctl_out_str(o, "source", "hardware");
+	ctl_out_str(o, "phc", phc);
+	ctl_out_str(o, "phc_read", phcread_name(e->phc_method));
+	ctl_out_uint(o, "link_mbps", e->link_mbps);
 	ctl_out_end(o);
 }
 
@@ -196,7 +206,7 @@ static void write_listed(const struct hwstamp *hw, struct ctl_out *o)
 
 	for (struct if_nameindex *p = all; p != NULL && p->if_index != 0 && p->if_name != NULL; p++)
 		if (!has_hardware(hw, p->if_name))
-			write_interface(o, p->if_name, -1);
+			write_interface(o, p->if_name);
 	if (all != NULL)
 		if_freenameindex(all);
 }
@@ -209,13 +219,13 @@ static void write_stamp_sources(const struct status_view *v, struct ctl_out *o)
 
 	ctl_out_array(o, "interfaces");
 	for (unsigned i = 0; v->hw != NULL && i < v->hw->n; i++)
-		write_interface(o, v->hw->ifs[i].name, v->hw->ifs[i].phc_index);
+		write_hardware(o, &v->hw->ifs[i]);
 	if (u->enable && u->n_hwtimestamp > 0 && strcmp(u->hwtimestamp[0], "*") == 0)
 		write_listed(v->hw, o);
 	else
 		for (size_t i = 0; u->enable && i < u->n_hwtimestamp; i++)
 			if (!has_hardware(v->hw, u->hwtimestamp[i]))
-				write_interface(o, u->hwtimestamp[i], -1);
+				write_interface(o, u->hwtimestamp[i]);
 	ctl_out_end(o);
 }
 

@@ -4,8 +4,9 @@
  * interface "lo" are answered here; every other call goes to the kernel.
  * Covered: each way of reading a PHC (src/tsd/phcread.c) and the step
  * down from one the driver lacks, the master's setup of an interface
- * (src/tsd/hwstamp.c) and a worker's sample and conversion
- * (src/tsd/hwclock.c). Nothing here touches a real card or clock. */
+ * (src/tsd/hwstamp.c), a worker's sample and conversion
+ * (src/tsd/hwclock.c) and what tsdctl stats shows of the card
+ * (src/tsd/status.c). Nothing here touches a real card or clock. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -26,6 +27,8 @@
 #include "tsd/hwclock.h"
 #include "tsd/hwstamp.h"
 #include "tsd/phcread.h"
+#include "tsd/stats.h"
+#include "tsd/status.h"
 
 #define NS 1000000000ll
 #define FAKE_PHC_PATH "/dev/ptp7"
@@ -336,6 +339,36 @@ static struct conf_udp lo_config(void)
 	return cfg;
 }
 
+/* What tsdctl stats shows of the interface. */
+static void expect_stats(const struct conf_udp *udp, const struct hwstamp *hw)
+{
+	static struct conf cfg;
+	struct worker_counters ctr[1];
+	struct stats *st = stats_create();
+	struct status_view v;
+	struct ctl_out o;
+	const char *text;
+
+	assert_non_null(st);
+	memset(ctr, 0, sizeof(ctr));
+	memset(&v, 0, sizeof(v));
+	cfg.server.udp = *udp;
+	v.cfg = &cfg;
+	v.hw = hw;
+	v.stats = st;
+	v.ctr = ctr;
+	v.n_slots = 1;
+	ctl_out_init(&o, 1);
+	status_write(&v, CONTROL_STATS, &o);
+	text = ctl_out_finish(&o);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"interfaces\":[{\"name\":\"lo\",\"source\":\"hardware\","
+	                             "\"phc\":\"/dev/ptp7\",\"phc_read\":\"PTP_SYS_OFFSET_EXTENDED\","
+	                             "\"link_mbps\":1000}]"));
+	ctl_out_free(&o);
+	stats_destroy(st);
+}
+
 /* The master: the card asked, stamping turned on with the NTP filter, the
  * PHC opened and read once (the method found is handed to the workers).
  * A worker: the method taken over, a sample, a card stamp converted. */
@@ -381,6 +414,7 @@ static void test_master_and_worker(void **state)
 	/* At setup, the worker's first sample, then one a round. */
 	assert_int_equal(card.calls[PHCREAD_EXTENDED], 2 + 2 * HWCLOCK_LINK_ROUNDS);
 	hwclock_fini(&hc);
+	expect_stats(&cfg, &hw);
 	hwstamp_close(&hw);
 	card.fd = -1;
 }
