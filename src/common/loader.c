@@ -276,6 +276,13 @@ int loader_open(struct loaded_plugin *out, const char *plugin_dir,
 	return -1;
 }
 
+static int process_exiting;
+
+void loader_exiting(void)
+{
+	process_exiting = 1;
+}
+
 /* The descriptor's number may name a library again only once the dynamic
  * linker has forgotten the one loaded by that name: a library that stays
  * mapped after dlclose keeps its descriptor open for good. */
@@ -284,6 +291,10 @@ static void release_fd(int fd)
 	char proc_path[64];
 	void *still;
 
+	if (process_exiting) {
+		close(fd);
+		return;
+	}
 	plugin_file_proc_path(fd, proc_path, sizeof(proc_path));
 	still = dlopen(proc_path, RTLD_LAZY | RTLD_NOLOAD);
 	if (still != NULL) {

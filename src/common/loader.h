@@ -37,6 +37,12 @@ void loader_clock_ops(const struct tsd_plugin *desc, struct tsd_clock_ops *out);
 
 void loader_close(struct loaded_plugin *p);
 
+/* The process is about to exit: a plugin closed from now on closes its
+ * descriptor without asking the dynamic linker whether the library is
+ * still loaded (which opens the file again: a sandboxed worker or sync
+ * process may not, and its descriptor numbers are never reused anyway). */
+void loader_exiting(void);
+
 /* The end of a loader_start: free the instance (desc->fini) and unload. */
 void loader_stop(struct loaded_plugin *p, void *state);
 

@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/estimator.h"
+#include "common/loader.h"
 #include "common/log.h"
 #include "common/monotonic.h"
 #include "query/select.h"
@@ -212,6 +213,7 @@ static int sync_init(struct sync *s, const struct sync_args *args)
 
 static void sync_fini(struct sync *s)
 {
+	loader_exiting();
 	if (s->steering)
 		steer_close(&s->steer);
 	if (s->est_open)

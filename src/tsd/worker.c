@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/loader.h"
 #include "common/log.h"
 #include "common/monotonic.h"
 #include "tsd/conn.h"
@@ -585,6 +586,7 @@ static void worker_fini(struct worker *w)
 	hwclock_fini(&w->hwclock);
 	nts_ke_server_free(w->nts_ke);
 	explicit_bzero(&w->nts_udp, sizeof(w->nts_udp));
+	loader_exiting();
 	if (w->clock_open)
 		clock_source_close(&w->clock);
 }

@@ -81,6 +81,7 @@ def forbidden_call(filtered):
     the worker dies with a line naming the call and the file stays; without
     it the file goes and the request is answered. Returns the tsd log."""
     tsd = tsdtest.Tsd(start=False, name="seccomp-kill")
+    tsd.seccomp_kills_expected = filtered
     victim = os.path.join(tsd.dir, "victim")
     tsd.write_conf(FAULTY % {"plugins": hostile.plugin_dir_with(tsd.dir, "clock_fault.so"),
                              "victim": victim,

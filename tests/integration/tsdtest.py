@@ -38,6 +38,10 @@ BAD_LOG = re.compile(r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer
                      r"Mismatched free|Source and destination overlap|Use of uninitialised)|"
                      r"==\d+== ERROR SUMMARY: [1-9]|definitely lost: [1-9]|are definitely lost")
 
+# A child of tsd killed by its seccomp filter (server.seccomp): at any
+# time, exit included, a call its sandbox does not allow.
+SECCOMP_KILL = re.compile(r"system call \d+ is not allowed by its seccomp filter")
+
 
 def valgrind():
     return os.environ.get("TSD_VALGRIND") == "1"
@@ -182,6 +186,9 @@ class Tsd:
         self.pass_fds = tuple(pass_fds)
         self.proc = None
         self.pid = None
+        # A child killed by its seccomp filter is a failure, unless the
+        # test makes one on purpose.
+        self.seccomp_kills_expected = False
         self.write_conf(conf)
         if start:
             self.start(wait_s)
@@ -242,7 +249,8 @@ class Tsd:
             return ""
 
     def check_log(self):
-        bad = [line for line in self.log().splitlines() if BAD_LOG.search(line)]
+        bad = [line for line in self.log().splitlines() if BAD_LOG.search(line) or
+               (SECCOMP_KILL.search(line) and not self.seccomp_kills_expected)]
         assert not bad, "error report in the tsd log:\n" + self.log()
 
     def ctl(self, *args, timeout_s=60.0):
